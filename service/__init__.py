@@ -1,0 +1,3 @@
+"""Firekeeper: a chat-platform-agnostic governance rules engine served over gRPC."""
+
+__version__ = "0.1.0"
