@@ -79,6 +79,7 @@ FIELDS: tuple[Field, ...] = (
     Field("chat.title", "text", "the chat's title"),
     Field("chat.platform_member_count", "int", "the member count the platform reported in this update (absent when not given)", _UPD),
     Field("chat.member_count_drift", "int", "platform_member_count minus the stored count (absent when not given)", _UPD),
+    Field("chat.member_count_off_by", "int", "how far the platform's count is from the stored one, either way (absent when not given)", _UPD),
     Field("chat.announcement_text", "text", "the chat's announcement text in this update", _UPD),
     Field("chat.title_changed", "bool", "this update changed the title", _UPD),
     Field("chat.announcement_changed", "bool", "this update changed the announcement", _UPD),

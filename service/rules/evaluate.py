@@ -1,0 +1,45 @@
+"""One event through the pure core: fact -> matches -> decision -> state changes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from service.domain.chats import ChatContext, StateChanges
+from service.domain.decisions import Decision
+from service.domain.events import Event
+from service.rules.decide import _Rule, decide
+from service.rules.facts import build_fact
+from service.rules.state import changes_for
+
+
+class Matching(Protocol):
+    """What evaluation needs of a compiled ruleset (service.rules.compiler.CompiledRuleset)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    def match(self, fact: Mapping[str, object]) -> Sequence[_Rule]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    decision: Decision
+    changes: StateChanges
+    fact: Mapping[str, Any]
+
+
+def evaluate(
+    ruleset: Matching,
+    event: Event,
+    ctx: ChatContext,
+    params: Mapping[str, Any],
+    decided_at: datetime,
+) -> Evaluation:
+    fact = build_fact(event, ctx, params)
+    matched = ruleset.match(fact)
+    decision = decide(event, matched, fact, ruleset.name, ruleset.version, decided_at)
+    return Evaluation(decision, changes_for(event, decision, ctx), fact)
