@@ -1,0 +1,134 @@
+"""The ``firekeeper`` command: serve, check, bench, vocabulary."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from service.errors import FirekeeperError, RulesetError
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from service.rulesets_dir import default_dir, load
+
+    directory = Path(args.dir) if args.dir else default_dir()
+    try:
+        index = load(directory)
+    except RulesetError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    for rs in index.all():
+        print(f"ok  {rs.name:<16} {rs.version:<20} {len(rs.rules):>3} rules  {rs.source}")
+    return 0
+
+
+def _cmd_vocabulary(args: argparse.Namespace) -> int:
+    from service.rules.vocabulary import FIELDS
+
+    print("| field | type | on | meaning |")
+    print("|---|---|---|---|")
+    for f in FIELDS:
+        on = "any" if f.on is None else ", ".join(sorted(k.value for k in f.on))
+        print(f"| `{f.path}` | {f.type} | {on} | {f.doc} |")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from service.config import Settings
+    from service.logs import configure
+    from service.app import run_service
+
+    overrides = {
+        "store_url": args.store,
+        "grpc_address": args.address,
+        "metrics_port": args.metrics_port,
+        "rulesets_dir": args.rulesets,
+        "log_format": args.log_format,
+        "log_level": args.log_level,
+    }
+    try:
+        settings = Settings.from_env(os.environ, **{k: v for k, v in overrides.items() if v})
+    except FirekeeperError as exc:
+        print(f"firekeeper: {exc}", file=sys.stderr)
+        return 2
+    configure(settings.log_format, settings.log_level)
+    try:
+        return asyncio.run(run_service(settings))
+    except RulesetError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except FirekeeperError as exc:
+        print(f"firekeeper: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from service.bench import run
+    from service.rulesets_dir import default_dir
+
+    return run(
+        events=args.events,
+        chats=args.chats,
+        rulesets=Path(args.rulesets) if args.rulesets else default_dir(),
+        store_url=args.store,
+        target=args.target,
+        batch=args.batch,
+        grpc_enabled=not args.no_grpc,
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="firekeeper", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the gRPC service")
+    s.add_argument("--store", help="SQLAlchemy URL (env FIREKEEPER_STORE_URL; default SQLite file)")
+    s.add_argument(
+        "--address",
+        help="gRPC listen address (env FIREKEEPER_GRPC_ADDRESS; default 127.0.0.1:50051)",
+    )
+    s.add_argument(
+        "--metrics-port", help="Prometheus port, or off (env FIREKEEPER_METRICS_PORT; default 9464)"
+    )
+    s.add_argument(
+        "--rulesets", help="rulesets directory (env FIREKEEPER_RULESETS_DIR; default ./rulesets)"
+    )
+    s.add_argument("--log-format", choices=["text", "json"], help="env FIREKEEPER_LOG_FORMAT")
+    s.add_argument("--log-level", help="env FIREKEEPER_LOG_LEVEL (debug, info, warning, error)")
+    s.set_defaults(func=_cmd_serve)
+
+    c = sub.add_parser("check", help="validate rulesets; exit 1 with located errors")
+    c.add_argument("dir", nargs="?", help="rulesets directory (default ./rulesets)")
+    c.set_defaults(func=_cmd_check)
+
+    b = sub.add_parser("bench", help="measure events/s and latency of the real pipeline")
+    b.add_argument("--events", type=int, default=5000)
+    b.add_argument("--chats", type=int, default=200)
+    b.add_argument("--rulesets", help="rulesets directory (default ./rulesets)")
+    b.add_argument(
+        "--store", help="store URL for the in-process run (default: a temporary SQLite file)"
+    )
+    b.add_argument("--target", help="address of a running server (default: start one)")
+    b.add_argument("--batch", type=int, default=100, help="events per EvaluateBatch call")
+    b.add_argument("--no-grpc", action="store_true", help="skip the gRPC measurements")
+    b.set_defaults(func=_cmd_bench)
+
+    v = sub.add_parser("vocabulary", help="print the rule field vocabulary as a Markdown table")
+    v.set_defaults(func=_cmd_vocabulary)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

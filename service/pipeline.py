@@ -1,0 +1,203 @@
+"""The event pipeline: idempotency, context, pure evaluation, one transaction.
+
+    event -> stored decision for this event id?  (fast path, no lock)
+          -> lock the chat row (store.chat_transaction)
+          -> stored decision?                      (a concurrent retry won)
+          -> load the members the event names
+          -> evaluate (pure core: fact, engine, decision, state changes)
+          -> write the state changes and the decision, commit
+
+Everything that touches the outside world (store, clock, logs) is here or
+below; ``service.rules`` stays pure.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+from service.domain.chats import ChatContext, ChatKey, ChatRecord, ChatRegistration
+from service.domain.decisions import Decision
+from service.domain.events import Event
+from service.domain.views import ChatView, RulesetSummary
+from service.errors import ChatNotFound, InvalidParam, UnknownRuleset
+from service.rules.compiler import CompiledRuleset, RulesetIndex
+from service.rules.evaluate import evaluate
+from service.rules.facts import people_ids, size_tier
+from service.store import DuplicateEvent, Store
+
+log = logging.getLogger("firekeeper.pipeline")
+
+DEFAULT_RULESET = "base"
+
+
+class StoreTiming(Protocol):
+    def observe_store(self, operation: str, seconds: float) -> None: ...
+
+
+class _NoTiming:
+    def observe_store(self, operation: str, seconds: float) -> None:
+        return None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RulesetHolder:
+    """The current compiled rulesets; replaced whole, read without locks."""
+
+    def __init__(self, index: RulesetIndex) -> None:
+        self._index = index
+
+    @property
+    def index(self) -> RulesetIndex:
+        return self._index
+
+    def replace(self, index: RulesetIndex) -> None:
+        self._index = index
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        rulesets: RulesetHolder,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        timing: StoreTiming | None = None,
+    ) -> None:
+        self._store = store
+        self._rulesets = rulesets
+        self._clock = clock
+        self._timing: StoreTiming = timing or _NoTiming()
+
+    # ------------------------------------------------------------ events
+    def evaluate(self, event: Event) -> Decision:
+        env = event.envelope
+        with self._timed("find_decision"):
+            stored = self._store.find_decision(env.tenant, env.platform, env.event_id)
+        if stored is not None:
+            return replace(stored, replayed=True)
+        key = ChatKey(env.platform, env.tenant, env.chat_id)
+        try:
+            with self._timed("event_transaction"), self._store.chat_transaction(key) as tx:
+                stored = tx.stored_decision(env.tenant, env.platform, env.event_id)
+                if stored is not None:
+                    return replace(stored, replayed=True)
+                ctx = ChatContext(tx.chat, tx.members(people_ids(event)))
+                ruleset = self._ruleset_for(tx.chat)
+                params = self._params_for(ruleset, tx.chat)
+                result = evaluate(ruleset, event, ctx, params, self._clock())
+                tx.apply(result.changes)
+                tx.save_decision(event, result.decision)
+        except DuplicateEvent:
+            stored = self._store.find_decision(env.tenant, env.platform, env.event_id)
+            if stored is None:
+                raise
+            return replace(stored, replayed=True)
+        log.info(
+            "decided",
+            extra={
+                "event_id": env.event_id,
+                "kind": event.kind.value,
+                "platform": env.platform.value,
+                "ruleset": result.decision.ruleset,
+                "rules": [m.rule_id for m in result.decision.trace],
+                "actions": [a.type.value for a in result.decision.actions],
+            },
+        )
+        return result.decision
+
+    # ------------------------------------------------------------ chats
+    def register_chat(self, reg: ChatRegistration) -> ChatView:
+        index = self._rulesets.index
+        name = reg.ruleset or self._default_name(reg.kind)
+        if name not in index:
+            raise UnknownRuleset(name, index.names())
+        index.get(name).resolve_params(reg.params)  # raises InvalidParam before anything is written
+        with self._timed("register_chat"):
+            record = self._store.register_chat(reg)
+        return self._view(record)
+
+    def get_chat(self, key: ChatKey) -> ChatView:
+        with self._timed("get_chat"):
+            record = self._store.get_chat(key)
+        if record is None:
+            raise ChatNotFound(str(key))
+        return self._view(record)
+
+    def list_rulesets(self) -> list[RulesetSummary]:
+        out = []
+        for rs in self._rulesets.index.all():
+            out.append(
+                RulesetSummary(
+                    name=rs.name,
+                    version=rs.version,
+                    kind=rs.kind,
+                    description=rs.description,
+                    rule_count=len(rs.rules),
+                    params=tuple(
+                        (p.name, _scalar(p.default), p.description) for p in rs.params.values()
+                    ),
+                    source=rs.source,
+                    extends=rs.extends or "",
+                )
+            )
+        return out
+
+    def ready(self) -> bool:
+        return bool(self._rulesets.index.names()) and self._store.ping()
+
+    # ------------------------------------------------------------ helpers
+    def _default_name(self, kind: str) -> str:
+        return kind if kind in self._rulesets.index else DEFAULT_RULESET
+
+    def _ruleset_for(self, chat: ChatRecord) -> CompiledRuleset:
+        index = self._rulesets.index
+        if chat.ruleset and chat.ruleset in index:
+            return index.get(chat.ruleset)
+        if chat.ruleset:
+            log.warning(
+                "chat's ruleset is not loaded; using its kind's default",
+                extra={"chat": str(chat.key), "ruleset": chat.ruleset},
+            )
+        return index.get(self._default_name(chat.kind))
+
+    def _params_for(self, ruleset: CompiledRuleset, chat: ChatRecord) -> dict[str, object]:
+        try:
+            return ruleset.resolve_params(chat.param_overrides())
+        except InvalidParam as exc:
+            log.warning(
+                "chat's parameter overrides no longer fit its ruleset; using defaults",
+                extra={"chat": str(chat.key), "ruleset": ruleset.name, "error": str(exc)},
+            )
+            return ruleset.resolve_params({})
+
+    def _view(self, record: ChatRecord) -> ChatView:
+        ruleset = self._ruleset_for(record)
+        params = self._params_for(ruleset, record)
+        return ChatView(
+            chat=replace(record, ruleset=ruleset.name),
+            effective_params={k: _scalar(v) for k, v in params.items()},
+            size_tier=size_tier(record.member_count),
+        )
+
+    @contextmanager
+    def _timed(self, operation: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._timing.observe_store(operation, time.perf_counter() - start)
+
+
+def _scalar(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
