@@ -1,0 +1,1 @@
+"""Migration scripts, one per schema revision (``NNNN_slug.py``, revision id ``NNNN``)."""
