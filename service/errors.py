@@ -9,8 +9,11 @@
     ├── ChatNotFound            GetChat on a chat never seen (NOT_FOUND)
     ├── InvalidParam            a parameter override does not fit the declared
     │                           type (INVALID_ARGUMENT)
-    └── StoreUnavailable        the database cannot be reached; nothing was
-                                written (UNAVAILABLE: safe to retry)
+    ├── StoreUnavailable        the database cannot be reached; nothing was
+    │                           written (UNAVAILABLE: safe to retry)
+    └── DuplicateEvent          (service.store) a concurrent retry stored the
+                                same event first; the pipeline answers with
+                                the stored decision
 
 Exactly one place, ``service.api.status``, maps these to gRPC status codes.
 Messages say what to do, not only what went wrong.

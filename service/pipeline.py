@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from service.domain.chats import ChatContext, ChatKey, ChatRecord, ChatRegistration
 from service.domain.decisions import Decision
@@ -27,13 +27,31 @@ from service.domain.events import Event
 from service.domain.views import ChatView, RulesetSummary
 from service.errors import ChatNotFound, InvalidParam, UnknownRuleset
 from service.rules.compiler import CompiledRuleset, RulesetIndex
-from service.rules.evaluate import evaluate
+from service.rules.evaluate import Evaluation, evaluate
 from service.rules.facts import people_ids, size_tier
-from service.store import DuplicateEvent, Store
+from service.store import ChatTx, DuplicateEvent, Store
 
 log = logging.getLogger("firekeeper.pipeline")
 
 DEFAULT_RULESET = "base"
+
+
+class Area(Protocol):
+    """A governance area with state of its own (invite records, windows, queues).
+
+    ``load`` runs under the chat's lock before evaluation and its result is
+    ``ctx.extra[name]``; ``enrich`` is the area's pure feature stage (it lives
+    in ``service.rules``); ``write`` runs after evaluation in the same
+    transaction, so the area's state and the decision commit together.
+    """
+
+    name: str
+
+    def load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> object: ...
+
+    def enrich(self, event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]: ...
+
+    def write(self, tx: ChatTx, event: Event, result: Evaluation) -> None: ...
 
 
 class StoreTiming(Protocol):
@@ -71,7 +89,9 @@ class Pipeline:
         *,
         clock: Callable[[], datetime] = _utcnow,
         timing: StoreTiming | None = None,
+        areas: Sequence[Area] = (),
     ) -> None:
+        self._areas = tuple(areas)
         self._store = store
         self._rulesets = rulesets
         self._clock = clock
@@ -91,10 +111,16 @@ class Pipeline:
                 if stored is not None:
                     return replace(stored, replayed=True)
                 ctx = ChatContext(tx.chat, tx.members(people_ids(event)))
+                if self._areas:
+                    ctx = replace(ctx, extra={a.name: a.load(tx, event, ctx) for a in self._areas})
                 ruleset = self._ruleset_for(tx.chat)
                 params = self._params_for(ruleset, tx.chat)
-                result = evaluate(ruleset, event, ctx, params, self._clock())
+                result = evaluate(
+                    ruleset, event, ctx, params, self._clock(), [a.enrich for a in self._areas]
+                )
                 tx.apply(result.changes)
+                for area in self._areas:
+                    area.write(tx, event, result)
                 tx.save_decision(event, result.decision)
         except DuplicateEvent:
             stored = self._store.find_decision(env.tenant, env.platform, env.event_id)

@@ -7,6 +7,7 @@ and the store writes those back in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -72,7 +73,11 @@ class ChatContext:
     """What the store knows that an event's evaluation may use."""
 
     chat: ChatRecord
-    members: dict[str, MemberRecord]  # by user id: the actor, the subject member, the inviter (those known)
+    # by user id: the actor, the subject member, the inviter (those the store knows)
+    members: dict[str, MemberRecord]
+    # What each governance area loaded for this event under the chat lock, by
+    # area name (see service.pipeline.Area); read by that area's pure enricher.
+    extra: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

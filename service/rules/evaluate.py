@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -25,6 +25,12 @@ class Matching(Protocol):
     def match(self, fact: Mapping[str, object]) -> Sequence[_Rule]: ...
 
 
+Enricher = Callable[[Event, ChatContext], Mapping[str, Mapping[str, Any]]]
+"""A governance area's pure feature stage: from the event and what the area
+loaded (``ctx.extra``) to fact sections, e.g. ``{"promo": {...}, "inviter":
+{...}}``. Sections merge into the fact; fields must be in the vocabulary."""
+
+
 @dataclass(frozen=True, slots=True)
 class Evaluation:
     decision: Decision
@@ -38,8 +44,12 @@ def evaluate(
     ctx: ChatContext,
     params: Mapping[str, Any],
     decided_at: datetime,
+    enrichers: Sequence[Enricher] = (),
 ) -> Evaluation:
     fact = build_fact(event, ctx, params)
+    for enrich in enrichers:
+        for section, values in enrich(event, ctx).items():
+            fact.setdefault(section, {}).update(values)
     matched = ruleset.match(fact)
     decision = decide(event, matched, fact, ruleset.name, ruleset.version, decided_at)
     return Evaluation(decision, changes_for(event, decision, ctx), fact)

@@ -146,6 +146,16 @@ class ChatTx:
     def _end(self) -> None:
         self._conn = None
 
+    @property
+    def connection(self) -> Connection:
+        """The transaction's connection, for governance areas that keep their own tables."""
+        return self._connection()
+
+    @property
+    def chat_pk(self) -> int:
+        """The locked chat's primary key (foreign key of area tables)."""
+        return self._pk
+
     def stored_decision(self, tenant: str, platform: Platform, event_id: str) -> Decision | None:
         """The decision already stored for this event id, marked ``replayed=True``."""
         return _select_decision(self._connection(), tenant, platform, event_id)
