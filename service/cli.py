@@ -38,11 +38,11 @@ def _cmd_vocabulary(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from service.config import Settings
-    from service.logs import configure
     from service.app import run_service
+    from service.config import ENV, Settings
+    from service.logs import configure
 
-    overrides = {
+    flags = {
         "store_url": args.store,
         "grpc_address": args.address,
         "metrics_port": args.metrics_port,
@@ -50,9 +50,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "log_format": args.log_format,
         "log_level": args.log_level,
     }
+    env = dict(os.environ) | {ENV[k]: str(v) for k, v in flags.items() if v is not None}
     try:
-        settings = Settings.from_env(os.environ, **{k: v for k, v in overrides.items() if v})
-    except FirekeeperError as exc:
+        settings = Settings.from_env(env)
+    except ValueError as exc:
         print(f"firekeeper: {exc}", file=sys.stderr)
         return 2
     configure(settings.log_format, settings.log_level)

@@ -1,0 +1,156 @@
+"""Prometheus metrics, all on an injected registry and all named ``firekeeper_*``.
+
+Labels are bounded: platform, event kind, action type, rule id (bounded by the
+loaded rulesets), gRPC code, store operation, ruleset name and version. Never a
+chat id or a user id.
+
+Who records what:
+- the gRPC servicer: ``observe_decision`` (events, actions, evaluation latency,
+  replays), ``observe_error`` (errors by gRPC code), ``inflight``;
+- the pipeline / store: ``time_store(operation)`` around each store operation,
+  ``set_rulesets`` whenever the set of loaded rulesets changes;
+- the server: ``set_ready``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.context_managers import Timer
+
+from service.domain import ActionType, Decision, Event, EventKind, Platform
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+ERROR_CODES = (
+    "INVALID_ARGUMENT",
+    "NOT_FOUND",
+    "FAILED_PRECONDITION",
+    "UNAVAILABLE",
+    "DEADLINE_EXCEEDED",
+    "CANCELLED",
+    "RESOURCE_EXHAUSTED",
+    "INTERNAL",
+)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.events = Counter(
+            "firekeeper_events",
+            "Events evaluated (replays of stored decisions are not counted again).",
+            ["platform", "kind"],
+            registry=registry,
+        )
+        self.actions = Counter(
+            "firekeeper_actions",
+            "Actions returned to adapters, by type and the rule that asked for them.",
+            ["type", "rule"],
+            registry=registry,
+        )
+        self.evaluation_seconds = Histogram(
+            "firekeeper_evaluation_seconds",
+            "Time to answer one event, store I/O included.",
+            ["kind"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.errors = Counter(
+            "firekeeper_errors",
+            "Calls and batch entries answered with an error, by gRPC status code.",
+            ["code"],
+            registry=registry,
+        )
+        self.store_seconds = Histogram(
+            "firekeeper_store_seconds",
+            "Time spent in the state store, by operation.",
+            ["operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.rulesets_loaded = Gauge(
+            "firekeeper_rulesets_loaded",
+            "1 for each ruleset (and version) currently loaded.",
+            ["ruleset", "version"],
+            registry=registry,
+        )
+        self.decisions_replayed = Counter(
+            "firekeeper_decisions_replayed",
+            "Retried events answered with their stored decision.",
+            registry=registry,
+        )
+        self.ready = Gauge(
+            "firekeeper_ready",
+            "1 when the store is reachable and rulesets are loaded.",
+            registry=registry,
+        )
+        self.inflight = Gauge(
+            "firekeeper_inflight_requests",
+            "gRPC calls being handled.",
+            registry=registry,
+        )
+        for platform in Platform:
+            for kind in EventKind:
+                self.events.labels(platform=platform.value, kind=kind.value)
+        for kind in EventKind:
+            self.evaluation_seconds.labels(kind=kind.value)
+        for code in ERROR_CODES:
+            self.errors.labels(code=code)
+
+    def observe_decision(self, event: Event, decision: Decision, seconds: float) -> None:
+        """Count one answered event: its latency always; events and actions only when new."""
+        kind = event.kind.value
+        self.evaluation_seconds.labels(kind=kind).observe(seconds)
+        if decision.replayed:
+            self.decisions_replayed.inc()
+            return
+        self.events.labels(platform=event.envelope.platform.value, kind=kind).inc()
+        for action in decision.actions:
+            self.actions.labels(type=ActionType(action.type).value, rule=action.rule_id).inc()
+
+    def observe_error(self, code: str) -> None:
+        """``code``: a gRPC status code name, e.g. ``INVALID_ARGUMENT``."""
+        self.errors.labels(code=code).inc()
+
+    def time_store(self, operation: str) -> Timer:
+        """``with metrics.time_store("load_context"): ...``; ``operation`` from a fixed set."""
+        return self.store_seconds.labels(operation=operation).time()
+
+    def observe_store(self, operation: str, seconds: float) -> None:
+        self.store_seconds.labels(operation=operation).observe(seconds)
+
+    def set_rulesets(self, loaded: Iterable[tuple[str, str]]) -> None:
+        """Replace the loaded set with ``(name, version)`` pairs."""
+        self.rulesets_loaded.clear()
+        for name, version in loaded:
+            self.rulesets_loaded.labels(ruleset=name, version=version).set(1)
+
+    def set_ready(self, ready: bool) -> None:
+        self.ready.set(1 if ready else 0)
+
+
+@dataclass
+class MetricsServer:
+    """The ``/metrics`` HTTP endpoint, on a daemon thread."""
+
+    httpd: WSGIServer
+    thread: threading.Thread
+
+    @property
+    def port(self) -> int:
+        return int(self.httpd.server_port)
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+def serve_metrics(registry: CollectorRegistry, port: int, host: str = "127.0.0.1") -> MetricsServer:
+    """Serve ``registry`` on ``host:port`` (0: an ephemeral port; see ``MetricsServer.port``)."""
+    httpd, thread = start_http_server(port, addr=host, registry=registry)
+    return MetricsServer(httpd, thread)

@@ -1,0 +1,64 @@
+"""Metrics on an injected registry, and the /metrics endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime
+
+from prometheus_client import CollectorRegistry
+
+from service.domain import Action, ActionType, Decision
+from service.metrics import Metrics, serve_metrics
+
+from .support import event, http_get
+
+
+def test_known_labels_start_at_zero() -> None:
+    registry = CollectorRegistry()
+    Metrics(registry)
+    get = registry.get_sample_value
+    assert get("firekeeper_events_total", {"platform": "wecom", "kind": "join.requested"}) == 0
+    assert get("firekeeper_errors_total", {"code": "UNAVAILABLE"}) == 0
+    assert get("firekeeper_evaluation_seconds_count", {"kind": "member.left"}) == 0
+
+
+def test_store_timing_and_rulesets() -> None:
+    registry = CollectorRegistry()
+    metrics = Metrics(registry)
+    with metrics.time_store("load_context"):
+        pass
+    metrics.observe_store("commit", 0.004)
+    get = registry.get_sample_value
+    assert get("firekeeper_store_seconds_count", {"operation": "load_context"}) == 1
+    assert get("firekeeper_store_seconds_sum", {"operation": "commit"}) == 0.004
+    metrics.set_rulesets([("hobby", "3"), ("work", "1")])
+    metrics.set_rulesets([("hobby", "4")])
+    assert get("firekeeper_rulesets_loaded", {"ruleset": "hobby", "version": "4"}) == 1
+    assert get("firekeeper_rulesets_loaded", {"ruleset": "hobby", "version": "3"}) is None
+
+
+def test_observe_decision_counts_new_decisions_once() -> None:
+    registry = CollectorRegistry()
+    metrics = Metrics(registry)
+    decision = Decision(
+        "e1", (Action(ActionType.BAN, "spam.link"),), (), "hobby", "1", datetime.now(UTC)
+    )
+    metrics.observe_decision(event(), decision, 0.002)
+    metrics.observe_decision(event(), dataclasses.replace(decision, replayed=True), 0.001)
+    get = registry.get_sample_value
+    assert get("firekeeper_actions_total", {"type": "ban", "rule": "spam.link"}) == 1
+    assert get("firekeeper_events_total", {"platform": "telegram", "kind": "message.posted"}) == 1
+    assert get("firekeeper_decisions_replayed_total") == 1
+
+
+async def test_metrics_endpoint_on_an_ephemeral_port() -> None:
+    registry = CollectorRegistry()
+    Metrics(registry)
+    server = serve_metrics(registry, 0)
+    try:
+        assert server.port > 0
+        body = await asyncio.to_thread(http_get, f"http://127.0.0.1:{server.port}/metrics")
+        assert "firekeeper_errors_total" in body
+    finally:
+        await asyncio.to_thread(server.close)

@@ -1,0 +1,88 @@
+"""The servicer alone, with a fake context: deadlines and cancellation reach the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import grpc
+import pytest
+from prometheus_client import CollectorRegistry
+
+from service.api import convert
+from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
+from service.api.servicer import GovernanceServicer
+from service.metrics import Metrics
+
+from .support import FakePort, event
+
+
+class Aborted(Exception):
+    pass
+
+
+class FakeContext:
+    def __init__(self, remaining: float | None) -> None:
+        self.remaining = remaining
+        self.code: grpc.StatusCode | None = None
+
+    def time_remaining(self) -> float | None:
+        return self.remaining
+
+    async def abort(self, code: grpc.StatusCode, details: str = "", metadata: Any = ()) -> None:
+        self.code = code
+        raise Aborted(details)
+
+
+@pytest.fixture
+def executor() -> Iterator[ThreadPoolExecutor]:
+    pool = ThreadPoolExecutor(max_workers=1)
+    yield pool
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def servicer(port: FakePort, executor: ThreadPoolExecutor) -> tuple[GovernanceServicer, Metrics]:
+    metrics = Metrics(CollectorRegistry())
+    return GovernanceServicer(port, metrics, executor), metrics
+
+
+async def test_deadline_passed_on_arrival_does_no_work(executor: ThreadPoolExecutor) -> None:
+    port = FakePort()
+    svc, metrics = servicer(port, executor)
+    context = FakeContext(remaining=0.0)
+    with pytest.raises(Aborted, match="deadline"):
+        await svc.Evaluate(pb.EvaluateRequest(event=convert.event_to_proto(event())), context)  # type: ignore[arg-type]
+    assert context.code == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert port.evaluated == []
+    assert (
+        metrics.registry.get_sample_value("firekeeper_errors_total", {"code": "DEADLINE_EXCEEDED"})
+        == 1
+    )
+
+
+async def test_no_deadline_means_no_limit(executor: ThreadPoolExecutor) -> None:
+    port = FakePort()
+    svc, _ = servicer(port, executor)
+    request = pb.EvaluateRequest(event=convert.event_to_proto(event()))
+    response = await svc.Evaluate(request, FakeContext(remaining=None))  # type: ignore[arg-type]
+    assert response.decision.event_id == "e1"
+
+
+async def test_a_cancelled_batch_stops_between_events(executor: ThreadPoolExecutor) -> None:
+    port = FakePort()
+    gate = port.blocked["e0"] = threading.Event()
+    svc, _ = servicer(port, executor)
+    events = [convert.event_to_proto(event(event_id=f"e{i}")) for i in range(3)]
+    call = asyncio.ensure_future(
+        svc.EvaluateBatch(pb.EvaluateBatchRequest(events=events), FakeContext(None))  # type: ignore[arg-type]
+    )
+    assert await asyncio.to_thread(port.entered.wait, 5)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    gate.set()
+    await asyncio.to_thread(executor.shutdown, True)
+    assert port.evaluated == ["e0"]
