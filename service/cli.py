@@ -84,6 +84,45 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_rpc(args: argparse.Namespace) -> int:
+    import grpc
+    from google.protobuf import json_format
+
+    from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
+    from service.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
+
+    service = pb.DESCRIPTOR.services_by_name["Governance"]
+    method = service.methods_by_name.get(args.method)
+    if method is None:
+        print(
+            f"firekeeper: no method {args.method!r}; methods: "
+            f"{', '.join(m.name for m in service.methods)}",
+            file=sys.stderr,
+        )
+        return 2
+    text = sys.stdin.read() if args.request in ("-", None) else args.request
+    if args.request and args.request.startswith("@"):
+        text = Path(args.request[1:]).read_text(encoding="utf-8")
+    request_type = getattr(pb, method.input_type.name)
+    try:
+        request = json_format.Parse(text or "{}", request_type())
+    except json_format.ParseError as exc:
+        print(
+            f"firekeeper: the request is not a valid {method.input_type.name}: {exc}",
+            file=sys.stderr,
+        )
+        return 2
+    with grpc.insecure_channel(args.target) as channel:
+        stub = pb_grpc.GovernanceStub(channel)
+        try:
+            response = getattr(stub, args.method)(request, timeout=args.timeout)
+        except grpc.RpcError as exc:
+            print(f"{exc.code().name}: {exc.details()}", file=sys.stderr)
+            return 1
+    print(json_format.MessageToJson(response, preserving_proto_field_name=True, indent=2))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="firekeeper", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -119,6 +158,13 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--batch", type=int, default=100, help="events per EvaluateBatch call")
     b.add_argument("--no-grpc", action="store_true", help="skip the gRPC measurements")
     b.set_defaults(func=_cmd_bench)
+
+    r = sub.add_parser("rpc", help="call a Governance method with a JSON request (proto JSON)")
+    r.add_argument("method", help="Evaluate, EvaluateBatch, RegisterChat, GetChat, ListRulesets")
+    r.add_argument("request", nargs="?", help="the request as JSON, @FILE, or - for stdin")
+    r.add_argument("--target", default="127.0.0.1:50051", help="server address")
+    r.add_argument("--timeout", type=float, default=10.0, help="deadline in seconds")
+    r.set_defaults(func=_cmd_rpc)
 
     v = sub.add_parser("vocabulary", help="print the rule field vocabulary as a Markdown table")
     v.set_defaults(func=_cmd_vocabulary)
