@@ -120,6 +120,9 @@ FIELDS: tuple[Field, ...] = (
     Field("message.is_announcement", "bool", "posted as the chat's announcement", _MSG),
     Field("message.is_pinned_notice", "bool", "a pinned notice", _MSG),
     Field("message.is_edit", "bool", "an edit of an earlier message", _MSG),
+    # --- invite screening and monetization timing
+    # --- topic boundaries, lifecycle and announcements
+    # --- policy-author tools
 )
 
 BY_PATH: dict[str, Field] = {f.path: f for f in FIELDS}
