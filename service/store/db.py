@@ -166,7 +166,7 @@ def run_migrations(engine: Engine) -> None:
                 conn.execute(
                     sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
                 )
-            command.upgrade(alembic_config(conn), "head")
+            command.upgrade(alembic_config(conn), "heads")
 
 
 def current_revision(engine: Engine) -> str | None:
