@@ -16,6 +16,7 @@ state; the block commits on normal exit and rolls back on any exception.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -94,10 +95,56 @@ def _insert(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Ins
     return sqlite.insert(table)
 
 
+@functools.cache
+def _member_upsert(dialect: str) -> sa.Executable:
+    """INSERT .. ON CONFLICT DO UPDATE for members, built once per dialect.
+
+    Values are passed as execution parameters, never embedded with ``.values()``,
+    so SQLAlchemy compiles the statement once and reuses it.
+    """
+    stmt = postgresql.insert(members) if dialect == "postgresql" else sqlite.insert(members)
+    keys = {"chat_pk", "user_id"}
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_pk", "user_id"],
+        set_={c.name: stmt.excluded[c.name] for c in members.c if c.name not in keys},
+    )
+
+
+@functools.cache
+def _decision_insert(dialect: str) -> sa.Executable:
+    stmt = postgresql.insert(decisions) if dialect == "postgresql" else sqlite.insert(decisions)
+    return stmt.on_conflict_do_nothing(index_elements=["tenant", "platform", "event_id"]).returning(
+        decisions.c.id
+    )
+
+
+_CHAT_UPDATE = sa.update(chats).where(chats.c.id == sa.bindparam("b_chat_pk"))
+
+
+_CHAT_FOR_UPDATE = (
+    sa.select(chats)
+    .where(
+        chats.c.platform == sa.bindparam("b_platform"),
+        chats.c.tenant == sa.bindparam("b_tenant"),
+        chats.c.chat_id == sa.bindparam("b_chat_id"),
+    )
+    .with_for_update()
+)
+_DECISION_BY_EVENT = sa.select(decisions.c.decision).where(
+    decisions.c.tenant == sa.bindparam("b_tenant"),
+    decisions.c.platform == sa.bindparam("b_platform"),
+    decisions.c.event_id == sa.bindparam("b_event_id"),
+)
+_MEMBERS_BY_ID = sa.select(members).where(
+    members.c.chat_pk == sa.bindparam("b_chat_pk"),
+    members.c.user_id.in_(sa.bindparam("b_ids", expanding=True)),
+)
+
+
 def _lock_chat(conn: Connection, key: ChatKey) -> tuple[int, ChatRecord]:
     """Get or create the chat row and lock it until the transaction ends."""
-    query = sa.select(chats).where(_chat_where(key)).with_for_update()
-    row = conn.execute(query).mappings().one_or_none()
+    params = {"b_platform": key.platform.value, "b_tenant": key.tenant, "b_chat_id": key.chat_id}
+    row = conn.execute(_CHAT_FOR_UPDATE, params).mappings().one_or_none()
     if row is None:
         values = chat_values(ChatRecord(key=key)) | {"updated_at": _now()}
         conn.execute(
@@ -105,27 +152,20 @@ def _lock_chat(conn: Connection, key: ChatKey) -> tuple[int, ChatRecord]:
             .values(values)
             .on_conflict_do_nothing(index_elements=["platform", "tenant", "chat_id"])
         )
-        row = conn.execute(query).mappings().one()
+        row = conn.execute(_CHAT_FOR_UPDATE, params).mappings().one()
     return int(row["id"]), chat_from_row(row)
 
 
 def _write_chat(conn: Connection, chat_pk: int, chat: ChatRecord) -> None:
-    conn.execute(
-        sa.update(chats)
-        .where(chats.c.id == chat_pk)
-        .values(chat_values(chat) | {"updated_at": _now()})
-    )
+    conn.execute(_CHAT_UPDATE, chat_values(chat) | {"updated_at": _now(), "b_chat_pk": chat_pk})
 
 
 def _select_decision(
     conn: Connection, tenant: str, platform: Platform, event_id: str
 ) -> Decision | None:
     stored = conn.execute(
-        sa.select(decisions.c.decision).where(
-            decisions.c.tenant == tenant,
-            decisions.c.platform == platform.value,
-            decisions.c.event_id == event_id,
-        )
+        _DECISION_BY_EVENT,
+        {"b_tenant": tenant, "b_platform": platform.value, "b_event_id": event_id},
     ).scalar_one_or_none()
     return None if stored is None else decision_from_json(stored, replayed=True)
 
@@ -165,9 +205,7 @@ class ChatTx:
         wanted = sorted(set(user_ids))
         if not wanted:
             return {}
-        rows = self._connection().execute(
-            sa.select(members).where(members.c.chat_pk == self._pk, members.c.user_id.in_(wanted))
-        )
+        rows = self._connection().execute(_MEMBERS_BY_ID, {"b_chat_pk": self._pk, "b_ids": wanted})
         return {m.user_id: m for m in (member_from_row(r) for r in rows.mappings())}
 
     def apply(self, changes: StateChanges) -> None:
@@ -176,12 +214,10 @@ class ChatTx:
             raise ValueError(f"changes are for chat {changes.chat.key}, not {self.chat.key}")
         conn = self._connection()
         _write_chat(conn, self._pk, changes.chat)
-        for member in changes.members:
-            values = member_values(member)
-            update = {k: v for k, v in values.items() if k != "user_id"}
-            stmt = _insert(conn, members).values(values | {"chat_pk": self._pk})
+        if changes.members:
             conn.execute(
-                stmt.on_conflict_do_update(index_elements=["chat_pk", "user_id"], set_=update)
+                _member_upsert(conn.dialect.name),
+                [member_values(m) | {"chat_pk": self._pk} for m in changes.members],
             )
         self.chat = changes.chat
 
@@ -208,12 +244,7 @@ class ChatTx:
             "decision": decision_to_json(decision),
             "event": event_to_json(event),
         }
-        inserted = conn.execute(
-            _insert(conn, decisions)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["tenant", "platform", "event_id"])
-            .returning(decisions.c.id)
-        ).scalar_one_or_none()
+        inserted = conn.execute(_decision_insert(conn.dialect.name), values).scalar_one_or_none()
         if inserted is None:
             raise DuplicateEvent(env.tenant, env.platform, env.event_id)
 
