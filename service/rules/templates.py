@@ -1,0 +1,63 @@
+"""Message templates in action ``text``: ``{path}`` placeholders, ``{{``/``}}`` for braces.
+
+A placeholder names a vocabulary path or ``params.<name>``; the compiler checks
+them, the decision builder fills them with :func:`render`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+class TemplateError(ValueError):
+    def __init__(self, message: str, pos: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+
+
+def placeholders(text: str) -> tuple[list[tuple[str, int]], TemplateError | None]:
+    """``(path, offset of the path)`` of each placeholder, and the first syntax error if any
+    (placeholders before it are still listed)."""
+    found: list[tuple[str, int]] = []
+
+    def collect(path: str, pos: int) -> str:
+        found.append((path, pos))
+        return ""
+
+    try:
+        _walk(text, collect)
+    except TemplateError as exc:
+        return found, exc
+    return found, None
+
+
+def render(text: str, value: Callable[[str], str]) -> str:
+    """``text`` with every placeholder replaced by ``value(path)``."""
+    return _walk(text, lambda path, _pos: value(path))
+
+
+def _walk(text: str, on_field: Callable[[str, int], str]) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if text.startswith(("{{", "}}"), i):
+            out.append(c)
+            i += 2
+        elif c == "{":
+            end = text.find("}", i + 1)
+            if end < 0:
+                raise TemplateError("unclosed '{' in the text (write {{ for a brace)", i)
+            path = text[i + 1 : end]
+            start = i + 1 + (len(path) - len(path.lstrip()))
+            if not path.strip() or "{" in path:
+                raise TemplateError("empty or broken placeholder (write {{ for a brace)", i)
+            out.append(on_field(path.strip(), start))
+            i = end + 1
+        elif c == "}":
+            raise TemplateError("unmatched '}' in the text (write }} for a brace)", i)
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)

@@ -1,0 +1,77 @@
+"""Golden rendering of ruleset errors: every mistake, located, all at once.
+
+Set FIREKEEPER_UPDATE_GOLDEN=1 to rewrite the files after an intended change.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from service.errors import RulesetError
+from service.rules.compiler import compile_sources
+
+GOLDEN = Path(__file__).parent / "golden"
+
+THREE_MISTAKES = """\
+ruleset: community
+profile:
+  kind: hobby
+params:
+  hard_cap: 200
+rules:
+  - id: size.hard_cap
+    on: member.joined
+    when: chat.member_cuont >= params.hard_cap
+    reason: The chat is at its hard cap
+    actions:
+      - type: deny_join
+  - id: spam.flood
+    on: message.posted
+    when: message.link_count > 3
+    reason: Too many links
+    actions:
+      - type: mute
+        target: actor
+  - id: spam.phone
+    on: message.posted
+    when: 'message.text matches "(\\d{3}-\\d{4}"'
+    reason: Phone numbers are not allowed
+    actions:
+      - type: delete_message
+"""
+
+OTHER_FILE = """\
+ruleset: work
+extends: community
+rules:
+  - id: work.hours
+    on: message.posted
+    when: message.is_forward and actor.tenure < 2 days
+    reason: New members may not forward
+    actions:
+      - type: warn_user
+        text: "Hi {actor.display_name}, please wait {params.wait}"
+"""
+
+
+def check_golden(name: str, sources: dict[str, str]) -> None:
+    with pytest.raises(RulesetError) as info:
+        compile_sources(sources)
+    rendered = str(info.value) + "\n"
+    path = GOLDEN / name
+    if os.environ.get("FIREKEEPER_UPDATE_GOLDEN") == "1":
+        path.write_text(rendered, encoding="utf-8")
+    assert rendered == path.read_text(encoding="utf-8")
+
+
+def test_three_mistakes_in_one_file() -> None:
+    check_golden("three_mistakes.txt", {"rulesets/community.yaml": THREE_MISTAKES})
+
+
+def test_mistakes_in_two_files_are_reported_together() -> None:
+    broken_parent = {"rulesets/community.yaml": THREE_MISTAKES}
+    standalone = OTHER_FILE.replace("extends: community\n", "")
+    check_golden("two_files.txt", {**broken_parent, "rulesets/work.yaml": standalone})
