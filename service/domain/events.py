@@ -80,7 +80,9 @@ class Envelope:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    kind: str  # image, video, audio, voice, file, sticker, link_card, mini_program, contact_card, qr_code, poll, location, story, other
+    # image, video, audio, voice, file, sticker, link_card, mini_program,
+    # contact_card, qr_code, poll, location, story, other
+    kind: str
     url: str = ""
     title: str = ""
     description: str = ""

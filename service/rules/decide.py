@@ -11,16 +11,15 @@ deny_join > hold_for_review > approve_join.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from service.domain.decisions import Action, ActionType, Decision, RuleMatch, RuleMode
 from service.domain.events import Event, MessagePosted
+from service.rules import templates
 from service.rules.facts import lookup
 
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
 _TEXTUAL = frozenset({ActionType.WARN_USER, ActionType.NOTIFY_ADMINS, ActionType.POST_MESSAGE})
 _USER_TARGETED = frozenset(
     {
@@ -71,10 +70,14 @@ class _Rule(Protocol):
 
 
 def render(text: str, fact: Mapping[str, Any]) -> str:
-    """Fill ``{field.path}`` placeholders from the fact; unknown values render as ``?``."""
+    """Fill ``{field.path}`` placeholders from the fact; unknown values render as ``?``.
 
-    def one(m: re.Match[str]) -> str:
-        present, value = lookup(fact, m.group(1))
+    The compiler has already checked every template, so this cannot fail on a
+    compiled rule's text.
+    """
+
+    def one(path: str) -> str:
+        present, value = lookup(fact, path)
         if not present:
             return "?"
         if isinstance(value, bool):
@@ -83,7 +86,7 @@ def render(text: str, fact: Mapping[str, Any]) -> str:
             return ", ".join(str(v) for v in value)
         return str(value)
 
-    return _PLACEHOLDER.sub(one, text)
+    return templates.render(text, one)
 
 
 def _json(value: Any) -> str:

@@ -19,7 +19,9 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 KEY = ChatKey(Platform.TELEGRAM, "acme", "-100123")
 
 
-def event(payload: Payload, actor: Actor | None = None, eid: str = "e1", at: datetime = T0) -> Event:
+def event(
+    payload: Payload, actor: Actor | None = None, eid: str = "e1", at: datetime = T0
+) -> Event:
     return Event(
         Envelope(
             event_id=eid,

@@ -39,7 +39,10 @@ def test_shadow_rules_are_traced_but_do_not_act() -> None:
     d = decide(ev, rules, fact, "base", "v1", T0)
     assert [a.type for a in d.actions] == [ActionType.DELETE_MESSAGE]
     assert d.actions[0].target_message_id == "m1"
-    assert [(m.rule_id, m.mode) for m in d.trace] == [("a", RuleMode.ENFORCE), ("s", RuleMode.SHADOW)]
+    assert [(m.rule_id, m.mode) for m in d.trace] == [
+        ("a", RuleMode.ENFORCE),
+        ("s", RuleMode.SHADOW),
+    ]
     assert d.trace[0].values == (("chat.member_count", "10"),)
 
 

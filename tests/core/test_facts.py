@@ -72,7 +72,9 @@ def test_join_counts_and_rejoin() -> None:
 
 def test_owner_recorded_on_the_chat_wins_over_the_event_role() -> None:
     owner = Actor(id="boss", role=Role.MEMBER)
-    fact = build_fact(event(MessagePosted(message_id="m"), actor=owner), ctx(chat(owner_id="boss")), {})
+    fact = build_fact(
+        event(MessagePosted(message_id="m"), actor=owner), ctx(chat(owner_id="boss")), {}
+    )
     assert fact["actor"]["is_owner"] is True and fact["actor"]["is_admin"] is True
 
 

@@ -35,8 +35,14 @@ INDEX = load(RULESETS)
 def _join(n: int, member: str | None = None, at_offset: int = 0) -> Event:
     m = Actor(id=member or f"new{n}", display_name=f"Newcomer {n}")
     return Event(
-        Envelope(f"join-{n}", KEY.platform, KEY.tenant, KEY.chat_id,
-                 T0 + timedelta(seconds=n + at_offset), m),
+        Envelope(
+            f"join-{n}",
+            KEY.platform,
+            KEY.tenant,
+            KEY.chat_id,
+            T0 + timedelta(seconds=n + at_offset),
+            m,
+        ),
         MemberJoined(member=m),
     )
 
@@ -54,8 +60,16 @@ def _pipeline(store: Store) -> Pipeline:
 
 
 def _register(p: Pipeline, count: int, kind: str = "goal", **params: str) -> None:
-    p.register_chat(ChatRegistration(key=KEY, kind=kind, member_count=count, params=params,
-                                     created_at=T0 - timedelta(days=10), owner_id="owner"))
+    p.register_chat(
+        ChatRegistration(
+            key=KEY,
+            kind=kind,
+            member_count=count,
+            params=params,
+            created_at=T0 - timedelta(days=10),
+            owner_id="owner",
+        )
+    )
 
 
 def test_join_at_the_cap_is_denied_and_admins_are_told(store: Store) -> None:
@@ -100,13 +114,36 @@ def test_counts_follow_joins_leaves_and_the_platform(store: Store) -> None:
     for i in range(3):
         p.evaluate(_join(i))
     gone = Actor(id="new1")
-    p.evaluate(Event(Envelope("leave-1", KEY.platform, KEY.tenant, KEY.chat_id, T0 + timedelta(minutes=5), gone),
-                     MemberLeft(member=gone, reason=LeaveReason.LEFT)))
-    p.evaluate(Event(Envelope("leave-1b", KEY.platform, KEY.tenant, KEY.chat_id, T0 + timedelta(minutes=6), gone),
-                     MemberLeft(member=gone, reason=LeaveReason.LEFT)))
+    p.evaluate(
+        Event(
+            Envelope(
+                "leave-1", KEY.platform, KEY.tenant, KEY.chat_id, T0 + timedelta(minutes=5), gone
+            ),
+            MemberLeft(member=gone, reason=LeaveReason.LEFT),
+        )
+    )
+    p.evaluate(
+        Event(
+            Envelope(
+                "leave-1b", KEY.platform, KEY.tenant, KEY.chat_id, T0 + timedelta(minutes=6), gone
+            ),
+            MemberLeft(member=gone, reason=LeaveReason.LEFT),
+        )
+    )
     assert p.get_chat(KEY).chat.member_count == 7
-    upd = p.evaluate(Event(Envelope("upd-1", KEY.platform, KEY.tenant, KEY.chat_id, T0 + timedelta(minutes=7),
-                                    Actor(id="owner")), ChatUpdated(platform_member_count=30)))
+    upd = p.evaluate(
+        Event(
+            Envelope(
+                "upd-1",
+                KEY.platform,
+                KEY.tenant,
+                KEY.chat_id,
+                T0 + timedelta(minutes=7),
+                Actor(id="owner"),
+            ),
+            ChatUpdated(platform_member_count=30),
+        )
+    )
     assert [m.rule_id for m in upd.trace] == ["size.count_drift"] and upd.actions == ()
     assert p.get_chat(KEY).chat.member_count == 30
 
