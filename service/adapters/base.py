@@ -136,6 +136,18 @@ def objs(data: Json, key: str, path: str) -> list[Json]:
     return list(value)
 
 
+def scalars(data: Json, key: str, path: str) -> list[str]:
+    """The list of ids (strings or numbers) at ``data[key]``; empty when absent or null."""
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(
+        isinstance(v, str | int) and not isinstance(v, bool) for v in value
+    ):
+        raise PayloadError(f"{path}.{key}", "expected a list of ids")
+    return [str(v) for v in value]
+
+
 def text(data: Json, key: str, path: str) -> str:
     """The string at ``data[key]``; empty when absent or null."""
     value = data.get(key)

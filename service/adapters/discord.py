@@ -33,6 +33,7 @@ from service.adapters.base import (
     number,
     obj,
     objs,
+    scalars,
     text,
     unique,
 )
@@ -220,7 +221,7 @@ def message_posted(data: Json, path: str = "d") -> MessagePosted:
     mentions = [
         Mention(user_id=ident(u, "id", f"{path}.mentions")) for u in objs(data, "mentions", path)
     ]
-    mentions += [Mention(role_id=str(r)) for r in data.get("mention_roles") or () if r]
+    mentions += [Mention(role_id=r) for r in scalars(data, "mention_roles", path) if r]
     if flag(data, "mention_everyone"):  # @everyone and @here
         mentions.append(Mention(everyone=True))
     return MessagePosted(
