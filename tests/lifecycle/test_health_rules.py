@@ -1,0 +1,132 @@
+"""Health status and the diagnosis against the six death poses (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from service.domain.chats import ChatKey
+from service.domain.events import Platform
+from service.domain.health import Finding, HealthMetrics, HealthStatus, Pose
+from service.rules.health import diagnose, judge, status
+
+NOW = datetime(2025, 3, 1, tzinfo=UTC)
+LIVELY = HealthMetrics(
+    measured_at=NOW,
+    member_count=40,
+    posters=20,
+    poster_share=0.5,
+    daily_active_posters=6,
+    monthly_active_posters=15,
+    messages_7d=120,
+    messages_prev_21d=330,
+    activity_trend=1.09,
+    days_since_last_message=0,
+    days_since_owner_spoke=1,
+    days_since_admin_spoke=1,
+    off_topic_share=0.1,
+    scored_messages_30d=200,
+    age_days=200,
+    ever_spoke=True,
+)
+
+
+def _find(m: HealthMetrics, pose: Pose, kind: str = "growth", theme: bool = True) -> Finding:
+    return next(d for d in diagnose(m, kind, has_theme=theme) if d.pose is pose).finding
+
+
+def test_a_lively_group_thrives_and_shows_no_death_pose() -> None:
+    assert status(LIVELY, "growth")[0] is HealthStatus.THRIVING
+    findings = {d.pose: d.finding for d in diagnose(LIVELY, "growth", has_theme=True)}
+    assert list(findings) == list(Pose)  # one per pose, in the article's order
+    assert findings[Pose.PAY_WITHOUT_TRUST] is Finding.NOT_ASSESSED
+    assert all(f is Finding.ABSENT for p, f in findings.items() if p is not Pose.PAY_WITHOUT_TRUST)
+
+
+@pytest.mark.parametrize(
+    ("kind", "silent", "expected"),
+    [
+        ("growth", 45, HealthStatus.CEMETERY),
+        ("growth", 20, HealthStatus.DORMANT),
+        ("growth", 4, HealthStatus.COOLING),
+        ("family", 45, HealthStatus.DORMANT),  # a family group is quiet between notices
+        ("goal", 8, HealthStatus.DORMANT),  # a goal group lives on daily check-ins
+        ("work", 45, HealthStatus.DORMANT),
+    ],
+)
+def test_silence_is_judged_by_the_kind_of_group(
+    kind: str, silent: int, expected: HealthStatus
+) -> None:
+    m = replace(LIVELY, days_since_last_message=silent, messages_7d=0, activity_trend=0.0)
+    assert status(m, kind)[0] is expected
+
+
+def test_a_dead_group_is_a_cemetery_and_the_diagnosis_says_why() -> None:
+    dead = replace(
+        LIVELY,
+        days_since_last_message=40,
+        days_since_owner_spoke=52,
+        days_since_admin_spoke=52,
+        messages_7d=0,
+        messages_prev_21d=0,
+        activity_trend=None,
+        monthly_active_posters=0,
+        daily_active_posters=0,
+    )
+    health = judge(ChatKey(Platform.TELEGRAM, "acme", "c"), "growth", dead, has_theme=True)
+    assert health.status is HealthStatus.CEMETERY
+    assert "40 days" in health.status_reason and "cemetery after 30" in health.status_reason
+    leading = next(d for d in health.diagnoses if d.pose is Pose.NO_LEADING)
+    assert leading.finding is Finding.PRESENT and "52 days" in leading.evidence
+
+
+def test_falling_activity_and_a_single_voice_cool_a_group() -> None:
+    falling = replace(LIVELY, messages_7d=20, messages_prev_21d=300, activity_trend=0.2)
+    state, reason = status(falling, "hobby")
+    assert state is HealthStatus.COOLING and "under half" in reason
+    alone = replace(LIVELY, monthly_active_posters=1)
+    assert status(alone, "hobby") == (
+        HealthStatus.COOLING,
+        "only one person posted in the last 30 days",
+    )
+    three_weeks = replace(LIVELY, weeks_falling=3)
+    assert status(three_weeks, "hobby")[0] is HealthStatus.COOLING
+
+
+def test_a_new_group_where_nobody_spoke_yet_is_new() -> None:
+    m = HealthMetrics(measured_at=NOW, member_count=3, days_since_last_message=1, age_days=1)
+    assert status(m, "growth")[0] is HealthStatus.NEW
+
+
+def test_owner_absence_is_softened_when_admins_lead() -> None:
+    m = replace(LIVELY, days_since_owner_spoke=20, days_since_admin_spoke=2)
+    assert _find(m, Pose.NO_LEADING) is Finding.WATCH
+    m = replace(LIVELY, days_since_owner_spoke=20, days_since_admin_spoke=20)
+    assert _find(m, Pose.NO_LEADING) is Finding.PRESENT
+    assert _find(replace(LIVELY, days_since_owner_spoke=None), Pose.NO_LEADING) is (
+        Finding.NOT_ASSESSED
+    )
+
+
+def test_topic_poses_need_a_theme_and_enough_judged_messages() -> None:
+    drifting = replace(LIVELY, off_topic_share=0.55, new_themes_30d=3)
+    assert _find(drifting, Pose.BORDERLESS_CHAT) is Finding.PRESENT
+    assert _find(drifting, Pose.UNPLANNED_EXPANSION) is Finding.PRESENT
+    assert _find(drifting, Pose.BORDERLESS_CHAT, theme=False) is Finding.NOT_ASSESSED
+    few = replace(drifting, scored_messages_30d=4)
+    assert _find(few, Pose.BORDERLESS_CHAT) is Finding.NOT_ASSESSED
+
+
+def test_aimless_recruiting_and_unreadable_notices() -> None:
+    wave = replace(LIVELY, joins_30d=25, joiners_posted_share=0.08)
+    assert _find(wave, Pose.AIMLESS_RECRUITING) is Finding.PRESENT
+    leaky = replace(LIVELY, retention_cohort=12, joiner_retention=0.4)
+    assert _find(leaky, Pose.AIMLESS_RECRUITING) is Finding.PRESENT
+    assert _find(replace(LIVELY, notices_flagged_30d=1), Pose.NO_DESIGNED_COMMUNICATION) is (
+        Finding.WATCH
+    )
+    assert _find(replace(LIVELY, notices_flagged_30d=2), Pose.NO_DESIGNED_COMMUNICATION) is (
+        Finding.PRESENT
+    )

@@ -1,0 +1,128 @@
+"""Topic scoring: English words and Chinese bigrams against a theme; social messages neutral."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.domain.chats import ChannelTheme, Theme
+from service.rules.topic import (
+    announces_activity,
+    compile_theme,
+    expands_theme,
+    is_social,
+    score,
+    theme_for,
+)
+
+READING = compile_theme(
+    ["book", "reading", "chapter", "author", "novel", "读书", "阅读", "章节", "作者", "小说"],
+    ["book club", "读书会"],
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Just finished chapter 3, the author argues it well",
+        "Has anyone read the new novels from that list?",  # novels -> novel
+        "Reading group tonight: bring your books",
+        "We should start a BOOK CLUB thread",  # case folded, phrase
+        "这本小说的第三章写得真好",
+        "我们这周读书会讨论什么",
+        "ｃｈａｐｔｅｒ five was long",  # full-width letters are folded (NFKC)
+    ],
+)
+def test_theme_words_make_a_message_on_topic(text: str) -> None:
+    result = score(text, READING)
+    assert result.topic == "on_topic" and result.score is not None and result.score >= 0.3
+    assert result.hits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What did everyone eat for lunch today? I had beef noodles downstairs",
+        "My boss is so annoying again this week, complaining all the time",
+        "今天中午吃了什么？我吃了牛肉面",
+        "我们老板这周又在抱怨加班的事情",
+    ],
+)
+def test_long_enough_messages_without_the_theme_are_off_topic(text: str) -> None:
+    result = score(text, READING)
+    assert result.topic == "off_topic" and result.off_topic and result.score == 0.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thanks!!",
+        "Thank you so much",
+        "good morning everyone",
+        "lol same",
+        "hahaha",
+        "👍👍",
+        "谢谢大家",
+        "哈哈哈哈",
+        "早上好",
+        "收到",
+        "大家好，我是新人，请多关照",
+        "+1",
+    ],
+)
+def test_social_messages_are_neutral_never_off_topic(text: str) -> None:
+    result = score(text, READING)
+    assert result.topic == "neutral"
+    assert not result.off_topic
+
+
+def test_greetings_and_emoji_are_social_and_content_is_not() -> None:
+    assert is_social("hi all 👋") and is_social("晚安") and is_social("🎉🎉🎉")
+    assert is_social("", sticker_only=True)
+    assert not is_social("", sticker_only=False)  # a bare photo: nothing to judge
+    assert not is_social("thanks for the recommendation, the plot is great")
+    assert not is_social("谢谢分享，这个方法我明天就试试")
+
+
+def test_chinese_is_matched_by_bigrams_not_whitespace() -> None:
+    # no spaces anywhere: the keyword 阅读 is found inside a run of characters
+    result = score("最近每天睡前阅读半小时", READING)
+    assert result.topic == "on_topic" and "阅读" in result.hits
+    # a partial match (half of 读书会's bigrams) is related but not a full hit
+    partial = score("读书", compile_theme([], ["读书会"]))
+    assert partial.hits == () and partial.score == pytest.approx(0.45)
+
+
+def test_short_or_other_script_messages_are_neutral() -> None:
+    assert score("ok see you", READING).topic == "neutral"  # too short to tell
+    english_only = compile_theme(["book", "chapter"])
+    assert score("我们老板这周又在抱怨加班的事情", english_only).topic == "neutral"
+
+
+def test_no_theme_means_unscored() -> None:
+    result = score("anything at all goes here today", compile_theme([]))
+    assert result.topic == "unscored" and result.score is None
+
+
+def test_a_channel_theme_replaces_the_chat_theme_and_an_empty_one_is_free_talk() -> None:
+    theme = Theme(
+        keywords=("book",),
+        channels=(ChannelTheme("poems", keywords=("poem", "verse")), ChannelTheme("lounge")),
+    )
+    assert score("I wrote a new poem about autumn leaves", theme_for(theme, "poems")).topic == (
+        "on_topic"
+    )
+    assert score("I wrote a new poem about autumn leaves", theme_for(theme)).topic == "off_topic"
+    assert theme_for(theme, "lounge").empty
+    # a thread's own theme wins over its channel's
+    assert theme_for(theme, "other", thread_id="poems").terms[0].label == "poem"
+
+
+def test_activity_announcements_and_theme_sprawl() -> None:
+    assert announces_activity("Let's add a fitness check-in area!")
+    assert announces_activity("明天组织线下活动，想参加的报名")
+    assert not announces_activity("Chapter 5 was the best so far")
+    finance = score("Let's add a finance corner: share your stock picks every Friday", READING)
+    assert expands_theme(finance)
+    reading = score("Sign up for the chapter 5 discussion of our book on Friday", READING)
+    assert not expands_theme(reading)
+    assert not expands_theme(score("thanks all!", READING))
