@@ -4,8 +4,10 @@ with the bare matcher on the same compiled rulesets.
 Three measurements on one deterministic workload (``service.workload``):
 1. the bare matcher: ``CompiledRuleset.match`` on prebuilt facts (text
    predicates, projection, the durable-rules engine; no store, no decision);
-2. the in-process pipeline: idempotency check, row lock, context load, fact,
-   engine, decision, state write and decision write in one transaction;
+2. the in-process pipeline as the service builds it (``service.wiring``, with
+   every governance area): idempotency check, row lock, context and area
+   loads, fact, engine, decision, state and area writes and the decision in
+   one transaction;
 3. over gRPC against a running server (one started here unless ``--target``
    names one): unary Evaluate calls, then EvaluateBatch calls.
 """
@@ -29,11 +31,12 @@ from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from service.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
 from service.domain.chats import ChatContext, ChatRecord
 from service.domain.events import Event
-from service.pipeline import Pipeline, RulesetHolder
+from service.pipeline import RulesetHolder
 from service.rules.compiler import RulesetIndex
 from service.rules.facts import build_fact
 from service.rulesets_dir import load
 from service.store import create_store
+from service.wiring import build_pipeline
 from service.workload import Workload, build
 
 
@@ -93,7 +96,7 @@ def bench_pipeline(index: RulesetIndex, work: Workload, store_url: str) -> Figur
     store = create_store(store_url)
     try:
         store.migrate()
-        pipeline = Pipeline(store, RulesetHolder(index))
+        pipeline = build_pipeline(store, RulesetHolder(index))
         for reg in work.chats:
             pipeline.register_chat(reg)
         lat = []

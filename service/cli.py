@@ -1,4 +1,5 @@
-"""The ``firekeeper`` command: serve, check, bench, vocabulary."""
+"""The ``firekeeper`` command: serve, check, bench, rpc, vocabulary, and the authoring
+tools test, explain, replay, export and schema (``service.tools.commands``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from service.errors import FirekeeperError, RulesetError
+
+if TYPE_CHECKING:
+    from google.protobuf.descriptor import MethodDescriptor
+    from google.protobuf.message import Message
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -84,26 +90,54 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     )
 
 
+def _rpc_methods() -> dict[str, MethodDescriptor]:
+    """Every method of every service in ``service.api.gen.firekeeper.v1``, as Service.Method."""
+    import importlib
+    import pkgutil
+
+    from service.api.gen.firekeeper import v1
+
+    out: dict[str, MethodDescriptor] = {}
+    for found in sorted(pkgutil.iter_modules(v1.__path__), key=lambda m: m.name):
+        if found.name.endswith("_pb2"):
+            module = importlib.import_module(f"{v1.__name__}.{found.name}")
+            for service in module.DESCRIPTOR.services_by_name.values():
+                for method in service.methods:
+                    out[f"{service.name}.{method.name}"] = method
+    return out
+
+
+def _serialize(message: Message) -> bytes:
+    return message.SerializeToString()
+
+
 def _cmd_rpc(args: argparse.Namespace) -> int:
     import grpc
     from google.protobuf import json_format
+    from google.protobuf.message_factory import GetMessageClass
 
-    from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
-    from service.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
-
-    service = pb.DESCRIPTOR.services_by_name["Governance"]
-    method = service.methods_by_name.get(args.method)
+    methods = _rpc_methods()
+    name = args.method if "." in args.method else f"Governance.{args.method}"
+    method = methods.get(name)
     if method is None:
         print(
-            f"firekeeper: no method {args.method!r}; methods: "
-            f"{', '.join(m.name for m in service.methods)}",
+            f"firekeeper: no method {args.method!r}; methods (Service.Method, "
+            f"or a bare Governance method): {', '.join(methods)}",
+            file=sys.stderr,
+        )
+        return 2
+    if method.client_streaming or method.server_streaming:
+        print(
+            f"firekeeper: {name} is a streaming method; `firekeeper rpc` calls unary methods only"
+            " (use a gRPC client such as service.client for streams)",
             file=sys.stderr,
         )
         return 2
     text = sys.stdin.read() if args.request in ("-", None) else args.request
     if args.request and args.request.startswith("@"):
         text = Path(args.request[1:]).read_text(encoding="utf-8")
-    request_type = getattr(pb, method.input_type.name)
+    request_type = GetMessageClass(method.input_type)
+    response_type = GetMessageClass(method.output_type)
     try:
         request = json_format.Parse(text or "{}", request_type())
     except json_format.ParseError as exc:
@@ -113,14 +147,25 @@ def _cmd_rpc(args: argparse.Namespace) -> int:
         )
         return 2
     with grpc.insecure_channel(args.target) as channel:
-        stub = pb_grpc.GovernanceStub(channel)
+        call: grpc.UnaryUnaryMultiCallable[Message, Message] = channel.unary_unary(
+            f"/{method.containing_service.full_name}/{method.name}",
+            request_serializer=_serialize,
+            response_deserializer=response_type.FromString,
+        )
         try:
-            response = getattr(stub, args.method)(request, timeout=args.timeout)
+            response = call(request, timeout=args.timeout)
         except grpc.RpcError as exc:
             print(f"{exc.code().name}: {exc.details()}", file=sys.stderr)
             return 1
     print(json_format.MessageToJson(response, preserving_proto_field_name=True, indent=2))
     return 0
+
+
+def _cmd_signals(args: argparse.Namespace) -> int:
+    from service.signals_eval import run
+
+    phishing = Path(args.phishing) if args.phishing else None
+    return run(Path(args.spam), Path(args.ham), sys.stdout, phishing_file=phishing, show=args.show)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -159,8 +204,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--no-grpc", action="store_true", help="skip the gRPC measurements")
     b.set_defaults(func=_cmd_bench)
 
-    r = sub.add_parser("rpc", help="call a Governance method with a JSON request (proto JSON)")
-    r.add_argument("method", help="Evaluate, EvaluateBatch, RegisterChat, GetChat, ListRulesets")
+    r = sub.add_parser("rpc", help="call a unary method with a JSON request (proto JSON)")
+    r.add_argument(
+        "method",
+        help="Service.Method (Screening.ListHeldJoins, Admin.ReloadRulesets, ...), or a bare"
+        " Governance method (Evaluate, RegisterChat, GetChat, ...)",
+    )
     r.add_argument("request", nargs="?", help="the request as JSON, @FILE, or - for stdin")
     r.add_argument("--target", default="127.0.0.1:50051", help="server address")
     r.add_argument("--timeout", type=float, default=10.0, help="deadline in seconds")
@@ -168,6 +217,19 @@ def parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("vocabulary", help="print the rule field vocabulary as a Markdown table")
     v.set_defaults(func=_cmd_vocabulary)
+
+    g = sub.add_parser(
+        "signals", help="score the promotion signals on labelled messages (one a line)"
+    )
+    g.add_argument("--spam", required=True, help="file of messages that should be flagged")
+    g.add_argument("--ham", required=True, help="file of ordinary messages")
+    g.add_argument("--phishing", help="a phishing domain list, as FIREKEEPER_PHISHING_DOMAINS")
+    g.add_argument("--show", type=int, default=0, help="print up to N misses and false alarms")
+    g.set_defaults(func=_cmd_signals)
+
+    from service.tools.commands import add_commands
+
+    add_commands(sub)  # test, explain, replay, export, schema
     return p
 
 

@@ -15,6 +15,17 @@ validated; a bad value raises ``ConfigError`` naming the variable.
     FIREKEEPER_MAX_MESSAGE_BYTES   bytes            4194304 (4 MiB), each way
     FIREKEEPER_GRACE_SECONDS       seconds          10: how long shutdown waits for calls in flight
     FIREKEEPER_WORKERS             threads          8: evaluations running at once
+    FIREKEEPER_RELOAD_SECONDS      seconds          5: how often the rulesets directory is checked
+                                                    for changes (hot reload); 0 disables it
+    FIREKEEPER_PHISHING_DOMAINS    file path        empty: none; a list of phishing domains, one a
+                                                    line (message.phishing_links), read at start
+    FIREKEEPER_TICK_SECONDS        seconds          3600: the scheduler's chat.tick period
+    FIREKEEPER_SCHEDULER           on | off         on: this replica may run the scheduler (the
+                                                    one holding the database lock runs it)
+    FIREKEEPER_OUTBOX_LEASE_SECONDS seconds         30: an unacknowledged outbox item whose stream
+                                                    died is sent again after this long
+    FIREKEEPER_OUTBOX_POLL_SECONDS seconds          1: how often an idle outbox stream looks for
+                                                    items another replica made
 """
 
 from __future__ import annotations
@@ -37,6 +48,12 @@ ENV = {
     "max_message_bytes": "FIREKEEPER_MAX_MESSAGE_BYTES",
     "grace_seconds": "FIREKEEPER_GRACE_SECONDS",
     "workers": "FIREKEEPER_WORKERS",
+    "reload_seconds": "FIREKEEPER_RELOAD_SECONDS",
+    "phishing_domains": "FIREKEEPER_PHISHING_DOMAINS",
+    "tick_seconds": "FIREKEEPER_TICK_SECONDS",
+    "scheduler": "FIREKEEPER_SCHEDULER",
+    "outbox_lease_seconds": "FIREKEEPER_OUTBOX_LEASE_SECONDS",
+    "outbox_poll_seconds": "FIREKEEPER_OUTBOX_POLL_SECONDS",
 }
 
 
@@ -68,6 +85,12 @@ class Settings:
     max_message_bytes: int = 4 * 1024 * 1024
     grace_seconds: float = 10.0
     workers: int = 8
+    reload_seconds: float = 5.0  # 0: no hot reload (the admin RPC still reloads)
+    phishing_domains: str = ""  # path of a phishing domain list; empty: none
+    tick_seconds: int = 3600  # the scheduler's period (chat.tick)
+    scheduler: bool = True  # False: never run the scheduler on this replica
+    outbox_lease_seconds: float = 30.0
+    outbox_poll_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.store_url.strip():
@@ -92,6 +115,14 @@ class Settings:
             raise ConfigError("grace_seconds", self.grace_seconds, "must be a number >= 0")
         if not 1 <= self.workers <= 1024:
             raise ConfigError("workers", self.workers, "must be an integer from 1 to 1024")
+        if not (math.isfinite(self.reload_seconds) and self.reload_seconds >= 0):
+            raise ConfigError("reload_seconds", self.reload_seconds, "must be a number >= 0")
+        if not 1 <= self.tick_seconds <= 7 * 86_400:
+            raise ConfigError("tick_seconds", self.tick_seconds, "must be 1 to 604800 seconds")
+        for name in ("outbox_lease_seconds", "outbox_poll_seconds"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and 0.01 <= value <= 3600):
+                raise ConfigError(name, value, "must be a number of seconds from 0.01 to 3600")
 
     @property
     def grpc_host(self) -> str:
@@ -110,6 +141,11 @@ class Settings:
             "max_message_bytes": (int, "a whole number of bytes"),
             "grace_seconds": (float, "a number of seconds"),
             "workers": (int, "a whole number of threads"),
+            "reload_seconds": (float, "a number of seconds (0 disables hot reload)"),
+            "tick_seconds": (int, "a whole number of seconds"),
+            "scheduler": (_on_off, "on or off"),
+            "outbox_lease_seconds": (float, "a number of seconds"),
+            "outbox_poll_seconds": (float, "a number of seconds"),
         }
         for f in fields(cls):
             raw = env.get(ENV[f.name], "").strip()
@@ -123,6 +159,15 @@ class Settings:
         if "log_format" in values:
             values["log_format"] = values["log_format"].lower()
         return cls(**values)
+
+
+def _on_off(raw: str) -> bool:
+    value = raw.lower()
+    if value in ("on", "true", "1", "yes"):
+        return True
+    if value in ("off", "false", "0", "no"):
+        return False
+    raise ValueError(raw)
 
 
 def _metrics_port(raw: str) -> int | None:

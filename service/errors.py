@@ -7,6 +7,10 @@
     │                           path and the reason (gRPC INVALID_ARGUMENT)
     ├── UnknownRuleset          a chat names a ruleset that is not loaded (NOT_FOUND)
     ├── ChatNotFound            GetChat on a chat never seen (NOT_FOUND)
+    ├── HeldJoinNotFound        no join of that member is in the chat's review
+    │                           queue (NOT_FOUND)
+    ├── AlreadyResolved         a held join was already decided the other way
+    │                           (FAILED_PRECONDITION)
     ├── InvalidParam            a parameter override does not fit the declared
     │                           type (INVALID_ARGUMENT)
     ├── StoreUnavailable        the database cannot be reached; nothing was
@@ -90,3 +94,20 @@ class ChatNotFound(FirekeeperError):
 class StoreUnavailable(FirekeeperError):
     def __init__(self, detail: str) -> None:
         super().__init__(f"the state store is unavailable, nothing was written; retry: {detail}")
+
+
+class HeldJoinNotFound(FirekeeperError):
+    def __init__(self, chat: str, user_id: str) -> None:
+        super().__init__(
+            f"no join of user {user_id!r} is in the review queue of chat {chat}: "
+            "list the queue with ListHeldJoins"
+        )
+
+
+class AlreadyResolved(FirekeeperError):
+    def __init__(self, chat: str, user_id: str, status: str) -> None:
+        self.status = status
+        super().__init__(
+            f"the held join of user {user_id!r} in chat {chat} was already {status}; "
+            "a decision is not reversed here: use the platform, or the blocklist"
+        )

@@ -28,6 +28,7 @@ from service.domain.views import ChatView, RulesetSummary
 from service.errors import ChatNotFound, InvalidParam, UnknownRuleset
 from service.rules.compiler import CompiledRuleset, RulesetIndex
 from service.rules.evaluate import Evaluation, evaluate
+from service.rules.explain import explained
 from service.rules.facts import people_ids, size_tier
 from service.store import ChatTx, DuplicateEvent, Store
 
@@ -98,7 +99,8 @@ class Pipeline:
         self._timing: StoreTiming = timing or _NoTiming()
 
     # ------------------------------------------------------------ events
-    def evaluate(self, event: Event) -> Decision:
+    def evaluate(self, event: Event, *, explain: bool = False) -> Decision:
+        """The decision on ``event``; ``explain``: with its explanation (stored with it)."""
         env = event.envelope
         with self._timed("find_decision"):
             stored = self._store.find_decision(env.tenant, env.platform, env.event_id)
@@ -118,6 +120,10 @@ class Pipeline:
                 result = evaluate(
                     ruleset, event, ctx, params, self._clock(), [a.enrich for a in self._areas]
                 )
+                if explain:
+                    result = replace(
+                        result, decision=explained(ruleset, result.decision, result.fact)
+                    )
                 tx.apply(result.changes)
                 for area in self._areas:
                     area.write(tx, event, result)

@@ -1,4 +1,4 @@
-"""The gRPC server: Governance, health and reflection, with graceful shutdown.
+"""The gRPC server: Governance, Admin, Screening, health and reflection, with graceful shutdown.
 
 ``Server`` is the piece tests drive (``start()`` returns the bound port, so
 ``127.0.0.1:0`` works); ``serve`` is what the CLI runs: server + metrics
@@ -25,7 +25,13 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from service.api.admin import ADMIN_SERVICE_NAME, AdminServicer, RulesetReloader
+from service.api.gen.firekeeper.v1 import admin_pb2_grpc as apb_grpc
 from service.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
+from service.api.gen.firekeeper.v1 import screening_pb2_grpc as spb_grpc
+from service.api.lifecycle_servicer import LifecycleServices
+from service.api.screening_servicer import SERVICE_NAME as SCREENING_SERVICE_NAME
+from service.api.screening_servicer import ScreeningPort, ScreeningServicer
 from service.api.servicer import SERVICE_NAME, GovernancePort, GovernanceServicer
 from service.config import Settings
 from service.metrics import Metrics, MetricsServer, serve_metrics
@@ -45,8 +51,14 @@ class Server:
         metrics: Metrics,
         *,
         readiness_interval: float = 5.0,
+        reloader: RulesetReloader | None = None,
+        screening: ScreeningPort | None = None,
+        lifecycle: LifecycleServices | None = None,
     ) -> None:
         self.settings = settings
+        self._lifecycle = lifecycle  # serves Outbox and Health (lifecycle.proto) when given
+        self._reloader = reloader  # serves the Admin service when given
+        self._screening = screening  # serves the Screening service when given
         self._port = port
         self._metrics = metrics
         self._readiness_interval = readiness_interval
@@ -96,9 +108,18 @@ class Server:
         servicer = GovernanceServicer(self._port, self._metrics, self._executor)
         pb_grpc.add_GovernanceServicer_to_server(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-        reflection.enable_server_reflection(
-            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-        )
+        names = [SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME]
+        if self._reloader is not None:
+            apb_grpc.add_AdminServicer_to_server(AdminServicer(self._reloader), server)
+            names.append(ADMIN_SERVICE_NAME)
+        if self._screening is not None:
+            screening = ScreeningServicer(self._screening, self._metrics, self._executor)
+            spb_grpc.add_ScreeningServicer_to_server(screening, server)
+            names.append(SCREENING_SERVICE_NAME)
+        if self._lifecycle is not None:
+            self._lifecycle.add_to(server, self._metrics, self._executor)
+            names.extend(self._lifecycle.names)
+        reflection.enable_server_reflection(tuple(names), server)
         return server
 
     async def stop(self, grace: float | None = None) -> None:
@@ -122,6 +143,8 @@ class Server:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
+        if self._lifecycle is not None:
+            await self._lifecycle.close()  # outbox streams end and give back what they hold
         if self._server is not None:
             await self._server.stop(grace)
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -179,6 +202,9 @@ async def serve(
     ready_event: asyncio.Event | None = None,
     stop_event: asyncio.Event | None = None,
     on_ready: Callable[[Bound], None] | None = None,
+    reloader: RulesetReloader | None = None,
+    screening: ScreeningPort | None = None,
+    lifecycle: LifecycleServices | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT (or ``stop_event``), then shut down gracefully.
 
@@ -188,7 +214,9 @@ async def serve(
     stop = stop_event if stop_event is not None else asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = _install_signal_handlers(loop, stop)
-    server = Server(settings, port, metrics)
+    server = Server(
+        settings, port, metrics, reloader=reloader, screening=screening, lifecycle=lifecycle
+    )
     metrics_server: MetricsServer | None = None
     try:
         if settings.metrics_port is not None:

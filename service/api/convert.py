@@ -11,7 +11,7 @@ Times are timezone-aware UTC ``datetime`` values on the domain side.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from service.domain import (
     ActionType,
     Actor,
     Attachment,
+    ChatTick,
     ChatUpdated,
     Decision,
     EntryAnswer,
@@ -42,7 +43,8 @@ from service.domain import (
     RuleMatch,
     RuleMode,
 )
-from service.domain.chats import ChatKey, ChatRecord, ChatRegistration, Theme
+from service.domain.chats import ChannelTheme, ChatKey, ChatRecord, ChatRegistration, Theme
+from service.domain.decisions import FailedCondition, RuleCheck
 from service.domain.views import ChatView, RulesetSummary
 from service.errors import InvalidEvent
 
@@ -185,6 +187,9 @@ def _member(parent: Any, path: str) -> Actor:
     return _actor(parent.member, f"{path}.member")
 
 
+_NO_ACTOR = ("chat_updated", "chat_tick")  # the platform itself / the scheduler
+
+
 def _envelope(msg: pb.Envelope, path: str, *, kind: str | None) -> Envelope:
     event_id = _string(msg.event_id, f"{path}.event_id", required=True)
     if msg.platform == pb.PLATFORM_UNSPECIFIED:
@@ -194,9 +199,9 @@ def _envelope(msg: pb.Envelope, path: str, *, kind: str | None) -> Envelope:
     chat_id = _string(msg.chat_id, f"{path}.chat_id", required=True)
     if not msg.HasField("occurred_at"):
         raise InvalidEvent(f"{path}.occurred_at", "required")
-    if kind != "chat_updated" and not msg.HasField("actor"):
+    if kind not in _NO_ACTOR and not msg.HasField("actor"):
         raise InvalidEvent(
-            f"{path}.actor", f"required for {kind or 'every event but chat_updated'}"
+            f"{path}.actor", f"required for {kind or 'every event but chat_updated and chat_tick'}"
         )
     return Envelope(
         event_id=event_id,
@@ -308,6 +313,14 @@ def _role_changed(msg: pb.RoleChanged, path: str) -> RoleChanged:
     )
 
 
+def _chat_tick(msg: pb.ChatTick, path: str) -> ChatTick:
+    if msg.period_seconds <= 0:
+        raise InvalidEvent(f"{path}.period_seconds", "must be a positive number of seconds")
+    if msg.period_index < 0:
+        raise InvalidEvent(f"{path}.period_index", "must not be negative")
+    return ChatTick(period_seconds=msg.period_seconds, period_index=msg.period_index)
+
+
 _PAYLOADS: dict[str, Callable[[Any, str], Payload]] = {
     "message_posted": _message_posted,
     "member_joined": _member_joined,
@@ -315,6 +328,7 @@ _PAYLOADS: dict[str, Callable[[Any, str], Payload]] = {
     "member_left": _member_left,
     "chat_updated": _chat_updated,
     "role_changed": _role_changed,
+    "chat_tick": _chat_tick,
 }
 
 
@@ -392,6 +406,8 @@ def _payload_to(p: Payload, out: pb.Event) -> None:
         if p.platform_member_count is not None:
             u.platform_member_count = p.platform_member_count
         u.SetInParent()  # an update with every field empty is still a chat_updated payload
+    elif isinstance(p, ChatTick):
+        out.chat_tick.period_seconds, out.chat_tick.period_index = p.period_seconds, p.period_index
     else:
         _actor_to(p.member, out.role_changed.member)
         out.role_changed.old_role = _ROLE_TO[p.old_role]
@@ -436,8 +452,18 @@ def decision_to_proto(decision: Decision) -> pb.Decision:
     for m in decision.trace:
         match = out.trace.add(rule_id=m.rule_id, mode=_MODE_TO[m.mode], reason=m.reason)
         match.values.extend(pb.FieldValue(field=f, value=v) for f, v in m.values)
+    for c in decision.explanation:
+        check = out.explanation.add(rule_id=c.rule_id, mode=_MODE_TO[c.mode], matched=c.matched)
+        check.values.extend(pb.FieldValue(field=f, value=v) for f, v in c.values)
+        for failed in c.failed:
+            part = check.failed.add(condition=failed.condition)
+            part.values.extend(pb.FieldValue(field=f, value=v) for f, v in failed.values)
     out.decided_at.FromDatetime(decision.decided_at)
     return out
+
+
+def _pairs(values: Iterable[pb.FieldValue]) -> tuple[tuple[str, str], ...]:
+    return tuple((v.field, v.value) for v in values)
 
 
 def decision_from_proto(msg: pb.Decision) -> Decision:
@@ -468,6 +494,16 @@ def decision_from_proto(msg: pb.Decision) -> Decision:
             ruleset_version=msg.ruleset_version,
             decided_at=msg.decided_at.ToDatetime(tzinfo=UTC),
             replayed=msg.replayed,
+            explanation=tuple(
+                RuleCheck(
+                    c.rule_id,
+                    _MODE[c.mode],
+                    c.matched,
+                    tuple(FailedCondition(f.condition, _pairs(f.values)) for f in c.failed),
+                    _pairs(c.values),
+                )
+                for c in msg.explanation
+            ),
         )
     except KeyError as exc:
         raise ValueError(f"decision {msg.event_id!r} has an unknown enum value {exc}") from None
@@ -495,15 +531,36 @@ def chat_key_to_proto(key: ChatKey) -> pb.ChatKey:
 
 
 def _theme_from(msg: pb.Theme, path: str) -> Theme:
+    _items(msg.channels, f"{path}.channels")
+    channels: dict[str, ChannelTheme] = {}
+    for i, c in enumerate(msg.channels):
+        where = f"{path}.channels[{i}]"
+        channel_id = _string(c.channel_id, f"{where}.channel_id", required=True)
+        if channel_id in channels:
+            raise InvalidEvent(f"{where}.channel_id", f"{channel_id!r} is given twice")
+        channels[channel_id] = ChannelTheme(
+            channel_id=channel_id,
+            keywords=_strings(c.keywords, f"{where}.keywords", limit=MAX_NAME_CHARS),
+            phrases=_strings(c.phrases, f"{where}.phrases", limit=MAX_NAME_CHARS),
+        )
     return Theme(
         keywords=_strings(msg.keywords, f"{path}.keywords", limit=MAX_NAME_CHARS),
         phrases=_strings(msg.phrases, f"{path}.phrases", limit=MAX_NAME_CHARS),
         languages=_strings(msg.languages, f"{path}.languages", limit=MAX_ID_CHARS),
+        channels=tuple(channels.values()),
     )
 
 
 def _theme_to(theme: Theme) -> pb.Theme:
-    return pb.Theme(keywords=theme.keywords, phrases=theme.phrases, languages=theme.languages)
+    return pb.Theme(
+        keywords=theme.keywords,
+        phrases=theme.phrases,
+        languages=theme.languages,
+        channels=[
+            pb.ChannelTheme(channel_id=c.channel_id, keywords=c.keywords, phrases=c.phrases)
+            for c in theme.channels
+        ],
+    )
 
 
 def registration_from_proto(msg: pb.RegisterChatRequest) -> ChatRegistration:
@@ -578,7 +635,13 @@ def chat_view_from_proto(msg: pb.ChatState) -> ChatView:
         ruleset=msg.ruleset,
         kind=_CHAT_KIND.get(msg.kind, "unspecified"),
         theme=Theme(
-            tuple(msg.theme.keywords), tuple(msg.theme.phrases), tuple(msg.theme.languages)
+            tuple(msg.theme.keywords),
+            tuple(msg.theme.phrases),
+            tuple(msg.theme.languages),
+            tuple(
+                ChannelTheme(c.channel_id, tuple(c.keywords), tuple(c.phrases))
+                for c in msg.theme.channels
+            ),
         ),
         created_at=_optional_time(msg, "created_at", "chat"),
         params=tuple(sorted(msg.params.items())),

@@ -40,8 +40,9 @@ Context = grpc.aio.ServicerContext[Any, Any]
 class GovernancePort(Protocol):
     """What the API needs from the pipeline. Every method may block on I/O."""
 
-    def evaluate(self, event: Event) -> Decision:
-        """Decide on one event (idempotent by event id); may raise ``FirekeeperError``."""
+    def evaluate(self, event: Event, *, explain: bool = False) -> Decision:
+        """Decide on one event (idempotent by event id); may raise ``FirekeeperError``.
+        ``explain``: the decision carries its explanation."""
         ...
 
     def register_chat(self, reg: ChatRegistration) -> ChatView: ...
@@ -103,8 +104,9 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
                 if not request.HasField("event"):
                     raise InvalidEvent("event", "required")
                 event = convert.event_from_proto(request.event, path="event")
+                explain = request.explain
                 decision, seconds = await self._run(
-                    context, lambda guard: self._evaluate(guard, event)
+                    context, lambda guard: self._evaluate(guard, event, explain=explain)
                 )
                 self._observe(event, decision, seconds)
                 return pb.EvaluateResponse(decision=convert.decision_to_proto(decision))
@@ -185,10 +187,15 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
             guard.cancelled.set()  # a batch stops between events
             raise
 
-    def _evaluate(self, guard: _Guard, event: Event) -> tuple[Decision, float]:
+    def _evaluate(
+        self, guard: _Guard, event: Event, *, explain: bool = False
+    ) -> tuple[Decision, float]:
         guard.check()
         start = time.perf_counter()
-        decision = self._port.evaluate(event)
+        # explain only when asked, so ports that predate it keep working
+        decision = (
+            self._port.evaluate(event, explain=True) if explain else self._port.evaluate(event)
+        )
         return decision, time.perf_counter() - start
 
     def _evaluate_all(

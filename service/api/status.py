@@ -3,6 +3,8 @@
 InvalidEvent, InvalidParam    INVALID_ARGUMENT     details "<field path>: <reason>",
                                                    trailing metadata firekeeper-field
 UnknownRuleset, ChatNotFound  NOT_FOUND
+HeldJoinNotFound              NOT_FOUND
+AlreadyResolved               FAILED_PRECONDITION
 StoreUnavailable              UNAVAILABLE          nothing was written: safe to retry
 RulesetError                  FAILED_PRECONDITION
 anything else                 INTERNAL             a generic message with a reference;
@@ -20,7 +22,9 @@ from urllib.parse import quote
 import grpc
 
 from service.errors import (
+    AlreadyResolved,
     ChatNotFound,
+    HeldJoinNotFound,
     InvalidEvent,
     InvalidParam,
     RulesetError,
@@ -62,11 +66,11 @@ def status_for(exc: BaseException, *, context: str = "") -> ErrorStatus:
     """
     if isinstance(exc, InvalidEvent | InvalidParam):
         return ErrorStatus(grpc.StatusCode.INVALID_ARGUMENT, str(exc), exc.field)
-    if isinstance(exc, UnknownRuleset | ChatNotFound):
+    if isinstance(exc, UnknownRuleset | ChatNotFound | HeldJoinNotFound):
         return ErrorStatus(grpc.StatusCode.NOT_FOUND, str(exc))
     if isinstance(exc, StoreUnavailable):
         return ErrorStatus(grpc.StatusCode.UNAVAILABLE, str(exc))
-    if isinstance(exc, RulesetError):
+    if isinstance(exc, RulesetError | AlreadyResolved):
         return ErrorStatus(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
     ref = uuid.uuid4().hex[:12]
     log.error(

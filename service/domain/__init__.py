@@ -4,6 +4,7 @@ from service.domain.decisions import Action, ActionType, Decision, RuleMatch, Ru
 from service.domain.events import (
     Actor,
     Attachment,
+    ChatTick,
     ChatUpdated,
     EntryAnswer,
     Envelope,
@@ -27,6 +28,7 @@ __all__ = [
     "ActionType",
     "Actor",
     "Attachment",
+    "ChatTick",
     "ChatUpdated",
     "Decision",
     "EntryAnswer",

@@ -25,10 +25,21 @@ class ChatKey:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelTheme:
+    """The theme of one channel, forum topic or thread (by its id); it replaces the
+    chat's theme there. No keywords and no phrases: a free-talk channel, not scored."""
+
+    channel_id: str
+    keywords: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Theme:
     keywords: tuple[str, ...] = ()
     phrases: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
+    channels: tuple[ChannelTheme, ...] = ()  # per-channel themes, see ChannelTheme
 
 
 @dataclass(frozen=True, slots=True)

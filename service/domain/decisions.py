@@ -49,6 +49,25 @@ class RuleMatch:
 
 
 @dataclass(frozen=True, slots=True)
+class FailedCondition:
+    """A part of a rule's condition that was false, with the values it read."""
+
+    condition: str  # the sub-expression's text
+    values: tuple[tuple[str, str], ...]  # (field path, JSON rendering or "absent")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCheck:
+    """Why one rule did or did not match an event (the decision's explanation)."""
+
+    rule_id: str
+    mode: RuleMode
+    matched: bool
+    failed: tuple[FailedCondition, ...] = ()  # when not matched
+    values: tuple[tuple[str, str], ...] = ()  # every field the condition reads
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     event_id: str
     actions: tuple[Action, ...]
@@ -57,3 +76,6 @@ class Decision:
     ruleset_version: str
     decided_at: datetime
     replayed: bool = False
+    # Only when asked for: every rule (not `off`) on the event's kind, matched or
+    # not and why (service.rules.explain).
+    explanation: tuple[RuleCheck, ...] = ()

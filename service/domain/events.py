@@ -53,6 +53,7 @@ class EventKind(enum.StrEnum):
     MEMBER_LEFT = "member.left"
     CHAT_UPDATED = "chat.updated"
     ROLE_CHANGED = "role.changed"
+    CHAT_TICK = "chat.tick"
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +171,25 @@ class RoleChanged:
     kind = EventKind.ROLE_CHANGED
 
 
-Payload = MessagePosted | MemberJoined | JoinRequested | MemberLeft | ChatUpdated | RoleChanged
+@dataclass(frozen=True, slots=True)
+class ChatTick:
+    """Time passing, from the service's own scheduler (never from an adapter's clock).
+
+    One per chat per period; the envelope's ``event_id`` is
+    ``tick:<chat_id>:<period_seconds>s:<period_index>``, so a tick is evaluated
+    once however many replicas or restarts try; the envelope has no actor and
+    ``occurred_at`` is the start of the period.
+    """
+
+    period_seconds: int
+    period_index: int = 0
+
+    kind = EventKind.CHAT_TICK
+
+
+Payload = (
+    MessagePosted | MemberJoined | JoinRequested | MemberLeft | ChatUpdated | RoleChanged | ChatTick
+)
 
 
 @dataclass(frozen=True, slots=True)

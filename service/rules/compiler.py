@@ -14,6 +14,7 @@ own YAML and spec problems are still reported).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 from collections.abc import Mapping
@@ -404,8 +405,15 @@ def _finish(built: _Built, problems: list[Diagnostic]) -> CompiledRuleset:
         extends=header.extends,
         source=built.spec.doc.file,
         params=MappingProxyType(dict(built.params)),
-        rules=tuple(b.rule for b in built.rules),
+        rules=tuple(_in_mode(b.rule, header.mode) for b in built.rules),
         theme=built.theme,
         _plans=MappingProxyType(built.plans),
         _matcher=matcher,
     )
+
+
+def _in_mode(rule: CompiledRule, ruleset_mode: str | None) -> CompiledRule:
+    """A ruleset in shadow mode shadows every rule it would enforce (``off`` stays off)."""
+    if ruleset_mode == RuleMode.SHADOW and rule.mode is RuleMode.ENFORCE:
+        return dataclasses.replace(rule, mode=RuleMode.SHADOW)
+    return rule

@@ -90,6 +90,9 @@ class HeaderSpec(_Spec):
     version: StrictStr | StrictInt | StrictFloat | None = None
     description: StrictStr = ""
     extends: StrictStr | None = Field(default=None, pattern=RULESET_NAME)
+    # shadow: every rule of this ruleset (own and inherited) is evaluated and
+    # recorded but returns no actions; not inherited by rulesets extending it
+    mode: Literal["enforce", "shadow"] | None = None
     profile: ProfileSpec | None = None
     params: dict[StrictStr, Any] = {}
     rules: list[Any] = []

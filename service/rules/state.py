@@ -11,7 +11,9 @@ Member counting rules (documented in docs/state.md):
   nothing;
 - a chat update with the platform's own count replaces the stored count;
 - a message from someone the store does not know marks them a member without
-  counting them (they are already in the registered count).
+  counting them (they are already in the registered count);
+- a ``chat.tick`` from the scheduler changes nothing here (not even
+  ``events_processed``: ticks are not the chat's events).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from service.domain.chats import ChatContext, MemberRecord, StateChanges
 from service.domain.decisions import ActionType, Decision
 from service.domain.events import (
     Actor,
+    ChatTick,
     ChatUpdated,
     Event,
     JoinRequested,
@@ -60,6 +63,10 @@ def _touch(record: MemberRecord | None, who: Actor, at: datetime) -> MemberRecor
 
 
 def changes_for(event: Event, decision: Decision, ctx: ChatContext) -> StateChanges:
+    if isinstance(event.payload, ChatTick):
+        # the scheduler's ticks are not the chat's events: nothing here changes (what a
+        # tick changes is the lifecycle area's state)
+        return StateChanges(chat=ctx.chat)
     env = event.envelope
     at = env.occurred_at
     chat = replace(ctx.chat, events_processed=ctx.chat.events_processed + 1)

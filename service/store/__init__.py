@@ -13,6 +13,8 @@ Connectivity failures and lock timeouts raise ``service.errors.StoreUnavailable`
 with nothing written.
 """
 
+from service.store import lifecycle as lifecycle  # registers the lifecycle tables
+from service.store import screening as screening  # registers the screening tables
 from service.store.codec import CodecError
 from service.store.repository import ChatTx, DuplicateEvent, Store, create_store
 

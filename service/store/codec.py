@@ -14,11 +14,20 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar, assert_never
 
-from service.domain.chats import Theme
-from service.domain.decisions import Action, ActionType, Decision, RuleMatch, RuleMode
+from service.domain.chats import ChannelTheme, Theme
+from service.domain.decisions import (
+    Action,
+    ActionType,
+    Decision,
+    FailedCondition,
+    RuleCheck,
+    RuleMatch,
+    RuleMode,
+)
 from service.domain.events import (
     Actor,
     Attachment,
+    ChatTick,
     ChatUpdated,
     EntryAnswer,
     Envelope,
@@ -144,6 +153,8 @@ def _payload(p: Payload) -> JsonObject:
                 "old_role": p.old_role.value,
                 "new_role": p.new_role.value,
             }
+        case ChatTick():
+            return {"period_seconds": p.period_seconds, "period_index": p.period_index}
         case _:
             assert_never(p)
 
@@ -197,6 +208,27 @@ def decision_to_json(decision: Decision) -> JsonObject:
             }
             for m in decision.trace
         ],
+    } | _explanation(decision)
+
+
+def _explanation(decision: Decision) -> JsonObject:
+    """Only when the decision was explained (on request): nothing is added otherwise."""
+    if not decision.explanation:
+        return {}
+    return {
+        "explanation": [
+            {
+                "rule_id": c.rule_id,
+                "mode": c.mode.value,
+                "matched": c.matched,
+                "failed": [
+                    {"condition": f.condition, "values": [[p, v] for p, v in f.values]}
+                    for f in c.failed
+                ],
+                "values": [[p, v] for p, v in c.values],
+            }
+            for c in decision.explanation
+        ]
     }
 
 
@@ -205,6 +237,10 @@ def theme_to_json(theme: Theme) -> JsonObject:
         "keywords": list(theme.keywords),
         "phrases": list(theme.phrases),
         "languages": list(theme.languages),
+        "channels": [
+            {"channel_id": c.channel_id, "keywords": list(c.keywords), "phrases": list(c.phrases)}
+            for c in theme.channels
+        ],
     }
 
 
@@ -385,6 +421,10 @@ def _read_payload(kind: EventKind, p: _Obj) -> Payload:
                 old_role=p.choice("old_role", Role, Role.MEMBER),
                 new_role=p.choice("new_role", Role, Role.MEMBER),
             )
+        case EventKind.CHAT_TICK:
+            return ChatTick(
+                period_seconds=p.number("period_seconds"), period_index=p.number("period_index")
+            )
         case _:
             assert_never(kind)
 
@@ -442,13 +482,32 @@ def decision_from_json(data: object, *, replayed: bool = False) -> Decision:
         ruleset_version=root.text("ruleset_version"),
         decided_at=root.time("decided_at"),
         replayed=replayed,
+        explanation=tuple(_read_check(c) for c in root.objs("explanation")),
+    )
+
+
+def _read_check(c: _Obj) -> RuleCheck:
+    return RuleCheck(
+        rule_id=c.text("rule_id"),
+        mode=c.choice("mode", RuleMode, RuleMode.ENFORCE),
+        matched=c.flag("matched"),
+        failed=tuple(
+            FailedCondition(f.text("condition"), f.pairs("values")) for f in c.objs("failed")
+        ),
+        values=c.pairs("values"),
     )
 
 
 def theme_from_json(data: object) -> Theme:
     o = _Obj(data, "theme")
     return Theme(
-        keywords=o.texts("keywords"), phrases=o.texts("phrases"), languages=o.texts("languages")
+        keywords=o.texts("keywords"),
+        phrases=o.texts("phrases"),
+        languages=o.texts("languages"),
+        channels=tuple(
+            ChannelTheme(c.text("channel_id"), c.texts("keywords"), c.texts("phrases"))
+            for c in o.objs("channels")
+        ),
     )
 
 

@@ -12,6 +12,7 @@ from service.domain import (
     ActionType,
     Actor,
     Attachment,
+    ChatTick,
     ChatUpdated,
     Decision,
     EntryAnswer,
@@ -206,6 +207,7 @@ PAYLOADS: dict[str, Payload] = {
         announcement_changed=True,
     ),
     "role_changed": RoleChanged(member=actor("u5"), old_role=Role.MEMBER, new_role=Role.RESTRICTED),
+    "chat_tick": ChatTick(period_seconds=3600, period_index=476_000),
 }
 
 MINIMAL_PAYLOADS: dict[str, Payload] = {
@@ -215,6 +217,7 @@ MINIMAL_PAYLOADS: dict[str, Payload] = {
     "member_left": MemberLeft(member=actor("u2")),
     "chat_updated": ChatUpdated(),
     "role_changed": RoleChanged(member=actor("u2")),
+    "chat_tick": ChatTick(period_seconds=60),
 }
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from service.domain.chats import ChatKey, ChatRecord, MemberRecord, Theme
+from service.domain.chats import ChannelTheme, ChatKey, ChatRecord, MemberRecord, Theme
 from service.domain.decisions import Action, ActionType, Decision, RuleMatch, RuleMode
 from service.domain.events import (
     Actor,
     Attachment,
+    ChatTick,
     ChatUpdated,
     EntryAnswer,
     Envelope,
@@ -95,6 +96,7 @@ def every_payload() -> list[Payload]:
         ),
         ChatUpdated(),  # platform_member_count None
         RoleChanged(member=BOB, old_role=Role.MEMBER, new_role=Role.OWNER),
+        ChatTick(period_seconds=3600, period_index=480_000),
     ]
 
 
@@ -142,7 +144,12 @@ def full_chat(key: ChatKey = KEY) -> ChatRecord:
         key=key,
         ruleset="hobby",
         kind="hobby",
-        theme=Theme(keywords=("书", "reading"), phrases=("book club",), languages=("zh", "en")),
+        theme=Theme(
+            keywords=("书", "reading"),
+            phrases=("book club",),
+            languages=("zh", "en"),
+            channels=(ChannelTheme("c-free"), ChannelTheme("c-poems", ("poem", "诗"), ("haiku",))),
+        ),
         created_at=T0 - timedelta(days=40),
         params=(("hard_cap", "500"), ("promo_min_age_days", "30")),
         member_count=42,

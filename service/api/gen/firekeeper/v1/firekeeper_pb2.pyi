@@ -668,6 +668,36 @@ class RoleChanged(_message.Message):
 Global___RoleChanged: _TypeAlias = RoleChanged  # noqa: Y015
 
 @_typing.final
+class ChatTick(_message.Message):
+    """Time passing, made by the service's own scheduler once per chat per period
+    (envelope: event_id "tick:<chat_id>:<period_seconds>s:<period_index>", no
+    actor, occurred_at the start of the period). Adapters do not send these;
+    rules say `on: chat.tick`, and the actions of a tick go to the Outbox stream
+    (lifecycle.proto).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERIOD_SECONDS_FIELD_NUMBER: _builtins.int
+    PERIOD_INDEX_FIELD_NUMBER: _builtins.int
+    period_seconds: _builtins.int
+    period_index: _builtins.int
+    """floor(unix time / period_seconds)"""
+    def __init__(
+        self,
+        *,
+        period_seconds: _builtins.int = ...,
+        period_index: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["period_index", b"period_index", "period_seconds", b"period_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChatTick: _TypeAlias = ChatTick  # noqa: Y015
+
+@_typing.final
 class Event(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -678,6 +708,7 @@ class Event(_message.Message):
     MEMBER_LEFT_FIELD_NUMBER: _builtins.int
     CHAT_UPDATED_FIELD_NUMBER: _builtins.int
     ROLE_CHANGED_FIELD_NUMBER: _builtins.int
+    CHAT_TICK_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def envelope(self) -> Global___Envelope: ...
     @_builtins.property
@@ -692,6 +723,8 @@ class Event(_message.Message):
     def chat_updated(self) -> Global___ChatUpdated: ...
     @_builtins.property
     def role_changed(self) -> Global___RoleChanged: ...
+    @_builtins.property
+    def chat_tick(self) -> Global___ChatTick: ...
     def __init__(
         self,
         *,
@@ -702,12 +735,13 @@ class Event(_message.Message):
         member_left: Global___MemberLeft | None = ...,
         chat_updated: Global___ChatUpdated | None = ...,
         role_changed: Global___RoleChanged | None = ...,
+        chat_tick: Global___ChatTick | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["chat_updated", b"chat_updated", "envelope", b"envelope", "join_requested", b"join_requested", "member_joined", b"member_joined", "member_left", b"member_left", "message_posted", b"message_posted", "payload", b"payload", "role_changed", b"role_changed"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chat_tick", b"chat_tick", "chat_updated", b"chat_updated", "envelope", b"envelope", "join_requested", b"join_requested", "member_joined", b"member_joined", "member_left", b"member_left", "message_posted", b"message_posted", "payload", b"payload", "role_changed", b"role_changed"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_updated", b"chat_updated", "envelope", b"envelope", "join_requested", b"join_requested", "member_joined", b"member_joined", "member_left", b"member_left", "message_posted", b"message_posted", "payload", b"payload", "role_changed", b"role_changed"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_tick", b"chat_tick", "chat_updated", b"chat_updated", "envelope", b"envelope", "join_requested", b"join_requested", "member_joined", b"member_joined", "member_left", b"member_left", "message_posted", b"message_posted", "payload", b"payload", "role_changed", b"role_changed"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["message_posted", "member_joined", "join_requested", "member_left", "chat_updated", "role_changed"]  # noqa: Y015
+    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["message_posted", "member_joined", "join_requested", "member_left", "chat_updated", "role_changed", "chat_tick"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_payload) -> _WhichOneofReturnType_payload | None: ...
 
@@ -814,6 +848,75 @@ class RuleMatch(_message.Message):
 Global___RuleMatch: _TypeAlias = RuleMatch  # noqa: Y015
 
 @_typing.final
+class FailedCondition(_message.Message):
+    """One part of a rule's `when` that was false, and the values that made it so."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONDITION_FIELD_NUMBER: _builtins.int
+    VALUES_FIELD_NUMBER: _builtins.int
+    condition: _builtins.str
+    """the sub-expression, e.g. "join.resulting_count > params.hard_cap" """
+    @_builtins.property
+    def values(self) -> _containers.RepeatedCompositeFieldContainer[Global___FieldValue]:
+        """the fields it read (absent values as "absent")"""
+
+    def __init__(
+        self,
+        *,
+        condition: _builtins.str = ...,
+        values: _abc.Iterable[Global___FieldValue] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["condition", b"condition", "values", b"values"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FailedCondition: _TypeAlias = FailedCondition  # noqa: Y015
+
+@_typing.final
+class RuleCheck(_message.Message):
+    """Why one rule did or did not match (EvaluateRequest.explain)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULE_ID_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
+    MATCHED_FIELD_NUMBER: _builtins.int
+    FAILED_FIELD_NUMBER: _builtins.int
+    VALUES_FIELD_NUMBER: _builtins.int
+    rule_id: _builtins.str
+    mode: Global___RuleMode.ValueType
+    matched: _builtins.bool
+    @_builtins.property
+    def failed(self) -> _containers.RepeatedCompositeFieldContainer[Global___FailedCondition]:
+        """When not matched: for `a and b` the first false part; for `a or b` every
+        false branch; otherwise the whole condition.
+        """
+
+    @_builtins.property
+    def values(self) -> _containers.RepeatedCompositeFieldContainer[Global___FieldValue]:
+        """every field the rule's condition reads"""
+
+    def __init__(
+        self,
+        *,
+        rule_id: _builtins.str = ...,
+        mode: Global___RuleMode.ValueType = ...,
+        matched: _builtins.bool = ...,
+        failed: _abc.Iterable[Global___FailedCondition] | None = ...,
+        values: _abc.Iterable[Global___FieldValue] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["failed", b"failed", "matched", b"matched", "mode", b"mode", "rule_id", b"rule_id", "values", b"values"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RuleCheck: _TypeAlias = RuleCheck  # noqa: Y015
+
+@_typing.final
 class Decision(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -824,6 +927,7 @@ class Decision(_message.Message):
     RULESET_VERSION_FIELD_NUMBER: _builtins.int
     REPLAYED_FIELD_NUMBER: _builtins.int
     DECIDED_AT_FIELD_NUMBER: _builtins.int
+    EXPLANATION_FIELD_NUMBER: _builtins.int
     event_id: _builtins.str
     ruleset: _builtins.str
     ruleset_version: _builtins.str
@@ -839,6 +943,13 @@ class Decision(_message.Message):
 
     @_builtins.property
     def decided_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def explanation(self) -> _containers.RepeatedCompositeFieldContainer[Global___RuleCheck]:
+        """Only when the request asked (EvaluateRequest.explain): every rule (not
+        `off`) on the event's kind, in ruleset order, matched or not and why. A
+        retried event returns what was stored with its first evaluation.
+        """
+
     def __init__(
         self,
         *,
@@ -849,14 +960,47 @@ class Decision(_message.Message):
         ruleset_version: _builtins.str = ...,
         replayed: _builtins.bool = ...,
         decided_at: _timestamp_pb2.Timestamp | None = ...,
+        explanation: _abc.Iterable[Global___RuleCheck] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["decided_at", b"decided_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "decided_at", b"decided_at", "event_id", b"event_id", "replayed", b"replayed", "ruleset", b"ruleset", "ruleset_version", b"ruleset_version", "trace", b"trace"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "decided_at", b"decided_at", "event_id", b"event_id", "explanation", b"explanation", "replayed", b"replayed", "ruleset", b"ruleset", "ruleset_version", b"ruleset_version", "trace", b"trace"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Decision: _TypeAlias = Decision  # noqa: Y015
+
+@_typing.final
+class ChannelTheme(_message.Message):
+    """The theme of one channel, forum topic or thread; it replaces the chat's
+    theme for messages there. No keywords and no phrases: free talk, not scored.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANNEL_ID_FIELD_NUMBER: _builtins.int
+    KEYWORDS_FIELD_NUMBER: _builtins.int
+    PHRASES_FIELD_NUMBER: _builtins.int
+    channel_id: _builtins.str
+    """matched against the envelope's thread_id, then channel_id"""
+    @_builtins.property
+    def keywords(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def phrases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        channel_id: _builtins.str = ...,
+        keywords: _abc.Iterable[_builtins.str] | None = ...,
+        phrases: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_id", b"channel_id", "keywords", b"keywords", "phrases", b"phrases"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChannelTheme: _TypeAlias = ChannelTheme  # noqa: Y015
 
 @_typing.final
 class Theme(_message.Message):
@@ -865,22 +1009,26 @@ class Theme(_message.Message):
     KEYWORDS_FIELD_NUMBER: _builtins.int
     PHRASES_FIELD_NUMBER: _builtins.int
     LANGUAGES_FIELD_NUMBER: _builtins.int
+    CHANNELS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def keywords(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def phrases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def languages(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def channels(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChannelTheme]: ...
     def __init__(
         self,
         *,
         keywords: _abc.Iterable[_builtins.str] | None = ...,
         phrases: _abc.Iterable[_builtins.str] | None = ...,
         languages: _abc.Iterable[_builtins.str] | None = ...,
+        channels: _abc.Iterable[Global___ChannelTheme] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["keywords", b"keywords", "languages", b"languages", "phrases", b"phrases"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channels", b"channels", "keywords", b"keywords", "languages", b"languages", "phrases", b"phrases"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1125,16 +1273,20 @@ class EvaluateRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     EVENT_FIELD_NUMBER: _builtins.int
+    EXPLAIN_FIELD_NUMBER: _builtins.int
+    explain: _builtins.bool
+    """also return Decision.explanation (costs a little time)"""
     @_builtins.property
     def event(self) -> Global___Event: ...
     def __init__(
         self,
         *,
         event: Global___Event | None = ...,
+        explain: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "explain", b"explain"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
