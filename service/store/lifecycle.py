@@ -195,6 +195,13 @@ _PRUNE_RECENT = sa.delete(_r).where(
     _r.c.chat_pk == sa.bindparam("b_pk"), _r.c.at < sa.bindparam("b_before")
 )
 _INSERT_RECENT = sa.insert(recent_messages)
+_PRUNE_DAYS = tuple(
+    sa.delete(t).where(t.c.chat_pk == sa.bindparam("b_pk"), t.c.day < sa.bindparam("b_oldest"))
+    for t in (activity_days, poster_days)
+)
+_PRUNE_ACKED = sa.delete(outbox).where(
+    outbox.c.chat_pk == sa.bindparam("b_pk"), outbox.c.acked_at < sa.bindparam("b_before")
+)
 PRUNE_EVERY = 50  # messages of a chat between prunings of its flood window rows
 
 
@@ -273,10 +280,9 @@ def prune(conn: Connection, chat_pk: int, now: datetime) -> None:
     """Drop day rows older than KEEP_DAYS, expired flood rows, and outbox items
     acknowledged more than KEEP_ACKED ago (run on ticks)."""
     oldest = day_of(now) - KEEP_DAYS
-    for t in (activity_days, poster_days):
-        conn.execute(sa.delete(t).where(t.c.chat_pk == chat_pk, t.c.day < oldest))
-    o = outbox
-    conn.execute(sa.delete(o).where(o.c.chat_pk == chat_pk, o.c.acked_at < now - KEEP_ACKED))
+    for stmt in _PRUNE_DAYS:
+        conn.execute(stmt, {"b_pk": chat_pk, "b_oldest": oldest})
+    conn.execute(_PRUNE_ACKED, {"b_pk": chat_pk, "b_before": now - KEEP_ACKED})
     before = now - timedelta(seconds=REPEAT_WINDOW_SECONDS)
     conn.execute(_PRUNE_RECENT, {"b_pk": chat_pk, "b_before": before})
 

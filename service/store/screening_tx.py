@@ -8,6 +8,7 @@ same counts.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,9 +49,181 @@ def _insert(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Ins
     return sqlite.insert(table)
 
 
-def _count(conn: Connection, query: sa.Select[Any]) -> int:
-    found: Any = conn.execute(query).scalar_one()
+def _dialect_insert(dialect: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+def _count(conn: Connection, query: sa.Select[Any], params: dict[str, Any] | None = None) -> int:
+    found: Any = conn.execute(query, params).scalar_one()
     return int(found or 0)
+
+
+def _sum(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+
+# Statements are built once with bound parameters (values come as execution
+# parameters), so SQLAlchemy compiles each once: most run on every event.
+
+_SETTINGS = sa.select(settings.c.allowed_domains, settings.c.entry_patterns).where(
+    settings.c.chat_pk == sa.bindparam("b_pk")
+)
+_BLOCKED_USERS = sa.select(blocklist.c.value).where(
+    blocklist.c.tenant == sa.bindparam("b_tenant"),
+    blocklist.c.kind == BlockKind.USER.value,
+    blocklist.c.platform == sa.bindparam("b_platform"),
+    blocklist.c.value.in_(sa.bindparam("b_values", expanding=True)),
+)
+_BLOCKED_DOMAINS = sa.select(blocklist.c.value).where(
+    blocklist.c.tenant == sa.bindparam("b_tenant"),
+    blocklist.c.kind == BlockKind.DOMAIN.value,
+    blocklist.c.value.in_(sa.bindparam("b_values", expanding=True)),
+)
+
+
+def _joined_within(name: str) -> sa.ColumnElement[Any]:
+    return sa.func.count(sa.distinct(sa.case((joins.c.at > sa.bindparam(name), joins.c.user_id))))
+
+
+_JOIN_COUNTS = sa.select(
+    _joined_within("b_10m"), _joined_within("b_1h"), _joined_within("b_24h")
+).where(
+    joins.c.chat_pk == sa.bindparam("b_pk"),
+    joins.c.at > sa.bindparam("b_keep"),
+    joins.c.at <= sa.bindparam("b_now"),
+)
+_INSERT_JOIN = sa.insert(joins)
+_PRUNE_JOINS = sa.delete(joins).where(
+    joins.c.chat_pk == sa.bindparam("b_pk"), joins.c.at < sa.bindparam("b_before")
+)
+
+_i = invites
+_admitted = _i.c.outcome.in_(ADMITTED_OUTCOMES)
+_aged = sa.and_(_admitted, _i.c.joined_at <= sa.bindparam("b_silent_before"))
+_INVITER_RECORD = (
+    sa.select(
+        _sum(
+            sa.and_(
+                _i.c.invited_at > sa.bindparam("b_24h"), _i.c.invited_at <= sa.bindparam("b_now")
+            )
+        ),
+        _sum(
+            sa.and_(
+                _i.c.invited_at > sa.bindparam("b_7d"), _i.c.invited_at <= sa.bindparam("b_now")
+            )
+        ),
+        sa.func.count(),
+        _sum(_i.c.outcome.not_in(PENDING_OUTCOMES)),
+        _sum(_i.c.outcome.in_(REMOVED_OUTCOMES)),
+        _sum(_admitted),
+        _sum(_i.c.outcome == Outcome.LEFT_EARLY.value),
+        _sum(_aged),
+        _sum(sa.and_(_aged, sa.func.coalesce(members.c.message_count, 0) == 0)),
+    )
+    .select_from(
+        _i.outerjoin(
+            members,
+            sa.and_(members.c.chat_pk == _i.c.chat_pk, members.c.user_id == _i.c.invitee_id),
+        )
+    )
+    .where(_i.c.chat_pk == sa.bindparam("b_pk"), _i.c.inviter_id == sa.bindparam("b_inviter"))
+)
+_LATEST_INVITE = (
+    sa.select(_i.c.id, _i.c.inviter_id, _i.c.invited_at, _i.c.joined_at)
+    .where(
+        _i.c.chat_pk == sa.bindparam("b_pk"),
+        _i.c.invitee_id == sa.bindparam("b_invitee"),
+        _i.c.outcome.in_(sa.bindparam("b_outcomes", expanding=True)),
+    )
+    .order_by(_i.c.invited_at.desc(), _i.c.id.desc())
+    .limit(1)
+)
+_SETTLE_INVITE = (
+    sa.update(_i)
+    .where(_i.c.id == sa.bindparam("b_id"))
+    .values(
+        outcome=sa.bindparam("b_outcome"),
+        outcome_at=sa.bindparam("b_at"),
+        joined_at=sa.bindparam("b_joined_at"),
+    )
+)
+_END_INVITE = (
+    sa.update(_i)
+    .where(_i.c.id == sa.bindparam("b_id"))
+    .values(outcome=sa.bindparam("b_outcome"), outcome_at=sa.bindparam("b_at"))
+)
+_INSERT_INVITE = sa.insert(_i)
+
+_HELD_COUNT = (
+    sa.select(sa.func.count())
+    .select_from(held)
+    .where(held.c.chat_pk == sa.bindparam("b_pk"), held.c.status == HeldStatus.PENDING.value)
+)
+_HELD_STATUS = sa.select(held.c.status).where(
+    held.c.chat_pk == sa.bindparam("b_pk"), held.c.user_id == sa.bindparam("b_user")
+)
+_CLOSE_PENDING = (
+    sa.update(held)
+    .where(
+        held.c.chat_pk == sa.bindparam("b_pk"),
+        held.c.user_id == sa.bindparam("b_user"),
+        held.c.status == HeldStatus.PENDING.value,
+    )
+    .values(status=sa.bindparam("b_status"), resolved_at=sa.bindparam("b_at"))
+)
+
+_s = strikes
+_STRIKE_COUNTS = sa.select(
+    _sum(_s.c.at > sa.bindparam("b_24h")),
+    _sum(_s.c.at > sa.bindparam("b_7d")),
+    sa.func.count(),
+).where(
+    _s.c.chat_pk == sa.bindparam("b_pk"),
+    _s.c.user_id == sa.bindparam("b_user"),
+    _s.c.at > sa.bindparam("b_keep"),
+    _s.c.at <= sa.bindparam("b_now"),
+)
+_INSERT_STRIKE = sa.insert(_s)
+_PRUNE_STRIKES = sa.delete(_s).where(
+    _s.c.chat_pk == sa.bindparam("b_pk"),
+    _s.c.user_id == sa.bindparam("b_user"),
+    _s.c.at < sa.bindparam("b_before"),
+)
+
+_VALUE_COUNTS = sa.select(value.c.substantive_posts, value.c.answered_questions).where(
+    value.c.chat_pk == sa.bindparam("b_pk")
+)
+_QUESTION = sa.select(questions.c.author_id, questions.c.answered_at).where(
+    questions.c.chat_pk == sa.bindparam("b_pk"), questions.c.message_id == sa.bindparam("b_msg")
+)
+_PRUNE_QUESTIONS = sa.delete(questions).where(
+    questions.c.chat_pk == sa.bindparam("b_pk"), questions.c.asked_at < sa.bindparam("b_before")
+)
+_ANSWERED = (
+    sa.update(questions)
+    .where(
+        questions.c.chat_pk == sa.bindparam("b_pk"), questions.c.message_id == sa.bindparam("b_msg")
+    )
+    .values(answered_at=sa.bindparam("b_at"))
+)
+
+
+@functools.cache
+def _value_upsert(dialect: str) -> sa.Executable:
+    stmt = _dialect_insert(dialect, value)
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_pk"],
+        set_={
+            "substantive_posts": value.c.substantive_posts + stmt.excluded.substantive_posts,
+            "answered_questions": value.c.answered_questions + stmt.excluded.answered_questions,
+        },
+    )
+
+
+@functools.cache
+def _question_insert(dialect: str) -> sa.Executable:
+    stmt = _dialect_insert(dialect, questions)
+    return stmt.on_conflict_do_nothing(index_elements=["chat_pk", "message_id"])
 
 
 # -- settings and blocklist -------------------------------------------------------------------
@@ -58,11 +231,7 @@ def _count(conn: Connection, query: sa.Select[Any]) -> int:
 
 def chat_settings(conn: Connection, chat_pk: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(allowed domains, entry patterns) of a chat; empty when never set."""
-    row = conn.execute(
-        sa.select(settings.c.allowed_domains, settings.c.entry_patterns).where(
-            settings.c.chat_pk == chat_pk
-        )
-    ).one_or_none()
+    row = conn.execute(_SETTINGS, {"b_pk": chat_pk}).one_or_none()
     if row is None:
         return (), ()
     return tuple(str(d) for d in row.allowed_domains), tuple(str(p) for p in row.entry_patterns)
@@ -75,12 +244,7 @@ def blocked_users(
     if not wanted:
         return frozenset()
     rows = conn.execute(
-        sa.select(blocklist.c.value).where(
-            blocklist.c.tenant == tenant,
-            blocklist.c.kind == BlockKind.USER.value,
-            blocklist.c.platform == platform.value,
-            blocklist.c.value.in_(wanted),
-        )
+        _BLOCKED_USERS, {"b_tenant": tenant, "b_platform": platform.value, "b_values": wanted}
     )
     return frozenset(str(v) for v in rows.scalars())
 
@@ -90,13 +254,7 @@ def blocked_domains(conn: Connection, tenant: str, domains: Iterable[str]) -> fr
     wanted = sorted({p for d in domains for p in dl.parents(d)})
     if not wanted:
         return frozenset()
-    rows = conn.execute(
-        sa.select(blocklist.c.value).where(
-            blocklist.c.tenant == tenant,
-            blocklist.c.kind == BlockKind.DOMAIN.value,
-            blocklist.c.value.in_(wanted),
-        )
-    )
+    rows = conn.execute(_BLOCKED_DOMAINS, {"b_tenant": tenant, "b_values": wanted})
     return frozenset(str(v) for v in rows.scalars())
 
 
@@ -105,54 +263,37 @@ def blocked_domains(conn: Connection, tenant: str, domains: Iterable[str]) -> fr
 
 def join_counts(conn: Connection, chat_pk: int, now: datetime) -> tuple[int, int, int]:
     """Distinct people who joined or asked to join in the 10 min, 1 h and 24 h before ``now``."""
-
-    def within(delta: timedelta) -> sa.ColumnElement[Any]:
-        return sa.func.count(sa.distinct(sa.case((joins.c.at > now - delta, joins.c.user_id))))
-
     row = conn.execute(
-        sa.select(
-            within(timedelta(minutes=10)), within(timedelta(hours=1)), within(timedelta(hours=24))
-        ).where(joins.c.chat_pk == chat_pk, joins.c.at > now - JOIN_LOG_KEEP, joins.c.at <= now)
+        _JOIN_COUNTS,
+        {
+            "b_pk": chat_pk,
+            "b_now": now,
+            "b_keep": now - JOIN_LOG_KEEP,
+            "b_10m": now - timedelta(minutes=10),
+            "b_1h": now - timedelta(hours=1),
+            "b_24h": now - timedelta(hours=24),
+        },
     ).one()
     return int(row[0]), int(row[1]), int(row[2])
 
 
 def log_join(conn: Connection, chat_pk: int, user_id: str, at: datetime) -> None:
-    conn.execute(sa.insert(joins).values(chat_pk=chat_pk, user_id=user_id, at=at))
-    conn.execute(
-        sa.delete(joins).where(joins.c.chat_pk == chat_pk, joins.c.at < at - JOIN_LOG_KEEP)
-    )
-
-
-def _sum(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
-    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+    conn.execute(_INSERT_JOIN, {"chat_pk": chat_pk, "user_id": user_id, "at": at})
+    conn.execute(_PRUNE_JOINS, {"b_pk": chat_pk, "b_before": at - JOIN_LOG_KEEP})
 
 
 def inviter_record(conn: Connection, chat_pk: int, inviter_id: str, now: datetime) -> InviterRecord:
     """The inviter's record in one aggregate over their invitations (and members, for silence)."""
-    i = invites
-    admitted = i.c.outcome.in_(ADMITTED_OUTCOMES)
-    aged = sa.and_(admitted, i.c.joined_at <= now - timedelta(days=SILENT_AFTER_DAYS))
-    silent = sa.and_(aged, sa.func.coalesce(members.c.message_count, 0) == 0)
     row = conn.execute(
-        sa.select(
-            _sum(sa.and_(i.c.invited_at > now - timedelta(hours=24), i.c.invited_at <= now)),
-            _sum(sa.and_(i.c.invited_at > now - timedelta(days=7), i.c.invited_at <= now)),
-            sa.func.count(),
-            _sum(i.c.outcome.not_in(PENDING_OUTCOMES)),
-            _sum(i.c.outcome.in_(REMOVED_OUTCOMES)),
-            _sum(admitted),
-            _sum(i.c.outcome == Outcome.LEFT_EARLY.value),
-            _sum(aged),
-            _sum(silent),
-        )
-        .select_from(
-            i.outerjoin(
-                members,
-                sa.and_(members.c.chat_pk == i.c.chat_pk, members.c.user_id == i.c.invitee_id),
-            )
-        )
-        .where(i.c.chat_pk == chat_pk, i.c.inviter_id == inviter_id)
+        _INVITER_RECORD,
+        {
+            "b_pk": chat_pk,
+            "b_inviter": inviter_id,
+            "b_now": now,
+            "b_24h": now - timedelta(hours=24),
+            "b_7d": now - timedelta(days=7),
+            "b_silent_before": now - timedelta(days=SILENT_AFTER_DAYS),
+        },
     ).one()
     n = [int(v or 0) for v in row]
     return InviterRecord(
@@ -171,17 +312,11 @@ def inviter_record(conn: Connection, chat_pk: int, inviter_id: str, now: datetim
 def _latest_invite(
     conn: Connection, chat_pk: int, invitee_id: str, outcomes: Sequence[str]
 ) -> RowMapping | None:
-    """(id, inviter_id, invited_at) of the invitee's latest invitation with these outcomes."""
+    """(id, inviter_id, invited_at, joined_at) of the invitee's latest invitation with these
+    outcomes."""
     return (
         conn.execute(
-            sa.select(invites.c.id, invites.c.inviter_id, invites.c.invited_at)
-            .where(
-                invites.c.chat_pk == chat_pk,
-                invites.c.invitee_id == invitee_id,
-                invites.c.outcome.in_(outcomes),
-            )
-            .order_by(invites.c.invited_at.desc(), invites.c.id.desc())
-            .limit(1)
+            _LATEST_INVITE, {"b_pk": chat_pk, "b_invitee": invitee_id, "b_outcomes": list(outcomes)}
         )
         .mappings()
         .one_or_none()
@@ -206,50 +341,43 @@ def record_invite(
         and open_row["invited_at"] >= at - REQUEST_LINK
     ):
         conn.execute(
-            sa.update(invites)
-            .where(invites.c.id == open_row["id"])
-            .values(outcome=outcome.value, outcome_at=at, joined_at=joined_at)
+            _SETTLE_INVITE,
+            {
+                "b_id": open_row["id"],
+                "b_outcome": outcome.value,
+                "b_at": at,
+                "b_joined_at": joined_at,
+            },
         )
         return
     conn.execute(
-        sa.insert(invites).values(
-            chat_pk=chat_pk,
-            inviter_id=inviter_id,
-            invitee_id=invitee_id,
-            invited_at=at,
-            outcome=outcome.value,
-            joined_at=joined_at,
-            outcome_at=at,
-        )
+        _INSERT_INVITE,
+        {
+            "chat_pk": chat_pk,
+            "inviter_id": inviter_id,
+            "invitee_id": invitee_id,
+            "invited_at": at,
+            "outcome": outcome.value,
+            "joined_at": joined_at,
+            "outcome_at": at,
+        },
     )
 
 
 def invitee_left(
     conn: Connection, chat_pk: int, invitee_id: str, at: datetime, *, by_admin: bool
 ) -> None:
-    row = conn.execute(
-        sa.select(invites.c.id, invites.c.joined_at)
-        .where(
-            invites.c.chat_pk == chat_pk,
-            invites.c.invitee_id == invitee_id,
-            invites.c.outcome == Outcome.JOINED.value,
-        )
-        .order_by(invites.c.invited_at.desc(), invites.c.id.desc())
-        .limit(1)
-    ).one_or_none()
+    row = _latest_invite(conn, chat_pk, invitee_id, (Outcome.JOINED.value,))
     if row is None:
         return
+    joined_at = row["joined_at"]
     if by_admin:
         outcome = Outcome.REMOVED
-    elif row.joined_at is not None and at - row.joined_at < timedelta(days=LEFT_EARLY_DAYS):
+    elif joined_at is not None and at - joined_at < timedelta(days=LEFT_EARLY_DAYS):
         outcome = Outcome.LEFT_EARLY
     else:
         outcome = Outcome.LEFT
-    conn.execute(
-        sa.update(invites)
-        .where(invites.c.id == row.id)
-        .values(outcome=outcome.value, outcome_at=at)
-    )
+    conn.execute(_END_INVITE, {"b_id": row["id"], "b_outcome": outcome.value, "b_at": at})
 
 
 def resolve_invite(
@@ -260,25 +388,17 @@ def resolve_invite(
     if row is not None:
         joined_at = at if outcome == Outcome.JOINED else None
         conn.execute(
-            sa.update(invites)
-            .where(invites.c.id == row["id"])
-            .values(outcome=outcome.value, outcome_at=at, joined_at=joined_at)
+            _SETTLE_INVITE,
+            {"b_id": row["id"], "b_outcome": outcome.value, "b_at": at, "b_joined_at": joined_at},
         )
 
 
 def held_count(conn: Connection, chat_pk: int) -> int:
-    return _count(
-        conn,
-        sa.select(sa.func.count())
-        .select_from(held)
-        .where(held.c.chat_pk == chat_pk, held.c.status == HeldStatus.PENDING.value),
-    )
+    return _count(conn, _HELD_COUNT, {"b_pk": chat_pk})
 
 
 def review_approved(conn: Connection, chat_pk: int, user_id: str) -> bool:
-    status = conn.execute(
-        sa.select(held.c.status).where(held.c.chat_pk == chat_pk, held.c.user_id == user_id)
-    ).scalar_one_or_none()
+    status = conn.execute(_HELD_STATUS, {"b_pk": chat_pk, "b_user": user_id}).scalar_one_or_none()
     return status == HeldStatus.APPROVED.value
 
 
@@ -304,13 +424,7 @@ def close_pending(
 ) -> None:
     """A pending entry settled outside the API: the member left, or got in on the platform."""
     conn.execute(
-        sa.update(held)
-        .where(
-            held.c.chat_pk == chat_pk,
-            held.c.user_id == user_id,
-            held.c.status == HeldStatus.PENDING.value,
-        )
-        .values(status=status.value, resolved_at=at)
+        _CLOSE_PENDING, {"b_pk": chat_pk, "b_user": user_id, "b_status": status.value, "b_at": at}
     )
 
 
@@ -321,39 +435,30 @@ def strike_counts(
     conn: Connection, chat_pk: int, user_id: str, now: datetime
 ) -> tuple[int, int, int]:
     row = conn.execute(
-        sa.select(
-            _sum(strikes.c.at > now - timedelta(hours=24)),
-            _sum(strikes.c.at > now - timedelta(days=7)),
-            sa.func.count(),
-        ).where(
-            strikes.c.chat_pk == chat_pk,
-            strikes.c.user_id == user_id,
-            strikes.c.at > now - STRIKES_KEEP,
-            strikes.c.at <= now,
-        )
+        _STRIKE_COUNTS,
+        {
+            "b_pk": chat_pk,
+            "b_user": user_id,
+            "b_now": now,
+            "b_keep": now - STRIKES_KEEP,
+            "b_24h": now - timedelta(hours=24),
+            "b_7d": now - timedelta(days=7),
+        },
     ).one()
     return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
 
 
 def add_strike(conn: Connection, chat_pk: int, user_id: str, at: datetime, rule_id: str) -> None:
     conn.execute(
-        sa.insert(strikes).values(chat_pk=chat_pk, user_id=user_id, at=at, rule_id=rule_id)
+        _INSERT_STRIKE, {"chat_pk": chat_pk, "user_id": user_id, "at": at, "rule_id": rule_id}
     )
     conn.execute(
-        sa.delete(strikes).where(
-            strikes.c.chat_pk == chat_pk,
-            strikes.c.user_id == user_id,
-            strikes.c.at < at - STRIKES_KEEP,
-        )
+        _PRUNE_STRIKES, {"b_pk": chat_pk, "b_user": user_id, "b_before": at - STRIKES_KEEP}
     )
 
 
 def value_counts(conn: Connection, chat_pk: int) -> tuple[int, int]:
-    row = conn.execute(
-        sa.select(value.c.substantive_posts, value.c.answered_questions).where(
-            value.c.chat_pk == chat_pk
-        )
-    ).one_or_none()
+    row = conn.execute(_VALUE_COUNTS, {"b_pk": chat_pk}).one_or_none()
     return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
 
@@ -361,15 +466,8 @@ def add_value(conn: Connection, chat_pk: int, substantive: int, answered: int) -
     if not substantive and not answered:
         return
     conn.execute(
-        _insert(conn, value)
-        .values(chat_pk=chat_pk, substantive_posts=substantive, answered_questions=answered)
-        .on_conflict_do_update(
-            index_elements=["chat_pk"],
-            set_={
-                "substantive_posts": value.c.substantive_posts + substantive,
-                "answered_questions": value.c.answered_questions + answered,
-            },
-        )
+        _value_upsert(conn.dialect.name),
+        {"chat_pk": chat_pk, "substantive_posts": substantive, "answered_questions": answered},
     )
 
 
@@ -377,33 +475,20 @@ def open_question(conn: Connection, chat_pk: int, message_id: str, replier_id: s
     """The message replied to is someone else's question that nobody has answered yet."""
     if not message_id:
         return False
-    row = conn.execute(
-        sa.select(questions.c.author_id, questions.c.answered_at).where(
-            questions.c.chat_pk == chat_pk, questions.c.message_id == message_id
-        )
-    ).one_or_none()
+    row = conn.execute(_QUESTION, {"b_pk": chat_pk, "b_msg": message_id}).one_or_none()
     return row is not None and row.answered_at is None and row.author_id != replier_id
 
 
 def ask(conn: Connection, chat_pk: int, message_id: str, author_id: str, at: datetime) -> None:
     conn.execute(
-        _insert(conn, questions)
-        .values(chat_pk=chat_pk, message_id=message_id, author_id=author_id, asked_at=at)
-        .on_conflict_do_nothing(index_elements=["chat_pk", "message_id"])
+        _question_insert(conn.dialect.name),
+        {"chat_pk": chat_pk, "message_id": message_id, "author_id": author_id, "asked_at": at},
     )
-    conn.execute(
-        sa.delete(questions).where(
-            questions.c.chat_pk == chat_pk, questions.c.asked_at < at - QUESTIONS_KEEP
-        )
-    )
+    conn.execute(_PRUNE_QUESTIONS, {"b_pk": chat_pk, "b_before": at - QUESTIONS_KEEP})
 
 
 def answered(conn: Connection, chat_pk: int, message_id: str, at: datetime) -> None:
-    conn.execute(
-        sa.update(questions)
-        .where(questions.c.chat_pk == chat_pk, questions.c.message_id == message_id)
-        .values(answered_at=at)
-    )
+    conn.execute(_ANSWERED, {"b_pk": chat_pk, "b_msg": message_id, "b_at": at})
 
 
 def pending_total(conn: Connection) -> int:
