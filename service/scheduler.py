@@ -186,7 +186,9 @@ class TickScheduler:
                 "failed": failed,
             },
         )
-        return Round(index, len(keys), evaluated, replayed, failed, complete=True)
+        # A round with failures is not done: the next run retries it (chats
+        # already decided come back as cheap replays), on this replica or a new leader.
+        return Round(index, len(keys), evaluated, replayed, failed, complete=failed == 0)
 
     # ------------------------------------------------------------ store
 

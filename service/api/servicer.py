@@ -22,7 +22,7 @@ from service.api import convert
 from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from service.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
 from service.api.status import ErrorStatus, abort, status_for
-from service.domain import Decision, Event
+from service.domain import Decision, Event, EventKind
 from service.domain.chats import ChatKey, ChatRegistration
 from service.domain.views import ChatView, RulesetSummary
 from service.errors import InvalidEvent
@@ -82,6 +82,29 @@ class _Guard:
             raise _Stopped
 
 
+TICK_ID_PREFIX = "tick:"  # service.scheduler.tick_event's ids
+
+
+def _from_adapter(msg: pb.Event, path: str) -> Event:
+    """An event as an adapter may send it: ticks are the scheduler's alone.
+
+    An adapter's tick would be a second evaluation of a period (its own outbox
+    rows, reminders), and an adapter event under a tick's id would make the
+    scheduler's real tick come back as a replay of something else.
+    """
+    event = convert.event_from_proto(msg, path=path)
+    if event.kind == EventKind.CHAT_TICK:
+        raise InvalidEvent(
+            f"{path}.chat_tick", "tick events are made by the service's scheduler, not adapters"
+        )
+    if event.envelope.event_id.startswith(TICK_ID_PREFIX):
+        raise InvalidEvent(
+            f"{path}.envelope.event_id",
+            f"ids beginning with {TICK_ID_PREFIX!r} are reserved for the scheduler's ticks",
+        )
+    return event
+
+
 class GovernanceServicer(pb_grpc.GovernanceServicer):
     def __init__(
         self,
@@ -103,7 +126,7 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
             try:
                 if not request.HasField("event"):
                     raise InvalidEvent("event", "required")
-                event = convert.event_from_proto(request.event, path="event")
+                event = _from_adapter(request.event, "event")
                 explain = request.explain
                 decision, seconds = await self._run(
                     context, lambda guard: self._evaluate(guard, event, explain=explain)
@@ -127,7 +150,7 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
                 parsed: list[Event | ErrorStatus] = []
                 for i, msg in enumerate(request.events):
                     try:
-                        parsed.append(convert.event_from_proto(msg, path=f"events[{i}]"))
+                        parsed.append(_from_adapter(msg, f"events[{i}]"))
                     except InvalidEvent as exc:
                         parsed.append(status_for(exc))
                 outcomes = await self._run(context, lambda guard: self._evaluate_all(guard, parsed))

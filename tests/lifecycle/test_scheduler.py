@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -47,6 +48,15 @@ def _kill_holder(store: Store) -> None:
             {"hi": (key >> 32) & 0xFFFFFFFF, "lo": key & 0xFFFFFFFF},
         ).scalar_one()
         conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        # pg_terminate_backend only signals; wait (bounded) until the session is gone.
+        for _ in range(100):
+            alive = conn.execute(
+                sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            ).scalar_one()
+            if not alive:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"backend {pid} still alive 5 s after pg_terminate_backend")
 
 
 def test_two_replicas_never_both_lead_and_the_second_takes_over(replicas: list[Store]) -> None:
