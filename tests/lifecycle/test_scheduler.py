@@ -14,7 +14,9 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 
-from service.domain.events import Platform
+from service.domain.decisions import Decision
+from service.domain.events import Event, Platform
+from service.errors import StoreUnavailable
 from service.lifecycle import LifecycleService
 from service.metrics import Metrics
 from service.pipeline import Pipeline, RulesetHolder
@@ -193,5 +195,33 @@ def test_sqlite_has_one_process_so_it_always_leads(tmp_path: Path) -> None:
     store = create_store(f"sqlite:///{tmp_path}/fk.db")
     try:
         assert isinstance(leadership_for(store.engine), AlwaysLeader)
+    finally:
+        store.close()
+
+
+def test_a_failed_tick_is_retried_in_the_same_period(store_url: str) -> None:
+    store = create_store(store_url)
+    store.migrate()
+    try:
+        pipeline = build_pipeline(store, RulesetHolder(INDEX))
+        pipeline.register_chat(registration("goal"))
+        calls: list[str] = []
+
+        def flaky(event: Event) -> Decision:
+            calls.append(event.envelope.event_id)
+            if len(calls) == 1:
+                raise StoreUnavailable("a passing database blip")
+            return pipeline.evaluate(event)
+
+        clock = [T0]
+        ticks = TickScheduler(
+            store, flaky, AlwaysLeader(), period_seconds=3600, clock=lambda: clock[0]
+        )
+        first = ticks.run_once()
+        assert first is not None and first.failed == 1 and not first.complete
+        second = ticks.run_once()
+        assert second is not None and second.complete and second.evaluated == 1
+        assert calls == [calls[0], calls[0]]  # the same tick id, tried again
+        assert ticks.run_once() is None  # now the period is done
     finally:
         store.close()
