@@ -181,7 +181,7 @@ Global___GetChatHealthRequest: _TypeAlias = GetChatHealthRequest  # noqa: Y015
 @_typing.final
 class HealthMetrics(_message.Message):
     """Measured from the store at measured_at. "Posters" are people (not bots)
-    who posted; windows are rolling days ending at measured_at.
+    who posted; windows are whole UTC days.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -216,7 +216,7 @@ class HealthMetrics(_message.Message):
     poster_share: _builtins.float
     """posters / member_count"""
     daily_active_posters: _builtins.int
-    """posted in the last day"""
+    """posted today or yesterday (UTC)"""
     monthly_active_posters: _builtins.int
     """posted in the last 30 days"""
     retention_cohort: _builtins.int
