@@ -68,6 +68,12 @@ _DEADLINE = ErrorStatus(
 )
 
 
+_NOT_REACHED = ErrorStatus(
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    "the deadline passed before this event was evaluated; send it again (same event id)",
+)
+
+
 class _Guard:
     """Lets worker threads see the call's deadline and cancellation."""
 
@@ -233,7 +239,12 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
             try:
                 out.append(self._evaluate(guard, item))
             except _Stopped:
-                raise
+                if not any(isinstance(o, tuple) for o in out):
+                    raise  # nothing decided yet: the whole call failed its deadline
+                # Decisions already made are committed: return them, and mark the
+                # rest as not evaluated so the adapter resends only those.
+                out.extend(_NOT_REACHED for _ in parsed[len(out) :])
+                return out
             except Exception as exc:
                 where = f"EvaluateBatch events[{i}] event_id={item.envelope.event_id}"
                 out.append(status_for(exc, context=where))
