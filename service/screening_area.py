@@ -155,7 +155,8 @@ class ScreeningArea:
             q.answered(conn, pk, p.reply_to_message_id, at)
         if message.get("is_question") and p.message_id and actor is not None:
             q.ask(conn, pk, p.message_id, actor.id, at)
-        self._observer.observe_promo_signals(list(message.get("promo_signals", ())))
+        signals = list(message.get("promo_signals", ()))
+        tx.after_commit(lambda: self._observer.observe_promo_signals(signals))
 
     def _write_join(
         self, tx: ChatTx, event: Event, p: MemberJoined | JoinRequested, result: Evaluation
@@ -193,7 +194,7 @@ class ScreeningArea:
                     "held_at": at,
                 },
             )
-            self._observer.observe_join_held()
+            tx.after_commit(self._observer.observe_join_held)
         elif isinstance(p, MemberJoined) and not refused:
             # let in on the platform (an admin approved there): the queue entry is settled
             q.close_pending(conn, pk, member, HeldStatus.APPROVED, at)

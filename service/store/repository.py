@@ -17,7 +17,8 @@ state; the block commits on normal exit and rolls back on any exception.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -65,6 +66,9 @@ class DuplicateEvent(FirekeeperError):
             f"event {event_id!r} ({platform.value}, tenant {tenant!r}) already has a stored "
             "decision: roll back and return the stored one"
         )
+
+
+log = logging.getLogger("firekeeper.store")
 
 
 def create_store(url: str, *, pool_size: int = 10, lock_timeout_ms: int = 30_000) -> Store:
@@ -176,6 +180,7 @@ class ChatTx:
     def __init__(self, conn: Connection, chat_pk: int, chat: ChatRecord) -> None:
         self.chat = chat  # the locked row as a snapshot; apply() replaces it
         self._conn: Connection | None = conn
+        self._after_commit: list[Callable[[], None]] = []
         self._pk = chat_pk
 
     def _connection(self) -> Connection:
@@ -185,6 +190,14 @@ class ChatTx:
 
     def _end(self) -> None:
         self._conn = None
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this transaction has committed (never if it rolls back).
+
+        For effects outside the database, such as metrics, that must not count
+        an event whose transaction is rolled back and then retried.
+        """
+        self._after_commit.append(callback)
 
     @property
     def connection(self) -> Connection:
@@ -314,6 +327,12 @@ class Store:
                 yield tx
             finally:
                 tx._end()
+        # Only reached once the transaction committed.
+        for callback in tx._after_commit:
+            try:
+                callback()
+            except Exception:
+                log.exception("an after-commit callback failed", extra={"chat": str(key)})
 
     def get_chat(self, key: ChatKey) -> ChatRecord | None:
         with self._read(f"read chat {key}") as conn:
