@@ -63,7 +63,12 @@ class LifecycleArea:
         now = event.envelope.occurred_at
         activity = rows.load_activity(conn, pk) or ChatActivity(first_seen_at=now)
         self._loaded.value = (event.envelope.event_id, activity)
-        loaded = LifecycleLoad(activity=activity, theme=effective_theme(self._rulesets, ctx.chat))
+        theme = (
+            ctx.chat.theme
+            if has_theme(ctx.chat.theme) or ctx.profile_theme is None
+            else ctx.profile_theme
+        )
+        loaded = LifecycleLoad(activity=activity, theme=theme)
         p, actor = event.payload, event.envelope.actor
         if isinstance(p, Message) and actor is not None:
             today = rows.day_of(now)

@@ -112,10 +112,14 @@ class Pipeline:
                 stored = tx.stored_decision(env.tenant, env.platform, env.event_id)
                 if stored is not None:
                     return replace(stored, replayed=True)
-                ctx = ChatContext(tx.chat, tx.members(people_ids(event)))
+                # The ruleset is chosen once, before the areas load, so a hot reload
+                # between two reads can never mix two rulesets within one event.
+                ruleset = self._ruleset_for(tx.chat)
+                ctx = ChatContext(
+                    tx.chat, tx.members(people_ids(event)), profile_theme=ruleset.theme
+                )
                 if self._areas:
                     ctx = replace(ctx, extra={a.name: a.load(tx, event, ctx) for a in self._areas})
-                ruleset = self._ruleset_for(tx.chat)
                 params = self._params_for(ruleset, tx.chat)
                 result = evaluate(
                     ruleset, event, ctx, params, self._clock(), [a.enrich for a in self._areas]

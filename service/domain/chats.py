@@ -89,6 +89,9 @@ class ChatContext:
     # What each governance area loaded for this event under the chat lock, by
     # area name (see service.pipeline.Area); read by that area's pure enricher.
     extra: Mapping[str, object] = field(default_factory=dict)
+    # The theme of the ruleset this event is evaluated with (its profile), set by
+    # the pipeline; areas use it when the chat registered no theme of its own.
+    profile_theme: Theme | None = None
 
 
 @dataclass(frozen=True, slots=True)
