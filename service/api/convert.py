@@ -437,18 +437,7 @@ def decision_to_proto(decision: Decision) -> pb.Decision:
         ruleset_version=decision.ruleset_version,
         replayed=decision.replayed,
     )
-    for a in decision.actions:
-        action = out.actions.add(
-            type=_ACTION_TO[a.type],
-            target_user_id=a.target_user_id,
-            target_message_id=a.target_message_id,
-            text=a.text,
-            rule_id=a.rule_id,
-            chat_id=a.chat_id,
-            channel_id=a.channel_id,
-        )
-        if a.duration_seconds:
-            action.duration.FromSeconds(a.duration_seconds)
+    out.actions.extend(action_to_proto(a) for a in decision.actions)
     for m in decision.trace:
         match = out.trace.add(rule_id=m.rule_id, mode=_MODE_TO[m.mode], reason=m.reason)
         match.values.extend(pb.FieldValue(field=f, value=v) for f, v in m.values)
@@ -466,24 +455,49 @@ def _pairs(values: Iterable[pb.FieldValue]) -> tuple[tuple[str, str], ...]:
     return tuple((v.field, v.value) for v in values)
 
 
+def action_to_proto(a: Action) -> pb.Action:
+    """One action, as a decision or the outbox carries it."""
+    out = pb.Action(
+        type=_ACTION_TO[a.type],
+        target_user_id=a.target_user_id,
+        target_message_id=a.target_message_id,
+        text=a.text,
+        rule_id=a.rule_id,
+        chat_id=a.chat_id,
+        channel_id=a.channel_id,
+    )
+    if a.duration_seconds:
+        out.duration.FromSeconds(a.duration_seconds)
+    return out
+
+
+def _action_from(a: pb.Action) -> Action:
+    return Action(
+        type=_ACTION[a.type],
+        rule_id=a.rule_id,
+        target_user_id=a.target_user_id,
+        target_message_id=a.target_message_id,
+        text=a.text,
+        duration_seconds=a.duration.seconds,
+        chat_id=a.chat_id,
+        channel_id=a.channel_id,
+    )
+
+
+def action_from_proto(msg: pb.Action) -> Action:
+    """The client's direction; an action type this version does not know is an error."""
+    try:
+        return _action_from(msg)
+    except KeyError as exc:
+        raise ValueError(f"action of rule {msg.rule_id!r} has an unknown type {exc}") from None
+
+
 def decision_from_proto(msg: pb.Decision) -> Decision:
     """The client's direction; an action type or mode this version does not know is an error."""
     try:
         return Decision(
             event_id=msg.event_id,
-            actions=tuple(
-                Action(
-                    type=_ACTION[a.type],
-                    rule_id=a.rule_id,
-                    target_user_id=a.target_user_id,
-                    target_message_id=a.target_message_id,
-                    text=a.text,
-                    duration_seconds=a.duration.seconds,
-                    chat_id=a.chat_id,
-                    channel_id=a.channel_id,
-                )
-                for a in msg.actions
-            ),
+            actions=tuple(_action_from(a) for a in msg.actions),
             trace=tuple(
                 RuleMatch(
                     m.rule_id, _MODE[m.mode], m.reason, tuple((v.field, v.value) for v in m.values)

@@ -69,27 +69,12 @@ def ack_request_from_proto(msg: lpb.AckRequest) -> tuple[Platform, str, list[int
     return platform, tenant, ids
 
 
-def _action_to(a: Action) -> pb.Action:
-    out = pb.Action(
-        type=_ACTION_TO[a.type],
-        target_user_id=a.target_user_id,
-        target_message_id=a.target_message_id,
-        text=a.text,
-        rule_id=a.rule_id,
-        chat_id=a.chat_id,
-        channel_id=a.channel_id,
-    )
-    if a.duration_seconds:
-        out.duration.FromSeconds(a.duration_seconds)
-    return out
-
-
 def outbox_item_to_proto(item: OutboxItem) -> lpb.OutboxItem:
     out = lpb.OutboxItem(
         id=item.id,
         chat=convert.chat_key_to_proto(item.key),
         event_id=item.event_id,
-        action=_action_to(item.action),
+        action=convert.action_to_proto(item.action),
         attempt=item.attempt,
     )
     out.created_at.FromDatetime(item.created_at)

@@ -72,8 +72,7 @@ def ack_request(platform: Platform, tenant: str, ids: Sequence[str]) -> lpb.AckR
 
 
 def item_from_proto(msg: lpb.OutboxItem) -> OutboxItem:
-    # One action converts exactly as the actions of a decision do.
-    (action,) = convert.decision_from_proto(pb.Decision(actions=[msg.action])).actions
+    action = convert.action_from_proto(msg.action)
     return OutboxItem(
         id=msg.id,
         chat=convert.chat_key_from_proto(msg.chat, path="chat"),
