@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from service.adapters import (
+from firekeeper.adapters import (
     CallContext,
     MissingContext,
     PayloadError,
@@ -29,9 +29,9 @@ from service.adapters import (
     UnmappableAction,
     calls_for_action,
 )
-from service.client import ClientError, FirekeeperClient
-from service.domain import Actor, Decision, Event, Platform
-from service.domain.chats import ChatKey, ChatRegistration
+from firekeeper.client import ClientError, FirekeeperClient
+from firekeeper.domain import Actor, Decision, Event, Platform
+from firekeeper.domain.chats import ChatKey, ChatRegistration
 
 UNREACHABLE = ("UNAVAILABLE", "DEADLINE_EXCEEDED")  # after the client's retries: stop the run
 KINDS = ("work", "hobby", "growth", "family", "entertainment", "goal")

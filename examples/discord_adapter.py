@@ -4,7 +4,7 @@
 Reads gateway dispatches ({"op": 0, "t": ..., "s": ..., "d": ...}) or bare
 bodies with --event-type (a JSON file, JSON lines, a named collection like
 tests/adapters/samples/discord_gateway_dispatches.json, or stdin), translates
-each with service.adapters.translate_discord, asks a running Firekeeper for a
+each with firekeeper.adapters.translate_discord, asks a running Firekeeper for a
 decision on every event, and prints the calls (DELETE /guilds/{g}/members/{u},
 PATCH /guilds/{g}/members/{u}, POST /channels/{c}/messages, ...) instead of
 sending them.
@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 
 from adapter_loop import Spec, as_object, call_time, names_in, parse_time, parser, run
 
-from service.adapters import CallContext, DiscordContext, Translation, translate_discord
-from service.domain import Event, LeaveReason, Platform
+from firekeeper.adapters import CallContext, DiscordContext, Translation, translate_discord
+from firekeeper.domain import Event, LeaveReason, Platform
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 
 Reads Update objects (a JSON file, JSON lines, a named collection like
 tests/adapters/samples/telegram_updates.json, or stdin), translates each with
-service.adapters.translate_telegram, asks a running Firekeeper for a decision
+firekeeper.adapters.translate_telegram, asks a running Firekeeper for a decision
 on every event, and prints the calls (deleteMessage, banChatMember,
 declineChatJoinRequest, sendMessage, ...) instead of sending them.
 
@@ -19,14 +19,14 @@ from collections.abc import Sequence
 
 from adapter_loop import Spec, as_object, call_time, names_in, parser, run
 
-from service.adapters import (
+from firekeeper.adapters import (
     CallContext,
     MembershipSource,
     TelegramContext,
     Translation,
     translate_telegram,
 )
-from service.domain import Event, Platform
+from firekeeper.domain import Event, Platform
 
 
 def main(argv: Sequence[str] | None = None) -> int:

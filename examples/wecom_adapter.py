@@ -4,7 +4,7 @@
 Reads decrypted change_external_chat callbacks (an XML file, or a JSON object
 of named XML strings like tests/adapters/samples/wecom_callbacks.json) and
 message-archive (会话存档) records (JSON lines, one record a line), translates
-each with service.adapters (translate_wecom_callback / translate_wecom_archive),
+each with firekeeper.adapters (translate_wecom_callback / translate_wecom_archive),
 asks a running Firekeeper for a decision on every event, and prints the calls
 (/cgi-bin/message/send, /cgi-bin/externalcontact/add_msg_template, ...)
 instead of sending them. Callbacks also print their member-list versions and
@@ -22,14 +22,14 @@ from collections.abc import Sequence
 
 from adapter_loop import Spec, as_object, call_time, names_in, pairs, parser, run
 
-from service.adapters import (
+from firekeeper.adapters import (
     CallContext,
     Translation,
     WeComContext,
     translate_wecom_archive,
     translate_wecom_callback,
 )
-from service.domain import Event, Platform
+from firekeeper.domain import Event, Platform
 
 
 def main(argv: Sequence[str] | None = None) -> int:

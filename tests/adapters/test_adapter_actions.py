@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from service.adapters import (
+from firekeeper.adapters import (
     MAPPERS,
     NO_CALL,
     CallContext,
@@ -15,8 +15,8 @@ from service.adapters import (
     calls_for,
     calls_for_action,
 )
-from service.domain.decisions import Action, ActionType, Decision
-from service.domain.events import EventKind, Platform
+from firekeeper.domain.decisions import Action, ActionType, Decision
+from firekeeper.domain.events import EventKind, Platform
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from service.adapters import CallContext, calls_for_action
-from service.domain.decisions import Action, ActionType
-from service.domain.events import EventKind, Platform
+from firekeeper.adapters import CallContext, calls_for_action
+from firekeeper.domain.decisions import Action, ActionType
+from firekeeper.domain.events import EventKind, Platform
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 TG = CallContext(

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from service.adapters import (
+from firekeeper.adapters import (
     DiscordContext,
     InviteUse,
     MissingContext,
@@ -28,7 +28,7 @@ from service.adapters import (
     snowflake_time,
     translate_discord,
 )
-from service.domain.events import (
+from firekeeper.domain.events import (
     Attachment,
     JoinMethod,
     LeaveReason,

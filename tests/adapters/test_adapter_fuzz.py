@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.adapters import (
+from firekeeper.adapters import (
     DiscordContext,
     MembershipSource,
     MissingContext,
@@ -134,7 +134,7 @@ def test_wecom_callbacks_with_odd_fields_translate_or_fail_clearly(body: str, fi
 
 
 def test_attachment_kinds_are_the_contracts_kinds() -> None:
-    from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
+    from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 
     allowed = {
         name.removeprefix("ATTACHMENT_KIND_").lower()

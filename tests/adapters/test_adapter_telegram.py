@@ -17,15 +17,15 @@ from typing import Any
 
 import pytest
 
-from service.adapters import (
+from firekeeper.adapters import (
     MembershipSource,
     PayloadError,
     TelegramContext,
     Translation,
     translate_telegram,
 )
-from service.adapters.telegram_content import message_posted
-from service.domain.events import (
+from firekeeper.adapters.telegram_content import message_posted
+from firekeeper.domain.events import (
     Attachment,
     ChatUpdated,
     JoinMethod,

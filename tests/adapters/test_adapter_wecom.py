@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from service.adapters import (
+from firekeeper.adapters import (
     PayloadError,
     SequenceHint,
     Translation,
@@ -31,8 +31,8 @@ from service.adapters import (
     translate_wecom_archive,
     translate_wecom_callback,
 )
-from service.adapters.wecom_archive import archive_message
-from service.domain.events import (
+from firekeeper.adapters.wecom_archive import archive_message
+from firekeeper.domain.events import (
     Attachment,
     ChatUpdated,
     JoinMethod,

@@ -10,10 +10,10 @@ import grpc
 import pytest
 from prometheus_client import CollectorRegistry
 
-from service.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
-from service.config import Settings
-from service.metrics import Metrics
-from service.server import Server
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
+from firekeeper.config import Settings
+from firekeeper.metrics import Metrics
+from firekeeper.server import Server
 
 from .support import FakePort
 

@@ -7,7 +7,7 @@ import threading
 import urllib.request
 from datetime import UTC, datetime
 
-from service.domain import (
+from firekeeper.domain import (
     Action,
     ActionType,
     Actor,
@@ -32,9 +32,9 @@ from service.domain import (
     RuleMatch,
     RuleMode,
 )
-from service.domain.chats import ChatKey, ChatRecord, ChatRegistration
-from service.domain.views import ChatView, RulesetSummary
-from service.errors import ChatNotFound
+from firekeeper.domain.chats import ChatKey, ChatRecord, ChatRegistration
+from firekeeper.domain.views import ChatView, RulesetSummary
+from firekeeper.errors import ChatNotFound
 
 DECIDED_AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

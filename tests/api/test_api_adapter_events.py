@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from service.api import convert
-from service.api.servicer import _from_adapter
-from service.domain.events import (
+from firekeeper.api import convert
+from firekeeper.api.servicer import _from_adapter
+from firekeeper.domain.events import (
     Actor,
     ChatTick,
     Envelope,
@@ -16,7 +16,7 @@ from service.domain.events import (
     MessagePosted,
     Platform,
 )
-from service.errors import InvalidEvent
+from firekeeper.errors import InvalidEvent
 
 T = datetime(2026, 5, 1, tzinfo=UTC)
 

@@ -9,10 +9,10 @@ import grpc
 import pytest
 from prometheus_client import CollectorRegistry
 
-from service.api.servicer import GovernanceServicer, _Guard, _Stopped
-from service.api.status import ErrorStatus
-from service.domain import Decision, Event
-from service.metrics import Metrics
+from firekeeper.api.servicer import GovernanceServicer, _Guard, _Stopped
+from firekeeper.api.status import ErrorStatus
+from firekeeper.domain import Decision, Event
+from firekeeper.metrics import Metrics
 from tests.api.support import FakePort, event
 
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from service.config import ConfigError, Settings, split_address
+from firekeeper.config import ConfigError, Settings, split_address
 
 
 def test_defaults() -> None:

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from service.api import convert
-from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
-from service.domain import (
+from firekeeper.api import convert
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
+from firekeeper.domain import (
     Action,
     ActionType,
     ChatUpdated,
@@ -21,9 +21,9 @@ from service.domain import (
     RuleMatch,
     RuleMode,
 )
-from service.domain.chats import ChatKey, ChatRecord, ChatRegistration, Theme
-from service.domain.views import ChatView, RulesetSummary
-from service.errors import InvalidEvent
+from firekeeper.domain.chats import ChatKey, ChatRecord, ChatRegistration, Theme
+from firekeeper.domain.views import ChatView, RulesetSummary
+from firekeeper.errors import InvalidEvent
 
 from .support import FULL_ACTOR, MINIMAL_PAYLOADS, PAYLOADS, event
 

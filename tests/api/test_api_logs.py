@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from service import logs
+from firekeeper import logs
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def stream() -> Iterator[io.StringIO]:
 
 def test_json_lines(stream: io.StringIO) -> None:
     logs.configure("json", "info", stream=stream)
-    log = logging.getLogger("service.pipeline")
+    log = logging.getLogger("firekeeper.pipeline")
     log.debug("hidden")
     log.info(
         "evaluated %s",
@@ -44,7 +44,7 @@ def test_json_lines(stream: io.StringIO) -> None:
     lines = stream.getvalue().splitlines()
     first = json.loads(lines[0])
     assert first["msg"] == "evaluated e1"
-    assert first["level"] == "info" and first["logger"] == "service.pipeline"
+    assert first["level"] == "info" and first["logger"] == "firekeeper.pipeline"
     assert (
         first["event_id"] == "e1" and first["rules"] == ["a", "b"] and first["duration_ms"] == 1.5
     )

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 
-from service.domain import Action, ActionType, Decision
-from service.metrics import Metrics, serve_metrics
+from firekeeper.domain import Action, ActionType, Decision
+from firekeeper.metrics import Metrics, serve_metrics
 
 from .support import event, http_get
 

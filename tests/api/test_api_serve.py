@@ -11,12 +11,12 @@ import grpc
 import pytest
 from prometheus_client import CollectorRegistry
 
-from service.api import convert
-from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
-from service.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
-from service.config import Settings
-from service.metrics import Metrics
-from service.server import Bound, serve
+from firekeeper.api import convert
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
+from firekeeper.config import Settings
+from firekeeper.metrics import Metrics
+from firekeeper.server import Bound, serve
 
 from .support import FakePort, event, http_get
 

@@ -12,12 +12,12 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from service.api import convert
-from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
-from service.api.servicer import MAX_BATCH
-from service.domain import MessagePosted, Platform
-from service.domain.chats import ChatKey
-from service.errors import (
+from firekeeper.api import convert
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
+from firekeeper.api.servicer import MAX_BATCH
+from firekeeper.domain import MessagePosted, Platform
+from firekeeper.domain.chats import ChatKey
+from firekeeper.errors import (
     Diagnostic,
     RulesetError,
     StoreUnavailable,

@@ -12,10 +12,10 @@ import grpc
 import pytest
 from prometheus_client import CollectorRegistry
 
-from service.api import convert
-from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
-from service.api.servicer import GovernanceServicer
-from service.metrics import Metrics
+from firekeeper.api import convert
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
+from firekeeper.api.servicer import GovernanceServicer
+from firekeeper.metrics import Metrics
 
 from .support import FakePort, event
 

@@ -20,18 +20,18 @@ from typing import Any
 import grpc
 from prometheus_client import CollectorRegistry
 
-from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
-from service.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
-from service.api.gen.firekeeper.v1 import lifecycle_pb2 as lpb
-from service.api.gen.firekeeper.v1 import lifecycle_pb2_grpc as lpb_grpc
-from service.config import Settings
-from service.domain import Actor, Envelope, Event, MemberJoined, MessagePosted, Platform
-from service.domain.chats import ChatKey, ChatRegistration
-from service.metrics import Metrics
-from service.pipeline import Pipeline, RulesetHolder
-from service.rulesets_dir import load
-from service.server import Server
-from service.store import create_store
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
+from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2 as lpb
+from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2_grpc as lpb_grpc
+from firekeeper.config import Settings
+from firekeeper.domain import Actor, Envelope, Event, MemberJoined, MessagePosted, Platform
+from firekeeper.domain.chats import ChatKey, ChatRegistration
+from firekeeper.metrics import Metrics
+from firekeeper.pipeline import Pipeline, RulesetHolder
+from firekeeper.rulesets_dir import load
+from firekeeper.server import Server
+from firekeeper.store import create_store
 from tests.conftest import RULESETS
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import grpc
 import pytest
 
-from service.client import AsyncFirekeeperClient, Backoff, ClientError, EventError
-from service.domain import ActionType, Decision
+from firekeeper.client import AsyncFirekeeperClient, Backoff, ClientError, EventError
+from firekeeper.domain import ActionType, Decision
 
 from .support import KEY, Fake, join, message, registration
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import grpc
 import pytest
 
-from service.client import AsyncFirekeeperClient, Backoff, ClientError, FirekeeperClient
-from service.domain import ActionType, Platform
+from firekeeper.client import AsyncFirekeeperClient, Backoff, ClientError, FirekeeperClient
+from firekeeper.domain import ActionType, Platform
 
 from .support import KEY, Fake, outbox_item
 

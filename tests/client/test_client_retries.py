@@ -11,7 +11,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from service.client import RETRYABLE, Backoff, ClientError, FirekeeperClient
+from firekeeper.client import RETRYABLE, Backoff, ClientError, FirekeeperClient
 
 from .support import Fake, ServiceThread, free_port, message, sqlite_url
 

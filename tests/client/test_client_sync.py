@@ -7,9 +7,9 @@ import dataclasses
 import grpc
 import pytest
 
-from service.client import ClientError, EventError, FirekeeperClient
-from service.domain import ActionType, Decision, Platform
-from service.domain.chats import ChatKey
+from firekeeper.client import ClientError, EventError, FirekeeperClient
+from firekeeper.domain import ActionType, Decision, Platform
+from firekeeper.domain.chats import ChatKey
 
 from .support import KEY, join, message, registration
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from service.domain.chats import ChatContext, ChatKey, ChatRecord, MemberRecord
-from service.domain.events import (
+from firekeeper.domain.chats import ChatContext, ChatKey, ChatRecord, MemberRecord
+from firekeeper.domain.events import (
     Actor,
     Envelope,
     Event,

@@ -1,8 +1,8 @@
 from dataclasses import dataclass, field
 
-from service.domain.decisions import ActionType, RuleMode
-from service.rules.decide import decide, render
-from service.rules.facts import build_fact
+from firekeeper.domain.decisions import ActionType, RuleMode
+from firekeeper.rules.decide import decide, render
+from firekeeper.rules.facts import build_fact
 from tests.core.builders import T0, chat, ctx, join, message
 
 

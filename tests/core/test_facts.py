@@ -1,9 +1,9 @@
 from datetime import timedelta
 
-from service.domain.chats import MemberRecord
-from service.domain.events import Actor, Attachment, ChatUpdated, Mention, MessagePosted, Role
-from service.rules.facts import build_fact, lookup, size_tier
-from service.rules.vocabulary import BY_PATH
+from firekeeper.domain.chats import MemberRecord
+from firekeeper.domain.events import Actor, Attachment, ChatUpdated, Mention, MessagePosted, Role
+from firekeeper.rules.facts import build_fact, lookup, size_tier
+from firekeeper.rules.vocabulary import BY_PATH
 from tests.core.builders import T0, chat, ctx, event, join
 
 

@@ -1,9 +1,9 @@
 from datetime import timedelta
 
-from service.domain.chats import MemberRecord
-from service.domain.decisions import Action, ActionType, Decision
-from service.domain.events import Actor, ChatUpdated, LeaveReason, MemberLeft, Role, RoleChanged
-from service.rules.state import changes_for
+from firekeeper.domain.chats import MemberRecord
+from firekeeper.domain.decisions import Action, ActionType, Decision
+from firekeeper.domain.events import Actor, ChatUpdated, LeaveReason, MemberLeft, Role, RoleChanged
+from firekeeper.rules.state import changes_for
 from tests.core.builders import T0, chat, ctx, event, join, message
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from service.cli import main
-from service.config import Settings
+from firekeeper.cli import main
+from firekeeper.config import Settings
 from tests.conftest import RULESETS
 from tests.e2e.test_service import Running
 

@@ -10,9 +10,9 @@ import sys
 import yaml
 from prometheus_client import CollectorRegistry
 
-from service.metrics import Metrics
-from service.rules.compiler import compile_sources
-from service.rules.vocabulary import FIELDS
+from firekeeper.metrics import Metrics
+from firekeeper.rules.compiler import compile_sources
+from firekeeper.rules.vocabulary import FIELDS
 from tests.conftest import REPO
 
 _METRIC = re.compile(r"\bfirekeeper_[a-z_]+")
@@ -88,7 +88,7 @@ def test_check_command_reports_every_mistake_with_its_location(tmp_path) -> None
         "    actions: [{type: warn_user}]\n"
     )
     run = subprocess.run(
-        [sys.executable, "-m", "service.cli", "check", str(tmp_path)],
+        [sys.executable, "-m", "firekeeper.cli", "check", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,4 +1,4 @@
-"""The composed service (service.app.run_service) over real gRPC, on SQLite and PostgreSQL."""
+"""The composed service (firekeeper.app.run_service) over real gRPC, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import grpc
 from google.protobuf import json_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
-from service.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
-from service.app import run_service
-from service.config import Settings
-from service.server import Bound
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
+from firekeeper.app import run_service
+from firekeeper.config import Settings
+from firekeeper.server import Bound
 from tests.conftest import RULESETS
 
 REGISTER = {
@@ -115,7 +115,7 @@ async def test_a_bad_ruleset_directory_stops_start_up_with_located_errors(tmp_pa
         metrics_port=None,
         rulesets_dir=str(tmp_path),
     )
-    from service.errors import RulesetError
+    from firekeeper.errors import RulesetError
 
     try:
         async with Running(settings):

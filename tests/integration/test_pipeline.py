@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from service.domain.chats import ChatKey, ChatRegistration
-from service.domain.decisions import ActionType
-from service.domain.events import (
+from firekeeper.domain.chats import ChatKey, ChatRegistration
+from firekeeper.domain.decisions import ActionType
+from firekeeper.domain.events import (
     Actor,
     ChatUpdated,
     Envelope,
@@ -21,10 +21,10 @@ from service.domain.events import (
     MemberLeft,
     Platform,
 )
-from service.errors import InvalidParam, UnknownRuleset
-from service.pipeline import Pipeline, RulesetHolder
-from service.rulesets_dir import load
-from service.store import Store, create_store
+from firekeeper.errors import InvalidParam, UnknownRuleset
+from firekeeper.pipeline import Pipeline, RulesetHolder
+from firekeeper.rulesets_dir import load
+from firekeeper.store import Store, create_store
 from tests.conftest import RULESETS
 from tests.core.builders import T0
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from service.domain.chats import ChatKey, ChatRegistration, Theme
-from service.domain.events import (
+from firekeeper.domain.chats import ChatKey, ChatRegistration, Theme
+from firekeeper.domain.events import (
     Actor,
     ChatUpdated,
     Envelope,

@@ -8,17 +8,17 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from service.domain.chats import ChatRegistration
-from service.domain.decisions import Decision
-from service.domain.events import Event, Platform
-from service.domain.outbox import OutboxItem
-from service.lifecycle import LifecycleService
-from service.pipeline import Pipeline, RulesetHolder
-from service.rulesets_dir import load
-from service.scheduler import TickScheduler
-from service.store import Store, create_store
-from service.store.leader import AlwaysLeader
-from service.wiring import build_pipeline
+from firekeeper.domain.chats import ChatRegistration
+from firekeeper.domain.decisions import Decision
+from firekeeper.domain.events import Event, Platform
+from firekeeper.domain.outbox import OutboxItem
+from firekeeper.lifecycle import LifecycleService
+from firekeeper.pipeline import Pipeline, RulesetHolder
+from firekeeper.rulesets_dir import load
+from firekeeper.scheduler import TickScheduler
+from firekeeper.store import Store, create_store
+from firekeeper.store.leader import AlwaysLeader
+from firekeeper.wiring import build_pipeline
 from tests.conftest import RULESETS
 from tests.lifecycle.builders import KEY, T0
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.rules.announcements import check, width
+from firekeeper.rules.announcements import check, width
 
 GOOD = "Sat 3pm: chapter 5 discussion\n- where: room 2\n- reply 1 to join"
 GOOD_ZH = "周六下午3点 第五章讨论\n地点：二号会议室\n参加请回复1"

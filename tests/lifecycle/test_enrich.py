@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from service.domain.chats import ChatContext, ChatRecord
-from service.domain.decisions import Action, ActionType, Decision, RuleMatch, RuleMode
-from service.domain.events import Actor
-from service.rules.lifecycle import (
+from firekeeper.domain.chats import ChatContext, ChatRecord
+from firekeeper.domain.decisions import Action, ActionType, Decision, RuleMatch, RuleMode
+from firekeeper.domain.events import Actor
+from firekeeper.rules.lifecycle import (
     NUDGE_GUARD,
     ChatActivity,
     LifecycleLoad,

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from service.domain.chats import ChatKey
-from service.domain.events import Platform
-from service.domain.health import Finding, HealthMetrics, HealthStatus, Pose
-from service.rules.health import diagnose, judge, status
+from firekeeper.domain.chats import ChatKey
+from firekeeper.domain.events import Platform
+from firekeeper.domain.health import Finding, HealthMetrics, HealthStatus, Pose
+from firekeeper.rules.health import diagnose, judge, status
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 LIVELY = HealthMetrics(

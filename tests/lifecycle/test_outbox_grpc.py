@@ -13,23 +13,23 @@ import grpc
 import pytest
 from prometheus_client import CollectorRegistry
 
-from service.api import convert
-from service.api import lifecycle_convert as lconvert
-from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
-from service.api.gen.firekeeper.v1 import lifecycle_pb2 as lpb
-from service.api.gen.firekeeper.v1 import lifecycle_pb2_grpc as lpb_grpc
-from service.api.lifecycle_servicer import LifecycleServices
-from service.config import Settings
-from service.domain.events import Platform
-from service.domain.health import HealthStatus, Pose
-from service.lifecycle import LifecycleService
-from service.metrics import Metrics
-from service.pipeline import RulesetHolder
-from service.scheduler import TickScheduler
-from service.server import Server
-from service.store import Store, create_store
-from service.store.leader import AlwaysLeader
-from service.wiring import build_pipeline
+from firekeeper.api import convert
+from firekeeper.api import lifecycle_convert as lconvert
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
+from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2 as lpb
+from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2_grpc as lpb_grpc
+from firekeeper.api.lifecycle_servicer import LifecycleServices
+from firekeeper.config import Settings
+from firekeeper.domain.events import Platform
+from firekeeper.domain.health import HealthStatus, Pose
+from firekeeper.lifecycle import LifecycleService
+from firekeeper.metrics import Metrics
+from firekeeper.pipeline import RulesetHolder
+from firekeeper.scheduler import TickScheduler
+from firekeeper.server import Server
+from firekeeper.store import Store, create_store
+from firekeeper.store.leader import AlwaysLeader
+from firekeeper.wiring import build_pipeline
 from tests.lifecycle.builders import KEY, ON_TOPIC, T0, message, registration
 from tests.lifecycle.conftest import INDEX
 

@@ -14,16 +14,16 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 
-from service.domain.decisions import Decision
-from service.domain.events import Event, Platform
-from service.errors import StoreUnavailable
-from service.lifecycle import LifecycleService
-from service.metrics import Metrics
-from service.pipeline import Pipeline, RulesetHolder
-from service.scheduler import TickScheduler
-from service.store import Store, create_store
-from service.store.leader import AdvisoryLock, AlwaysLeader, leadership_for, lock_key
-from service.wiring import build_pipeline
+from firekeeper.domain.decisions import Decision
+from firekeeper.domain.events import Event, Platform
+from firekeeper.errors import StoreUnavailable
+from firekeeper.lifecycle import LifecycleService
+from firekeeper.metrics import Metrics
+from firekeeper.pipeline import Pipeline, RulesetHolder
+from firekeeper.scheduler import TickScheduler
+from firekeeper.store import Store, create_store
+from firekeeper.store.leader import AdvisoryLock, AlwaysLeader, leadership_for, lock_key
+from firekeeper.wiring import build_pipeline
 from tests.lifecycle.builders import KEY, T0, registration
 from tests.lifecycle.conftest import INDEX
 

@@ -8,13 +8,13 @@ import asyncio
 import grpc
 from google.protobuf import json_format
 
-from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
-from service.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
-from service.api.gen.firekeeper.v1 import lifecycle_pb2 as lpb
-from service.api.gen.firekeeper.v1 import lifecycle_pb2_grpc as lpb_grpc
-from service.app import run_service
-from service.config import Settings
-from service.server import Bound
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
+from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2 as lpb
+from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2_grpc as lpb_grpc
+from firekeeper.app import run_service
+from firekeeper.config import Settings
+from firekeeper.server import Bound
 from tests.api.support import http_get
 from tests.conftest import RULESETS
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.domain.chats import ChannelTheme, Theme
-from service.rules.topic import (
+from firekeeper.domain.chats import ChannelTheme, Theme
+from firekeeper.rules.topic import (
     announces_activity,
     compile_theme,
     expands_theme,

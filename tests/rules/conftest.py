@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from service.rules.compiler import CompiledRuleset, compile_sources
+from firekeeper.rules.compiler import CompiledRuleset, compile_sources
 
 Compile = Callable[..., CompiledRuleset]
 

@@ -14,9 +14,9 @@ import json
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from service.errors import RulesetError
-from service.rules.compiler import CompiledRuleset, compile_sources
-from service.rules.oracle import holds
+from firekeeper.errors import RulesetError
+from firekeeper.rules.compiler import CompiledRuleset, compile_sources
+from firekeeper.rules.oracle import holds
 
 NUMERIC = ["message.length", "message.link_count", "chat.member_count", "params.cap"]
 DURATIONS = ["actor.tenure", "chat.age", "params.window"]

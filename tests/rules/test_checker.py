@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from service.domain.events import EventKind
-from service.rules.checker import check, check_all
-from service.rules.conditions import ConditionError, parse
+from firekeeper.domain.events import EventKind
+from firekeeper.rules.checker import check, check_all
+from firekeeper.rules.conditions import ConditionError, parse
 
 MSG = EventKind.MESSAGE_POSTED
 JOIN = EventKind.MEMBER_JOINED

@@ -6,10 +6,10 @@ import hashlib
 
 import pytest
 
-from service.domain.decisions import ActionType, RuleMode
-from service.domain.events import EventKind
-from service.errors import InvalidParam, RulesetError, UnknownRuleset
-from service.rules.compiler import ActionTemplate, CompiledRuleset, ParamDef, compile_sources
+from firekeeper.domain.decisions import ActionType, RuleMode
+from firekeeper.domain.events import EventKind
+from firekeeper.errors import InvalidParam, RulesetError, UnknownRuleset
+from firekeeper.rules.compiler import ActionTemplate, CompiledRuleset, ParamDef, compile_sources
 from tests.rules.conftest import Compile
 
 BASE = """\

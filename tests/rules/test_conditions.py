@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.rules.conditions import (
+from firekeeper.rules.conditions import (
     And,
     Compare,
     ConditionError,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from service.errors import RulesetError
-from service.rules.compiler import compile_sources
+from firekeeper.errors import RulesetError
+from firekeeper.rules.compiler import compile_sources
 
 GOLDEN = Path(__file__).parent / "golden"
 

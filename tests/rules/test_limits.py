@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from service.errors import RulesetError
-from service.rules import lowering
-from service.rules.compiler import compile_sources
-from service.rules.engine import EngineError, Matcher
-from service.rules.lowering import Test as EngineTest
+from firekeeper.errors import RulesetError
+from firekeeper.rules import lowering
+from firekeeper.rules.compiler import compile_sources
+from firekeeper.rules.engine import EngineError, Matcher
+from firekeeper.rules.lowering import Test as EngineTest
 from tests.rules.conftest import ruleset_yaml
 
 

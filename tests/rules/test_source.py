@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from service.errors import RulesetError
-from service.rules.compiler import compile_sources
-from service.rules.templates import placeholders, render
+from firekeeper.errors import RulesetError
+from firekeeper.rules.compiler import compile_sources
+from firekeeper.rules.templates import placeholders, render
 
 DOC = """\
 ruleset: t

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry
 
-from service.domain.chats import ChatKey, ChatRegistration
-from service.domain.events import (
+from firekeeper.domain.chats import ChatKey, ChatRegistration
+from firekeeper.domain.events import (
     Actor,
     EntryAnswer,
     Envelope,
@@ -23,13 +23,13 @@ from service.domain.events import (
     MessagePosted,
     Platform,
 )
-from service.metrics import Metrics
-from service.pipeline import Pipeline, RulesetHolder
-from service.rulesets_dir import load
-from service.screening_admin import ScreeningAdmin
-from service.screening_area import ScreeningArea
-from service.store import Store, create_store
-from service.wiring import build_pipeline
+from firekeeper.metrics import Metrics
+from firekeeper.pipeline import Pipeline, RulesetHolder
+from firekeeper.rulesets_dir import load
+from firekeeper.screening_admin import ScreeningAdmin
+from firekeeper.screening_area import ScreeningArea
+from firekeeper.store import Store, create_store
+from firekeeper.wiring import build_pipeline
 from tests.conftest import RULESETS
 from tests.core.builders import T0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.rules.promo import PROMOTION_SCORE, SIGNALS, WEIGHTS, signals
+from firekeeper.rules.promo import PROMOTION_SCORE, SIGNALS, WEIGHTS, signals
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from service.domain.chats import ChatKey
-from service.domain.decisions import ActionType
-from service.domain.events import Platform
-from service.domain.screening import HeldStatus, Resolution
-from service.errors import AlreadyResolved, ChatNotFound, HeldJoinNotFound
+from firekeeper.domain.chats import ChatKey
+from firekeeper.domain.decisions import ActionType
+from firekeeper.domain.events import Platform
+from firekeeper.domain.screening import HeldStatus, Resolution
+from firekeeper.errors import AlreadyResolved, ChatNotFound, HeldJoinNotFound
 from tests.core.builders import T0
 
 from .support import KEY, joined, register, removed, requested, service

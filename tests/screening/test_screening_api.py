@@ -10,14 +10,14 @@ from datetime import timedelta
 import grpc
 import pytest
 
-from service.api import convert
-from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
-from service.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
-from service.api.gen.firekeeper.v1 import screening_pb2 as spb
-from service.api.gen.firekeeper.v1 import screening_pb2_grpc as spb_grpc
-from service.config import Settings
-from service.server import Server
-from service.store import create_store
+from firekeeper.api import convert
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
+from firekeeper.api.gen.firekeeper.v1 import screening_pb2 as spb
+from firekeeper.api.gen.firekeeper.v1 import screening_pb2_grpc as spb_grpc
+from firekeeper.config import Settings
+from firekeeper.server import Server
+from firekeeper.store import create_store
 from tests.core.builders import T0
 
 from .support import KEY, Service, joined, register, requested

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from service.app import phishing_list
-from service.config import Settings
-from service.domain.chats import ChatKey
-from service.domain.events import Platform
-from service.domain.screening import BlockEntry, BlockKind, ChatScreening
-from service.errors import FirekeeperError, InvalidEvent
-from service.screening_admin import check_entries, check_settings, page_size
+from firekeeper.app import phishing_list
+from firekeeper.config import Settings
+from firekeeper.domain.chats import ChatKey
+from firekeeper.domain.events import Platform
+from firekeeper.domain.screening import BlockEntry, BlockKind, ChatScreening
+from firekeeper.errors import FirekeeperError, InvalidEvent
+from firekeeper.screening_admin import check_entries, check_settings, page_size
 
 KEY = ChatKey(Platform.TELEGRAM, "acme", "-1")
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from service.cli import main
-from service.rules import domains as dl
-from service.signals_eval import read_lines, run, score
+from firekeeper.cli import main
+from firekeeper.rules import domains as dl
+from firekeeper.signals_eval import read_lines, run, score
 
 DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "datasets"
 SPAM = DATASETS / "umputun_tg_spam" / "spam-samples.txt"

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from service.domain.chats import ChatKey
-from service.domain.decisions import ActionType
-from service.domain.events import Actor, Platform
-from service.domain.screening import BlockEntry, BlockKind, ChatScreening, Resolution
-from service.errors import InvalidEvent
+from firekeeper.domain.chats import ChatKey
+from firekeeper.domain.decisions import ActionType
+from firekeeper.domain.events import Actor, Platform
+from firekeeper.domain.screening import BlockEntry, BlockKind, ChatScreening, Resolution
+from firekeeper.errors import InvalidEvent
 from tests.core.builders import T0
 
 from .support import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.rules.unmask import unmask
+from firekeeper.rules.unmask import unmask
 
 
 @pytest.mark.parametrize(

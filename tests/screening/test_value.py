@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.rules import value
+from firekeeper.rules import value
 
 
 def test_words_count_cjk_characters_as_half_words() -> None:

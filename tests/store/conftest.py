@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from service.store import Store, create_store
+from firekeeper.store import Store, create_store
 
 
 @pytest.fixture

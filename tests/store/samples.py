@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from service.domain.chats import ChannelTheme, ChatKey, ChatRecord, MemberRecord, Theme
-from service.domain.decisions import Action, ActionType, Decision, RuleMatch, RuleMode
-from service.domain.events import (
+from firekeeper.domain.chats import ChannelTheme, ChatKey, ChatRecord, MemberRecord, Theme
+from firekeeper.domain.decisions import Action, ActionType, Decision, RuleMatch, RuleMode
+from firekeeper.domain.events import (
     Actor,
     Attachment,
     ChatTick,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from service.domain.chats import ChatKey
-from service.domain.events import Platform
-from service.store import create_store
+from firekeeper.domain.chats import ChatKey
+from firekeeper.domain.events import Platform
+from firekeeper.store import create_store
 
 KEY = ChatKey(Platform.DISCORD, "acme", "g1")
 

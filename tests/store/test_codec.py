@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from service.domain.chats import Theme
-from service.domain.events import EventKind
-from service.store.codec import (
+from firekeeper.domain.chats import Theme
+from firekeeper.domain.events import EventKind
+from firekeeper.store.codec import (
     CodecError,
     decision_from_json,
     decision_to_json,

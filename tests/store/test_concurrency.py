@@ -11,12 +11,12 @@ from typing import TypeVar
 import pytest
 import sqlalchemy as sa
 
-from service.domain.chats import ChatKey, StateChanges
-from service.domain.decisions import Decision
-from service.domain.events import Platform
-from service.errors import StoreUnavailable
-from service.store import DuplicateEvent, Store, create_store
-from service.store.models import chats, decisions
+from firekeeper.domain.chats import ChatKey, StateChanges
+from firekeeper.domain.decisions import Decision
+from firekeeper.domain.events import Platform
+from firekeeper.errors import StoreUnavailable
+from firekeeper.store import DuplicateEvent, Store, create_store
+from firekeeper.store.models import chats, decisions
 from tests.store.samples import KEY, decision, event
 
 THREADS = 8

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from service.domain.chats import ChatKey, ChatRecord, ChatRegistration, StateChanges, Theme
-from service.domain.events import Platform
-from service.store import DuplicateEvent, Store
-from service.store.models import chats, decisions, members
+from firekeeper.domain.chats import ChatKey, ChatRecord, ChatRegistration, StateChanges, Theme
+from firekeeper.domain.events import Platform
+from firekeeper.store import DuplicateEvent, Store
+from firekeeper.store.models import chats, decisions, members
 from tests.store.samples import KEY, T0, decision, event, every_payload, full_chat, full_member
 
 

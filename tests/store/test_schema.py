@@ -10,9 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from service.store import Store, create_store
-from service.store.db import alembic_config, current_revision
-from service.store.models import metadata
+from firekeeper.store import Store, create_store
+from firekeeper.store.db import alembic_config, current_revision
+from firekeeper.store.models import metadata
 
 
 def _heads() -> set[str]:

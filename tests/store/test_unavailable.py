@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from service.domain.chats import ChatRegistration
-from service.errors import StoreUnavailable
-from service.store import Store, create_store
+from firekeeper.domain.chats import ChatRegistration
+from firekeeper.errors import StoreUnavailable
+from firekeeper.store import Store, create_store
 from tests.store.samples import KEY
 
 DEAD_POSTGRES = "postgresql+psycopg://postgres:hunter2@127.0.0.1:1/none"

@@ -5,19 +5,19 @@ from __future__ import annotations
 import grpc
 from prometheus_client import CollectorRegistry
 
-from service.api import convert
-from service.api.gen.firekeeper.v1 import admin_pb2 as apb
-from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
-from service.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
-from service.config import Settings
-from service.domain.chats import ChatKey
-from service.domain.events import Platform
-from service.metrics import Metrics
-from service.rules.compiler import compile_sources
-from service.server import Server
-from service.tools.events import EventContext, build_event
-from service.tools.sandbox import Sandbox
-from service.tools.suite import ChatState
+from firekeeper.api import convert
+from firekeeper.api.gen.firekeeper.v1 import admin_pb2 as apb
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
+from firekeeper.config import Settings
+from firekeeper.domain.chats import ChatKey
+from firekeeper.domain.events import Platform
+from firekeeper.metrics import Metrics
+from firekeeper.rules.compiler import compile_sources
+from firekeeper.server import Server
+from firekeeper.tools.events import EventContext, build_event
+from firekeeper.tools.sandbox import Sandbox
+from firekeeper.tools.suite import ChatState
 
 from .support import MINI
 

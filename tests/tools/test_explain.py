@@ -9,20 +9,20 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from service.api import convert
-from service.cli import main
-from service.domain.chats import ChatKey
-from service.domain.decisions import RuleMode
-from service.domain.events import Event, Platform
-from service.errors import RulesetError
-from service.metrics import Metrics
-from service.rules.compiler import compile_sources
-from service.rules.conditions import parse
-from service.rules.explain import explain, unparse
-from service.store.codec import decision_from_json, decision_to_json, event_to_json
-from service.tools.events import EventContext, build_event
-from service.tools.sandbox import Sandbox
-from service.tools.suite import DEFAULT_START, ChatState, MemberState
+from firekeeper.api import convert
+from firekeeper.cli import main
+from firekeeper.domain.chats import ChatKey
+from firekeeper.domain.decisions import RuleMode
+from firekeeper.domain.events import Event, Platform
+from firekeeper.errors import RulesetError
+from firekeeper.metrics import Metrics
+from firekeeper.rules.compiler import compile_sources
+from firekeeper.rules.conditions import parse
+from firekeeper.rules.explain import explain, unparse
+from firekeeper.store.codec import decision_from_json, decision_to_json, event_to_json
+from firekeeper.tools.events import EventContext, build_event
+from firekeeper.tools.sandbox import Sandbox
+from firekeeper.tools.suite import DEFAULT_START, ChatState, MemberState
 
 from .support import MINI
 

@@ -12,20 +12,20 @@ import grpc
 import pytest
 from prometheus_client import CollectorRegistry
 
-from service.api import convert
-from service.api.gen.firekeeper.v1 import admin_pb2 as apb
-from service.api.gen.firekeeper.v1 import admin_pb2_grpc as apb_grpc
-from service.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
-from service.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
-from service.app import run_service
-from service.config import Settings
-from service.metrics import Metrics
-from service.pipeline import RulesetHolder
-from service.reload import Reloader, fingerprint
-from service.rulesets_dir import load, read_sources
-from service.server import Bound
-from service.tools.events import EventContext, build_event
-from service.tools.suite import DEFAULT_START
+from firekeeper.api import convert
+from firekeeper.api.gen.firekeeper.v1 import admin_pb2 as apb
+from firekeeper.api.gen.firekeeper.v1 import admin_pb2_grpc as apb_grpc
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
+from firekeeper.app import run_service
+from firekeeper.config import Settings
+from firekeeper.metrics import Metrics
+from firekeeper.pipeline import RulesetHolder
+from firekeeper.reload import Reloader, fingerprint
+from firekeeper.rulesets_dir import load, read_sources
+from firekeeper.server import Bound
+from firekeeper.tools.events import EventContext, build_event
+from firekeeper.tools.suite import DEFAULT_START
 
 from .support import MINI
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from service.cli import main
-from service.domain.chats import ChatKey
-from service.domain.events import Platform
-from service.rules.compiler import compile_sources
-from service.tools.events import EventContext, build_event
-from service.tools.sandbox import Sandbox
-from service.tools.suite import DEFAULT_START, ChatState, MemberState
+from firekeeper.cli import main
+from firekeeper.domain.chats import ChatKey
+from firekeeper.domain.events import Platform
+from firekeeper.rules.compiler import compile_sources
+from firekeeper.tools.events import EventContext, build_event
+from firekeeper.tools.sandbox import Sandbox
+from firekeeper.tools.suite import DEFAULT_START, ChatState, MemberState
 
 from .support import MINI, write
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from service.cli import main
-from service.domain.events import ChatTick, JoinMethod, MemberJoined, MessagePosted
-from service.rulesets_dir import load
-from service.tools.events import BUILDERS, EventContext, StepError, build_event
-from service.tools.report import render
-from service.tools.runner import find_test_files, run_tests
+from firekeeper.cli import main
+from firekeeper.domain.events import ChatTick, JoinMethod, MemberJoined, MessagePosted
+from firekeeper.rulesets_dir import load
+from firekeeper.tools.events import BUILDERS, EventContext, StepError, build_event
+from firekeeper.tools.report import render
+from firekeeper.tools.runner import find_test_files, run_tests
 from tests.conftest import RULESETS
 
 from .support import MINI, TESTS, write

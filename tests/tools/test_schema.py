@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from service.cli import main
-from service.rules import source
-from service.tools.schema import dumps, ruleset_schema, ruleset_test_schema
+from firekeeper.cli import main
+from firekeeper.rules import source
+from firekeeper.tools.schema import dumps, ruleset_schema, ruleset_test_schema
 from tests.conftest import RULESETS
 
 from .jsonschema_lite import validate

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from service.cli import main
-from service.domain.chats import ChatKey
-from service.domain.events import Platform
-from service.domain.screening import BlockKind
-from service.rulesets_dir import load
-from service.tools.report import render
-from service.tools.runner import TENANT, find_test_files, run_tests
-from service.tools.sandbox import Sandbox
-from service.tools.suite import DEFAULT_START, ChatState
+from firekeeper.cli import main
+from firekeeper.domain.chats import ChatKey
+from firekeeper.domain.events import Platform
+from firekeeper.domain.screening import BlockKind
+from firekeeper.rulesets_dir import load
+from firekeeper.tools.report import render
+from firekeeper.tools.runner import TENANT, find_test_files, run_tests
+from firekeeper.tools.sandbox import Sandbox
+from firekeeper.tools.suite import DEFAULT_START, ChatState
 
 from .support import write
 

@@ -1,0 +1,96 @@
+"""What action mapping needs beyond the action itself, and helpers the platforms share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from firekeeper.adapters.base import MissingContext, PlatformCall, UnmappableAction
+from firekeeper.domain.decisions import Action
+from firekeeper.domain.events import EventKind, Platform
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """The chat a decision is about and the adapter's configuration for it.
+
+    ``chat_id`` and ``channel_id`` are used when an action leaves its own empty.
+    ``now`` turns durations into the absolute times platforms want; it is
+    passed in, never read from a clock. ``event_kind`` is the kind of the event
+    decided on: approving or denying a join means answering a join request on
+    ``join.requested`` but letting in or removing a member already in on
+    ``member.joined`` (Discord and WeCom admit members before any bot sees them).
+    """
+
+    chat_id: str
+    now: datetime
+    channel_id: str = ""
+    event_kind: EventKind | None = None
+    # Where admins are told: a Telegram chat id or a Discord channel id.
+    admin_chat_id: str = ""
+    # WeCom: staff user ids told through the app (message/send) and the app's agentid.
+    admin_user_ids: tuple[str, ...] = ()
+    agent_id: int | None = None
+    # WeCom: the staff member (usually the group owner) whose confirmation sends a group message.
+    sender_user_id: str = ""
+    # Invite links the bot manages (Telegram) / join-way config ids of the group (WeCom).
+    invite_links: tuple[str, ...] = ()
+    join_way_config_ids: tuple[str, ...] = ()
+    # User id -> display name, to name a warned user.
+    display_names: Mapping[str, str] = field(default_factory=dict)
+
+
+def chat_of(action: Action, ctx: CallContext) -> str:
+    return action.chat_id or ctx.chat_id
+
+
+def channel_of(action: Action, ctx: CallContext) -> str:
+    return action.channel_id or ctx.channel_id
+
+
+def target_user(action: Action) -> str:
+    if not action.target_user_id:
+        raise UnmappableAction(f"{action.type} from rule {action.rule_id!r} names no target user")
+    return action.target_user_id
+
+
+def target_message(action: Action) -> str:
+    if not action.target_message_id:
+        raise UnmappableAction(
+            f"{action.type} from rule {action.rule_id!r} names no target message"
+        )
+    return action.target_message_id
+
+
+def admin_chat(ctx: CallContext, platform: Platform) -> str:
+    if not ctx.admin_chat_id:
+        raise MissingContext(
+            f"telling admins on {platform} needs CallContext.admin_chat_id "
+            "(the chat or channel where admins read the bot's notices)"
+        )
+    return ctx.admin_chat_id
+
+
+def name_of(user_id: str, ctx: CallContext) -> str:
+    return ctx.display_names.get(user_id) or f"user {user_id}"
+
+
+def clip(value: str, limit: int) -> str:
+    """At most ``limit`` characters, ending in an ellipsis when cut."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def admin_text(action: Action, ctx: CallContext, what: str) -> str:
+    """The text of a notice to admins: what to do, where, and which rule asked."""
+    parts = [f"[firekeeper] {what}", f"chat {chat_of(action, ctx)}"]
+    if action.rule_id:
+        parts.append(f"rule {action.rule_id}")
+    if action.text:
+        parts.append(action.text)
+    return " | ".join(parts)
+
+
+def mark(call: PlatformCall, action: Action) -> PlatformCall:
+    """The call with the action it carries out recorded on it."""
+    return replace(call, action=action.type, rule_id=action.rule_id)

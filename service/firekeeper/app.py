@@ -1,0 +1,109 @@
+"""The composition root: settings -> store, rulesets, metrics, pipeline, server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+from sqlalchemy.engine import make_url
+
+from firekeeper.config import Settings
+from firekeeper.errors import FirekeeperError
+from firekeeper.lifecycle_runtime import LifecycleRuntime
+from firekeeper.metrics import Metrics
+from firekeeper.pipeline import RulesetHolder
+from firekeeper.reload import Reloader, fingerprint
+from firekeeper.rules.compiler import compile_sources
+from firekeeper.rules.domains import parse_list
+from firekeeper.rulesets_dir import default_dir, read_sources
+from firekeeper.screening_admin import ScreeningAdmin
+from firekeeper.screening_area import ScreeningArea
+from firekeeper.server import Bound, serve
+from firekeeper.store import create_store
+from firekeeper.wiring import build_pipeline
+
+log = logging.getLogger("firekeeper")
+
+
+def rulesets_dir(settings: Settings) -> Path:
+    return Path(settings.rulesets_dir) if settings.rulesets_dir else default_dir()
+
+
+def prepare_sqlite_dir(url: str) -> None:
+    """An embedded SQLite store's folder is created on first run."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def phishing_list(settings: Settings) -> frozenset[str]:
+    """The phishing domains named by FIREKEEPER_PHISHING_DOMAINS (one a line); none when unset."""
+    if not settings.phishing_domains:
+        return frozenset()
+    path = Path(settings.phishing_domains)
+    try:
+        domains = parse_list(path.read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FirekeeperError(
+            f"FIREKEEPER_PHISHING_DOMAINS={str(path)!r}: cannot read the list ({exc}); "
+            "fix the path or unset it"
+        ) from exc
+    log.info("phishing domains loaded", extra={"file": str(path), "domains": len(domains)})
+    return domains
+
+
+async def run_service(
+    settings: Settings,
+    *,
+    stop_event: asyncio.Event | None = None,
+    on_ready: Callable[[Bound], None] | None = None,
+) -> int:
+    directory = rulesets_dir(settings)
+    sources = read_sources(directory)
+    index = compile_sources(sources)  # a bad set stops start-up with every error located
+    prepare_sqlite_dir(settings.store_url)
+    store = create_store(settings.store_url)
+    try:
+        store.migrate()
+        metrics = Metrics(CollectorRegistry())
+        metrics.set_rulesets((rs.name, rs.version) for rs in index.all())
+        holder = RulesetHolder(index)
+        screening = ScreeningArea(phishing_domains=phishing_list(settings), observer=metrics)
+        pipeline = build_pipeline(store, holder, timing=metrics, screening=screening)
+        admin = ScreeningAdmin(store)
+        metrics.track_review_queue(admin.queue_depth)
+        reloader = Reloader(directory, holder, metrics, fingerprint=fingerprint(sources))
+        log.info(
+            "rulesets loaded",
+            extra={"directory": str(directory), "rulesets": index.names()},
+        )
+        watching: asyncio.Task[None] | None = None
+        if settings.reload_seconds > 0:  # hot reload: poll the directory for changes
+            watching = asyncio.create_task(
+                reloader.watch(settings.reload_seconds), name="firekeeper-reload"
+            )
+        lifecycle = LifecycleRuntime(settings, store, pipeline.evaluate, holder, metrics)
+        try:
+            async with lifecycle.running():  # the tick scheduler, while the server runs
+                await serve(
+                    settings,
+                    pipeline,
+                    metrics,
+                    stop_event=stop_event,
+                    on_ready=on_ready,
+                    reloader=reloader,
+                    screening=admin,
+                    lifecycle=lifecycle.api,
+                )
+        finally:
+            if watching is not None:
+                watching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watching
+    finally:
+        store.close()
+    return 0

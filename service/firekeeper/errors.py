@@ -1,0 +1,113 @@
+"""Every error Firekeeper raises on purpose, in one tree.
+
+    FirekeeperError
+    ├── RulesetError            a ruleset does not parse, validate or compile;
+    │                           carries every Diagnostic (file:line:col, path, hint)
+    ├── InvalidEvent            an event or request is malformed; carries the field
+    │                           path and the reason (gRPC INVALID_ARGUMENT)
+    ├── UnknownRuleset          a chat names a ruleset that is not loaded (NOT_FOUND)
+    ├── ChatNotFound            GetChat on a chat never seen (NOT_FOUND)
+    ├── HeldJoinNotFound        no join of that member is in the chat's review
+    │                           queue (NOT_FOUND)
+    ├── AlreadyResolved         a held join was already decided the other way
+    │                           (FAILED_PRECONDITION)
+    ├── InvalidParam            a parameter override does not fit the declared
+    │                           type (INVALID_ARGUMENT)
+    ├── StoreUnavailable        the database cannot be reached; nothing was
+    │                           written (UNAVAILABLE: safe to retry)
+    └── DuplicateEvent          (firekeeper.store) a concurrent retry stored the
+                                same event first; the pipeline answers with
+                                the stored decision
+
+Exactly one place, ``firekeeper.api.status``, maps these to gRPC status codes.
+Messages say what to do, not only what went wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class FirekeeperError(Exception):
+    """Root of every error Firekeeper raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One located problem in a ruleset file."""
+
+    file: str
+    line: int  # 1-based; 0 when unknown
+    column: int  # 1-based; 0 when unknown
+    message: str
+    path: str = ""  # dotted path in the document, e.g. "rules[2].when"
+    hint: str = ""
+
+    def render(self) -> str:
+        """rustc-style rendering: ``error: msg\\n  --> file:line:col (path)\\n  = hint: ...``."""
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        out = f"error: {self.message}\n  --> {where}"
+        if self.path:
+            out += f" ({self.path})"
+        if self.hint:
+            out += f"\n  = hint: {self.hint}"
+        return out
+
+
+class RulesetError(FirekeeperError):
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = sorted(diagnostics, key=lambda d: (d.file, d.line, d.column))
+        n = len(self.diagnostics)
+        super().__init__(
+            f"{n} error{'s' if n != 1 else ''} in rulesets:\n"
+            + "\n".join(d.render() for d in self.diagnostics)
+        )
+
+
+class InvalidEvent(FirekeeperError):
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class InvalidParam(FirekeeperError):
+    def __init__(self, name: str, reason: str) -> None:
+        self.field = f"params[{name}]"
+        self.reason = reason
+        super().__init__(f"parameter {name!r}: {reason}")
+
+
+class UnknownRuleset(FirekeeperError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        super().__init__(
+            f"no ruleset named {name!r} is loaded; loaded rulesets: {', '.join(sorted(known))}"
+        )
+
+
+class ChatNotFound(FirekeeperError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"chat {key} is not known: register it with RegisterChat or send an event")
+
+
+class StoreUnavailable(FirekeeperError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the state store is unavailable, nothing was written; retry: {detail}")
+
+
+class HeldJoinNotFound(FirekeeperError):
+    def __init__(self, chat: str, user_id: str) -> None:
+        super().__init__(
+            f"no join of user {user_id!r} is in the review queue of chat {chat}: "
+            "list the queue with ListHeldJoins"
+        )
+
+
+class AlreadyResolved(FirekeeperError):
+    def __init__(self, chat: str, user_id: str, status: str) -> None:
+        self.status = status
+        super().__init__(
+            f"the held join of user {user_id!r} in chat {chat} was already {status}; "
+            "a decision is not reversed here: use the platform, or the blocklist"
+        )

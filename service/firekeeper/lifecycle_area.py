@@ -1,0 +1,175 @@
+"""The lifecycle governance area: topic boundaries, flood windows, notices, ticks, outbox.
+
+A :class:`firekeeper.pipeline.Area`. Under the chat's lock ``load`` reads the
+chat's activity row, the effective theme, the flood counts (messages) or the
+health measurements (ticks); the pure stage is ``firekeeper.rules.lifecycle``;
+``write`` stores what this event changed in the same transaction, and puts
+the actions of a ``chat.tick`` decision in the outbox (no adapter is waiting
+for a tick's answer).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy.engine import Connection
+
+from firekeeper.domain.chats import ChatContext, ChatRecord, Theme
+from firekeeper.domain.events import ChatTick, ChatUpdated, Event, MemberJoined, MemberLeft
+from firekeeper.domain.events import MessagePosted as Message
+from firekeeper.pipeline import DEFAULT_RULESET, RulesetHolder
+from firekeeper.rules import lifecycle as pure
+from firekeeper.rules.evaluate import Evaluation
+from firekeeper.rules.lifecycle import ChatActivity, LifecycleLoad
+from firekeeper.store import ChatTx, outbox
+from firekeeper.store import health as health_store
+from firekeeper.store import lifecycle as rows
+
+
+def has_theme(theme: Theme) -> bool:
+    return bool(theme.keywords or theme.phrases or theme.channels)
+
+
+def effective_theme(rulesets: RulesetHolder | None, chat: ChatRecord) -> Theme:
+    """The chat's registered theme; when it registered none, its ruleset's profile theme
+    (the ruleset chosen as the pipeline chooses it: by name, else by kind, else base)."""
+    if has_theme(chat.theme) or rulesets is None:
+        return chat.theme
+    index = rulesets.index
+    for name in (chat.ruleset, chat.kind, DEFAULT_RULESET):
+        if name and name in index:
+            return index.get(name).theme
+    return chat.theme
+
+
+def _later(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b > a else a
+
+
+class LifecycleArea:
+    name = pure.AREA
+
+    def __init__(self, rulesets: RulesetHolder | None = None) -> None:
+        self._rulesets = rulesets
+        # what load() read, for write() in the same transaction (same thread)
+        self._loaded = threading.local()
+
+    def load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> LifecycleLoad:
+        conn, pk = tx.connection, tx.chat_pk
+        now = event.envelope.occurred_at
+        activity = rows.load_activity(conn, pk) or ChatActivity(first_seen_at=now)
+        self._loaded.value = (event.envelope.event_id, activity)
+        theme = (
+            ctx.chat.theme
+            if has_theme(ctx.chat.theme) or ctx.profile_theme is None
+            else ctx.profile_theme
+        )
+        loaded = LifecycleLoad(activity=activity, theme=theme)
+        p, actor = event.payload, event.envelope.actor
+        if isinstance(p, Message) and actor is not None:
+            today = rows.day_of(now)
+            loaded = replace(
+                loaded,
+                recent=rows.recent_counts(conn, pk, actor.id, pure.text_key(p.text), now),
+                new_themes_30d=rows.day_sum(conn, pk, "theme_expansions", today - 29, today),
+            )
+        elif isinstance(p, ChatTick):
+            health = health_store.measure(conn, pk, ctx.chat, activity, now)
+            loaded = replace(loaded, health=health)
+        return loaded
+
+    def enrich(self, event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]:
+        return pure.enrich(event, ctx)
+
+    def write(self, tx: ChatTx, event: Event, result: Evaluation) -> None:
+        conn, pk = tx.connection, tx.chat_pk
+        env = event.envelope
+        now = env.occurred_at
+        fact = result.fact
+        activity = self._activity(conn, pk, event)
+        day = rows.day_of(now)
+        counts: dict[str, int] = {}
+        notice = fact.get("notice") or {}
+        p = event.payload
+        health_at: datetime | None = None
+        if isinstance(p, Message) and pure.counted(event) and env.actor is not None:
+            activity = self._message(tx, event, p, result, activity, counts)
+            if notice.get("problems"):
+                counts["notices_flagged"] = 1
+        elif isinstance(p, MemberJoined | MemberLeft):
+            before = int(fact["chat"]["member_count"])
+            after = result.changes.chat.member_count
+            if isinstance(p, MemberJoined) and after > before:
+                counts["joins"] = after - before
+            elif isinstance(p, MemberLeft) and after < before:
+                counts["leaves"] = before - after
+        elif isinstance(p, ChatUpdated) and notice.get("problems"):
+            counts["notices_flagged"] = 1
+        elif isinstance(p, ChatTick):
+            outbox.enqueue(conn, pk, tx.chat.key, env.event_id, result.decision.actions, now)
+            if pure.fired_reading(result.decision, pure.REMINDER_GUARD):
+                activity = replace(activity, last_reminder_at=now)
+            status = fact["chat"].get("health_status")
+            if isinstance(status, str):
+                activity, health_at = replace(activity, health_status=status), now
+            rows.prune(conn, pk, now)
+        rows.bump_day(conn, pk, day, counts)
+        rows.save_activity(conn, pk, activity, health_at=health_at)
+
+    def _activity(self, conn: Connection, pk: int, event: Event) -> ChatActivity:
+        """The row load() read for this event (unchanged since: the chat is locked)."""
+        stashed = getattr(self._loaded, "value", None)
+        self._loaded.value = None
+        if stashed is not None and stashed[0] == event.envelope.event_id:
+            return cast(ChatActivity, stashed[1])
+        now = event.envelope.occurred_at
+        return rows.load_activity(conn, pk) or ChatActivity(first_seen_at=now)
+
+    def _message(
+        self,
+        tx: ChatTx,
+        event: Event,
+        p: Message,
+        result: Evaluation,
+        activity: ChatActivity,
+        counts: dict[str, int],
+    ) -> ChatActivity:
+        conn, pk = tx.connection, tx.chat_pk
+        env = event.envelope
+        assert env.actor is not None
+        now = env.occurred_at
+        message, chat, actor = result.fact["message"], result.fact["chat"], result.fact["actor"]
+        window = activity.topic_window
+        topic = message["topic"]
+        if topic in ("on_topic", "off_topic"):
+            window = (window + ("x" if topic == "off_topic" else "o"))[-pure.WINDOW :]
+            counts[topic] = 1
+        nudged = bool(chat["nudged_this_streak"]) or pure.fired_reading(
+            result.decision, pure.NUDGE_GUARD
+        )
+        counts["messages"] = 1
+        if message["expands_theme"]:
+            counts["theme_expansions"] = 1
+        rows.bump_poster(conn, pk, rows.day_of(now), env.actor.id)
+        mentions = len([m for m in p.mentions if m.user_id or m.everyone])
+        prune = tx.chat.message_count % rows.PRUNE_EVERY == 0
+        rows.add_recent(
+            conn, pk, env.actor.id, now, pure.text_key(p.text), mentions, prune_now=prune
+        )
+        return replace(
+            activity,
+            topic_window=window,
+            off_topic_streak=int(chat["off_topic_streak"]),
+            nudged_this_streak=nudged,
+            last_human_message_at=_later(activity.last_human_message_at, now),
+            last_owner_message_at=_later(activity.last_owner_message_at, now)
+            if actor["is_owner"]
+            else activity.last_owner_message_at,
+            last_admin_message_at=_later(activity.last_admin_message_at, now)
+            if actor["is_admin"]
+            else activity.last_admin_message_at,
+        )

@@ -1,0 +1,239 @@
+"""The event pipeline: idempotency, context, pure evaluation, one transaction.
+
+    event -> stored decision for this event id?  (fast path, no lock)
+          -> lock the chat row (store.chat_transaction)
+          -> stored decision?                      (a concurrent retry won)
+          -> load the members the event names
+          -> evaluate (pure core: fact, engine, decision, state changes)
+          -> write the state changes and the decision, commit
+
+Everything that touches the outside world (store, clock, logs) is here or
+below; ``firekeeper.rules`` stays pure.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from firekeeper.domain.chats import ChatContext, ChatKey, ChatRecord, ChatRegistration
+from firekeeper.domain.decisions import Decision
+from firekeeper.domain.events import Event
+from firekeeper.domain.views import ChatView, RulesetSummary
+from firekeeper.errors import ChatNotFound, InvalidParam, UnknownRuleset
+from firekeeper.rules.compiler import CompiledRuleset, RulesetIndex
+from firekeeper.rules.evaluate import Evaluation, evaluate
+from firekeeper.rules.explain import explained
+from firekeeper.rules.facts import people_ids, size_tier
+from firekeeper.store import ChatTx, DuplicateEvent, Store
+
+log = logging.getLogger("firekeeper.pipeline")
+
+DEFAULT_RULESET = "base"
+
+
+class Area(Protocol):
+    """A governance area with state of its own (invite records, windows, queues).
+
+    ``load`` runs under the chat's lock before evaluation and its result is
+    ``ctx.extra[name]``; ``enrich`` is the area's pure feature stage (it lives
+    in ``firekeeper.rules``); ``write`` runs after evaluation in the same
+    transaction, so the area's state and the decision commit together.
+    """
+
+    name: str
+
+    def load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> object: ...
+
+    def enrich(self, event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]: ...
+
+    def write(self, tx: ChatTx, event: Event, result: Evaluation) -> None: ...
+
+
+class StoreTiming(Protocol):
+    def observe_store(self, operation: str, seconds: float) -> None: ...
+
+
+class _NoTiming:
+    def observe_store(self, operation: str, seconds: float) -> None:
+        return None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RulesetHolder:
+    """The current compiled rulesets; replaced whole, read without locks."""
+
+    def __init__(self, index: RulesetIndex) -> None:
+        self._index = index
+
+    @property
+    def index(self) -> RulesetIndex:
+        return self._index
+
+    def replace(self, index: RulesetIndex) -> None:
+        self._index = index
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        rulesets: RulesetHolder,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        timing: StoreTiming | None = None,
+        areas: Sequence[Area] = (),
+    ) -> None:
+        self._areas = tuple(areas)
+        self._store = store
+        self._rulesets = rulesets
+        self._clock = clock
+        self._timing: StoreTiming = timing or _NoTiming()
+
+    # ------------------------------------------------------------ events
+    def evaluate(self, event: Event, *, explain: bool = False) -> Decision:
+        """The decision on ``event``; ``explain``: with its explanation (stored with it)."""
+        env = event.envelope
+        with self._timed("find_decision"):
+            stored = self._store.find_decision(env.tenant, env.platform, env.event_id)
+        if stored is not None:
+            return replace(stored, replayed=True)
+        key = ChatKey(env.platform, env.tenant, env.chat_id)
+        try:
+            with self._timed("event_transaction"), self._store.chat_transaction(key) as tx:
+                stored = tx.stored_decision(env.tenant, env.platform, env.event_id)
+                if stored is not None:
+                    return replace(stored, replayed=True)
+                # The ruleset is chosen once, before the areas load, so a hot reload
+                # between two reads can never mix two rulesets within one event.
+                ruleset = self._ruleset_for(tx.chat)
+                ctx = ChatContext(
+                    tx.chat, tx.members(people_ids(event)), profile_theme=ruleset.theme
+                )
+                if self._areas:
+                    ctx = replace(ctx, extra={a.name: a.load(tx, event, ctx) for a in self._areas})
+                params = self._params_for(ruleset, tx.chat)
+                result = evaluate(
+                    ruleset, event, ctx, params, self._clock(), [a.enrich for a in self._areas]
+                )
+                if explain:
+                    result = replace(
+                        result, decision=explained(ruleset, result.decision, result.fact)
+                    )
+                tx.apply(result.changes)
+                for area in self._areas:
+                    area.write(tx, event, result)
+                tx.save_decision(event, result.decision)
+        except DuplicateEvent:
+            stored = self._store.find_decision(env.tenant, env.platform, env.event_id)
+            if stored is None:
+                raise
+            return replace(stored, replayed=True)
+        log.info(
+            "decided",
+            extra={
+                "event_id": env.event_id,
+                "kind": event.kind.value,
+                "platform": env.platform.value,
+                "ruleset": result.decision.ruleset,
+                "rules": [m.rule_id for m in result.decision.trace],
+                "actions": [a.type.value for a in result.decision.actions],
+            },
+        )
+        return result.decision
+
+    # ------------------------------------------------------------ chats
+    def register_chat(self, reg: ChatRegistration) -> ChatView:
+        index = self._rulesets.index
+        name = reg.ruleset or self._default_name(reg.kind)
+        if name not in index:
+            raise UnknownRuleset(name, index.names())
+        index.get(name).resolve_params(reg.params)  # raises InvalidParam before anything is written
+        with self._timed("register_chat"):
+            record = self._store.register_chat(reg)
+        return self._view(record)
+
+    def get_chat(self, key: ChatKey) -> ChatView:
+        with self._timed("get_chat"):
+            record = self._store.get_chat(key)
+        if record is None:
+            raise ChatNotFound(str(key))
+        return self._view(record)
+
+    def list_rulesets(self) -> list[RulesetSummary]:
+        out = []
+        for rs in self._rulesets.index.all():
+            out.append(
+                RulesetSummary(
+                    name=rs.name,
+                    version=rs.version,
+                    kind=rs.kind,
+                    description=rs.description,
+                    rule_count=len(rs.rules),
+                    params=tuple(
+                        (p.name, _scalar(p.default), p.description) for p in rs.params.values()
+                    ),
+                    source=rs.source,
+                    extends=rs.extends or "",
+                )
+            )
+        return out
+
+    def ready(self) -> bool:
+        return bool(self._rulesets.index.names()) and self._store.ping()
+
+    # ------------------------------------------------------------ helpers
+    def _default_name(self, kind: str) -> str:
+        return kind if kind in self._rulesets.index else DEFAULT_RULESET
+
+    def _ruleset_for(self, chat: ChatRecord) -> CompiledRuleset:
+        index = self._rulesets.index
+        if chat.ruleset and chat.ruleset in index:
+            return index.get(chat.ruleset)
+        if chat.ruleset:
+            log.warning(
+                "chat's ruleset is not loaded; using its kind's default",
+                extra={"chat": str(chat.key), "ruleset": chat.ruleset},
+            )
+        return index.get(self._default_name(chat.kind))
+
+    def _params_for(self, ruleset: CompiledRuleset, chat: ChatRecord) -> dict[str, object]:
+        try:
+            return ruleset.resolve_params(chat.param_overrides())
+        except InvalidParam as exc:
+            log.warning(
+                "chat's parameter overrides no longer fit its ruleset; using defaults",
+                extra={"chat": str(chat.key), "ruleset": ruleset.name, "error": str(exc)},
+            )
+            return ruleset.resolve_params({})
+
+    def _view(self, record: ChatRecord) -> ChatView:
+        ruleset = self._ruleset_for(record)
+        params = self._params_for(ruleset, record)
+        return ChatView(
+            chat=replace(record, ruleset=ruleset.name),
+            effective_params={k: _scalar(v) for k, v in params.items()},
+            size_tier=size_tier(record.member_count),
+        )
+
+    @contextmanager
+    def _timed(self, operation: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._timing.observe_store(operation, time.perf_counter() - start)
+
+
+def _scalar(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,425 @@
+"""Ruleset sources to a :class:`RulesetIndex` of compiled, matchable rulesets.
+
+Stages: YAML text (``source``) -> validated spec (``spec``) -> inheritance
+(``extends``) and rules (``rulebuild``: conditions parsed and type-checked,
+actions validated) -> lowering to engine rules with the engine's limits
+checked (``lowering``) -> one engine matcher per ruleset (``engine``). Every
+problem in every file is collected and raised at once as
+:class:`~firekeeper.errors.RulesetError`; nothing is registered in the engine
+unless all sources compile.
+
+A ruleset whose parent has errors is compiled once the parent is fixed (its
+own YAML and spec problems are still reported).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from firekeeper.domain.chats import Theme
+from firekeeper.domain.decisions import RuleMode
+from firekeeper.errors import Diagnostic, InvalidParam, RulesetError, UnknownRuleset
+from firekeeper.rules import lowering, source, spec
+from firekeeper.rules.engine import EngineError, Matcher
+from firekeeper.rules.lowering import KIND_PATH, SENTINEL, TEXT_PREFIX, Test, TextAtom
+from firekeeper.rules.params import ParamDef, convert, infer_type, parse_override
+from firekeeper.rules.rulebuild import (
+    ActionTemplate,
+    BuiltRule,
+    CompiledRule,
+    RuleSource,
+    build_rule,
+)
+from firekeeper.rules.textmatch import MISSING, TextTest, read
+
+__all__ = [
+    "ActionTemplate",
+    "CompiledRule",
+    "CompiledRuleset",
+    "ParamDef",
+    "RulesetIndex",
+    "compile_sources",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class _KindPlan:
+    fields: tuple[tuple[str, str], ...]  # (path, type) the engine reads
+    texts: tuple[tuple[str, TextTest], ...]  # (key under "tp", predicate)
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledRuleset:
+    name: str
+    version: str
+    kind: str
+    description: str
+    extends: str | None
+    source: str
+    params: Mapping[str, ParamDef]
+    rules: tuple[CompiledRule, ...]  # inherited and own, `off` rules included
+    theme: Theme = field(default_factory=Theme)
+    _plans: Mapping[str, _KindPlan] = field(default_factory=dict, repr=False)
+    _matcher: Matcher | None = field(default=None, repr=False)
+
+    def resolve_params(self, overrides: Mapping[str, str]) -> dict[str, object]:
+        """Defaults merged with overrides given as YAML scalar text; raises InvalidParam."""
+        values = {name: p.default for name, p in self.params.items()}
+        for name, text in overrides.items():
+            param = self.params.get(name)
+            if param is None:
+                known = ", ".join(sorted(self.params)) or "none"
+                raise InvalidParam(
+                    name, f"ruleset {self.name!r} has no such parameter; it declares: {known}"
+                )
+            try:
+                values[name] = parse_override(str(text), param.type)
+            except ValueError as exc:
+                raise InvalidParam(name, f"{text!r} is not a valid {param.type}: {exc}") from None
+        return values
+
+    def match(self, fact: Mapping[str, object]) -> tuple[CompiledRule, ...]:
+        """Rules (not `off`) whose `on` is the fact's event.kind and whose condition holds.
+
+        ``fact`` is the full nested fact, with resolved params under ``"params"``.
+        """
+        kind = read(fact, KIND_PATH, "string")
+        plan = self._plans.get(kind) if isinstance(kind, str) else None
+        if plan is None or self._matcher is None:
+            return ()
+        projected: dict[str, object] = {"event": {"kind": str(kind)}}
+        for path, type_ in plan.fields:
+            value = read(fact, path, type_)
+            if value is not MISSING:
+                _put(projected, path, [*value, SENTINEL] if isinstance(value, tuple) else value)
+        if plan.texts:
+            projected[TEXT_PREFIX] = {key: test.evaluate(fact) for key, test in plan.texts}
+        fired = self._matcher.match(projected)
+        indices = sorted({int(name[1:].split("_", 1)[0]) for name in fired})
+        return tuple(self.rules[i] for i in indices)
+
+
+def _put(target: dict[str, object], path: str, value: object) -> None:
+    *parents, leaf = path.split(".")
+    node = target
+    for part in parents:
+        child = node.setdefault(part, {})
+        assert isinstance(child, dict)
+        node = child
+    node[leaf] = value
+
+
+class RulesetIndex:
+    """Compiled rulesets by name (immutable)."""
+
+    __slots__ = ("_by_name",)
+
+    def __init__(self, rulesets: Mapping[str, CompiledRuleset]) -> None:
+        self._by_name = MappingProxyType(dict(sorted(rulesets.items())))
+
+    def get(self, name: str) -> CompiledRuleset:
+        found = self._by_name.get(name)
+        if found is None:
+            raise UnknownRuleset(name, list(self._by_name))
+        return found
+
+    def names(self) -> list[str]:
+        return list(self._by_name)
+
+    def all(self) -> tuple[CompiledRuleset, ...]:
+        return tuple(self._by_name.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+
+@dataclass
+class _Built:
+    spec: spec.RulesetSpec
+    params: dict[str, ParamDef]
+    rules: list[BuiltRule]
+    texts: list[str]
+    kind: str
+    theme: Theme
+    ok: bool = True
+    plans: dict[str, _KindPlan] = field(default_factory=dict)
+    definitions: dict[str, object] = field(default_factory=dict)
+
+
+def compile_sources(sources: Mapping[str, str]) -> RulesetIndex:
+    """Compile every ruleset in ``{file name: YAML text}``; raises RulesetError listing
+    every problem in every file."""
+    problems: list[Diagnostic] = []
+    specs: dict[str, spec.RulesetSpec] = {}
+    for file in sorted(sources):
+        doc, found = source.load(file, sources[file])
+        problems += found
+        parsed, found = spec.read(doc) if doc is not None else (None, [])
+        problems += found
+        if parsed is None:
+            continue
+        name = parsed.header.ruleset
+        if name in specs:
+            first = specs[name].doc.file
+            problems.append(
+                parsed.doc.diagnostic(
+                    ("ruleset",),
+                    f"ruleset {name!r} is already defined in {first}",
+                    "ruleset names are unique across files",
+                )
+            )
+            continue
+        specs[name] = parsed
+    built = _Linker(specs, problems).link_all()
+    rulesets: dict[str, CompiledRuleset] = {}
+    if not problems:  # register in the engine only when everything compiled
+        rulesets = {name: _finish(b, problems) for name, b in built.items() if b is not None}
+    if problems:
+        raise RulesetError(list(dict.fromkeys(problems)))
+    return RulesetIndex(rulesets)
+
+
+class _Linker:
+    """Resolves ``extends`` (parents first) and builds each ruleset on its parent."""
+
+    def __init__(self, specs: dict[str, spec.RulesetSpec], problems: list[Diagnostic]) -> None:
+        self.specs = specs
+        self.problems = problems
+        self.done: dict[str, _Built | None] = {}
+
+    def link_all(self) -> dict[str, _Built | None]:
+        for name in self.specs:
+            self.link(name, [])
+        return self.done
+
+    def link(self, name: str, chain: list[str]) -> _Built | None:
+        if name in self.done:
+            return self.done[name]
+        if name in chain:
+            cycle = [*chain[chain.index(name) :], name]
+            for member in cycle[:-1]:
+                self.problems.append(
+                    self.specs[member].doc.diagnostic(
+                        ("extends",),
+                        "extends cycle: " + " -> ".join(cycle),
+                        "a ruleset cannot extend itself, directly or not",
+                    )
+                )
+                self.done[member] = None
+            return None
+        current = self.specs[name]
+        parent_name = current.header.extends
+        parent: _Built | None = None
+        if parent_name is not None:
+            if parent_name not in self.specs:
+                others = sorted(n for n in self.specs if n != name)
+                close = difflib.get_close_matches(parent_name, others, n=1)
+                hint = (
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else "known rulesets: " + (", ".join(others) or "none")
+                )
+                self.problems.append(
+                    current.doc.diagnostic(
+                        ("extends",), f"extends unknown ruleset {parent_name!r}", hint
+                    )
+                )
+                self.done[name] = None
+                return None
+            parent = self.link(parent_name, [*chain, name])
+            if name in self.done:  # part of a cycle, already reported
+                return None
+            if parent is None or not parent.ok:
+                self.done[name] = None
+                return None
+        result = _build(current, parent, self.problems)
+        self.done[name] = result
+        return result
+
+
+def _build(current: spec.RulesetSpec, parent: _Built | None, problems: list[Diagnostic]) -> _Built:
+    before = len(problems)
+    doc, header = current.doc, current.header
+    params = dict(parent.params) if parent else {}
+    for declared in current.params:
+        param = _param(declared, params.get(declared.name), doc, problems)
+        if param is not None:
+            params[declared.name] = param
+    profile = header.profile
+    kind = profile.kind if profile else (parent.kind if parent else "unspecified")
+    theme = parent.theme if parent else Theme()
+    if profile and profile.theme:
+        t = profile.theme
+        theme = Theme(tuple(t.keywords), tuple(t.phrases), tuple(t.languages))
+    rules = list(parent.rules) if parent else []
+    positions = {b.rule.id: i for i, b in enumerate(rules)}
+    own: set[str] = set()
+    for entry in current.rules:
+        rule_id = entry.spec.id
+        if rule_id in own:
+            problems.append(
+                doc.diagnostic(
+                    ("rules", entry.index, "id"),
+                    f"duplicate rule id {rule_id!r}",
+                    "rule ids are unique within a ruleset",
+                )
+            )
+            continue
+        own.add(rule_id)
+        at = positions.get(rule_id)
+        src = (
+            RuleSource.new(entry, doc) if at is None else _inherited(rules[at]).override(entry, doc)
+        )
+        built = build_rule(src, params, problems, lenient=not entry.valid)
+        if built is None or not entry.valid:
+            continue
+        if at is None:
+            positions[rule_id] = len(rules)
+            rules.append(built)
+        else:
+            rules[at] = built
+    texts = [*(parent.texts if parent else []), doc.text]
+    result = _Built(current, params, rules, texts, kind, theme)
+    if len(rules) > lowering.MAX_RULES:
+        problems.append(
+            doc.diagnostic(
+                ("rules",),
+                f"more than {lowering.MAX_RULES} rules",
+                "split the ruleset or merge rules",
+                key=True,
+            )
+        )
+    _plan(result, problems)
+    result.ok = current.complete and len(problems) == before
+    return result
+
+
+def _inherited(built: BuiltRule) -> RuleSource:
+    assert built.source is not None
+    return built.source
+
+
+def _param(
+    entry: spec.ParamEntry,
+    inherited: ParamDef | None,
+    doc: source.Document,
+    problems: list[Diagnostic],
+) -> ParamDef | None:
+    where: source.Path = ("params", entry.name)
+    full = entry.full
+    value = full.default if full else entry.value
+    declared = full.type if full and full.type else None
+    type_ = declared or (inherited.type if inherited else infer_type(value))
+    if inherited and type_ != inherited.type:
+        problems.append(
+            doc.diagnostic(
+                (*where, "type") if declared else where,
+                f"parameter {entry.name!r} is {inherited.type} in the parent ruleset, not {type_}",
+                "an inherited parameter keeps its type",
+            )
+        )
+        return None
+    try:
+        default = convert(value, type_)
+    except ValueError as exc:
+        problems.append(
+            doc.diagnostic(
+                (*where, "default") if full else where,
+                f"invalid default for {entry.name!r} ({type_}): {exc}",
+            )
+        )
+        return None
+    description = (full.description if full else "") or (inherited.description if inherited else "")
+    return ParamDef(entry.name, type_, default, description)
+
+
+def _plan(built: _Built, problems: list[Diagnostic]) -> None:
+    """Lower every active rule to engine rules and check the engine's limits."""
+    text_keys: dict[TextTest, str] = {}
+    layout: dict[str, list[tuple[int, list[tuple[Test, ...]]]]] = {}
+    fields: dict[str, dict[str, str]] = {}
+    texts: dict[str, dict[str, TextTest]] = {}
+    for index, item in enumerate(built.rules):
+        rule = item.rule
+        if rule.mode is RuleMode.OFF:
+            continue
+        on = rule.on.value
+        try:
+            branches = lowering.branches(rule.condition, item.types)
+        except lowering.TooManyBranches as exc:
+            assert item.source is not None
+            problems.append(
+                item.source.at(
+                    "when",
+                    f"this condition expands to more than "
+                    f"{lowering.MAX_BRANCHES_PER_RULE} alternatives",
+                    "simplify it: fewer `or`/`not` combinations, or split the rule",
+                    offset=exc.pos,
+                )
+            )
+            continue
+        kind_fields, kind_texts = fields.setdefault(on, {}), texts.setdefault(on, {})
+        lowered: list[tuple[Test, ...]] = []
+        for k, branch in enumerate(branches):
+            tests: list[Test] = []
+            for atom in branch:
+                if isinstance(atom, TextAtom):
+                    key = text_keys.setdefault(atom.test, f"p{len(text_keys)}")
+                    kind_texts[key] = atom.test
+                    tests.append(Test("eq", f"{TEXT_PREFIX}.{key}", atom.expected))
+                else:
+                    tests.append(atom)
+                    for path in atom.reads():
+                        kind_fields[path] = item.types[path]
+            lowered.append(tuple(tests))
+            checks = [Test("eq", KIND_PATH, on).to_json(), *(t.to_json() for t in tests)]
+            built.definitions[f"r{index}_{k}"] = {"all": [{"m": {"$and": checks}}]}
+        layout.setdefault(on, []).append((index, lowered))
+    for problem in lowering.check_layout(layout):
+        src = built.rules[problem.rule].source
+        assert src is not None
+        key = "when" if "when" in src.where else "id"
+        problems.append(src.at(key, problem.message, problem.hint))
+    built.plans = {
+        on: _KindPlan(tuple(fields[on].items()), tuple(texts[on].items())) for on in layout
+    }
+
+
+def _finish(built: _Built, problems: list[Diagnostic]) -> CompiledRuleset:
+    header = built.spec.header
+    digest = hashlib.sha256("\0".join(built.texts).encode()).hexdigest()[:12]
+    label = "" if header.version is None else str(header.version)
+    matcher = None
+    if built.definitions:
+        try:
+            matcher = Matcher(built.definitions)
+        except EngineError as exc:
+            problems.append(built.spec.doc.diagnostic(("ruleset",), str(exc)))
+    return CompiledRuleset(
+        name=header.ruleset,
+        version=f"{label}+{digest}" if label else digest,
+        kind=built.kind,
+        description=header.description,
+        extends=header.extends,
+        source=built.spec.doc.file,
+        params=MappingProxyType(dict(built.params)),
+        rules=tuple(_in_mode(b.rule, header.mode) for b in built.rules),
+        theme=built.theme,
+        _plans=MappingProxyType(built.plans),
+        _matcher=matcher,
+    )
+
+
+def _in_mode(rule: CompiledRule, ruleset_mode: str | None) -> CompiledRule:
+    """A ruleset in shadow mode shadows every rule it would enforce (``off`` stays off)."""
+    if ruleset_mode == RuleMode.SHADOW and rule.mode is RuleMode.ENFORCE:
+        return dataclasses.replace(rule, mode=RuleMode.SHADOW)
+    return rule

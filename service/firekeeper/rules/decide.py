@@ -1,0 +1,181 @@
+"""Turn the rules that matched into a Decision. Pure.
+
+Ordering: enforced rules' actions by rule priority (higher first), then
+ruleset order, then the order the rule lists them. De-duplication: the same
+action on the same target is kept once (texts are part of the identity of
+warn, notify and post, so two different notices both go out). Conflicts are
+resolved toward the stronger action on the same member: ban > remove > mute;
+deny_join > hold_for_review > approve_join.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from firekeeper.domain.decisions import Action, ActionType, Decision, RuleMatch, RuleMode
+from firekeeper.domain.events import Event, MessagePosted
+from firekeeper.rules import templates
+from firekeeper.rules.facts import lookup
+
+_TEXTUAL = frozenset({ActionType.WARN_USER, ActionType.NOTIFY_ADMINS, ActionType.POST_MESSAGE})
+_USER_TARGETED = frozenset(
+    {
+        ActionType.WARN_USER,
+        ActionType.MUTE,
+        ActionType.REMOVE,
+        ActionType.BAN,
+        ActionType.APPROVE_JOIN,
+        ActionType.DENY_JOIN,
+        ActionType.HOLD_FOR_REVIEW,
+    }
+)
+# (weaker, stronger): drop the weaker when the stronger targets the same user.
+_SUBSUMED = (
+    (ActionType.MUTE, ActionType.REMOVE),
+    (ActionType.MUTE, ActionType.BAN),
+    (ActionType.REMOVE, ActionType.BAN),
+    (ActionType.APPROVE_JOIN, ActionType.DENY_JOIN),
+    (ActionType.APPROVE_JOIN, ActionType.HOLD_FOR_REVIEW),
+    (ActionType.HOLD_FOR_REVIEW, ActionType.DENY_JOIN),
+)
+
+
+class _Template(Protocol):
+    @property
+    def type(self) -> ActionType: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def duration_seconds(self) -> int: ...
+    @property
+    def target(self) -> str: ...
+
+
+class _Rule(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def mode(self) -> RuleMode: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def priority(self) -> int: ...
+    @property
+    def fields(self) -> tuple[str, ...]: ...
+    @property
+    def actions(self) -> Sequence[_Template]: ...
+
+
+def render(text: str, fact: Mapping[str, Any]) -> str:
+    """Fill ``{field.path}`` placeholders from the fact; unknown values render as ``?``.
+
+    The compiler has already checked every template, so this cannot fail on a
+    compiled rule's text.
+    """
+
+    def one(path: str) -> str:
+        present, value = lookup(fact, path)
+        if not present:
+            return "?"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return str(value)
+
+    return templates.render(text, one)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def trace_values(fields: Sequence[str], fact: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for path in fields:
+        present, value = lookup(fact, path)
+        out.append((path, _json(value) if present else "absent"))
+    return tuple(out)
+
+
+def _default_target(fact: Mapping[str, Any]) -> str:
+    for who in ("member", "actor"):
+        present, value = lookup(fact, f"{who}.id")
+        if present and value:
+            return str(value)
+    return ""
+
+
+def _target(template: _Template, fact: Mapping[str, Any]) -> str:
+    if template.type not in _USER_TARGETED:
+        return ""
+    if template.target:
+        present, value = lookup(fact, f"{template.target}.id")
+        return str(value) if present and value else ""
+    return _default_target(fact)
+
+
+def _resolve(actions: list[Action]) -> list[Action]:
+    seen: set[tuple[object, ...]] = set()
+    kept: list[Action] = []
+    for a in actions:
+        key: tuple[object, ...] = (a.type, a.target_user_id, a.target_message_id)
+        if a.type in _TEXTUAL:
+            key += (a.text,)
+        if key not in seen:
+            seen.add(key)
+            kept.append(a)
+    present = {(a.type, a.target_user_id) for a in kept}
+    return [
+        a
+        for a in kept
+        if not any(
+            weak == a.type and (strong, a.target_user_id) in present for weak, strong in _SUBSUMED
+        )
+    ]
+
+
+def decide(
+    event: Event,
+    matched: Sequence[_Rule],
+    fact: Mapping[str, Any],
+    ruleset: str,
+    version: str,
+    decided_at: datetime,
+) -> Decision:
+    env = event.envelope
+    message_id = event.payload.message_id if isinstance(event.payload, MessagePosted) else ""
+    trace = tuple(
+        RuleMatch(r.id, r.mode, render(r.reason, fact), trace_values(r.fields, fact))
+        for r in matched
+        if r.mode != RuleMode.OFF
+    )
+    ordered = sorted(
+        (r for r in matched if r.mode == RuleMode.ENFORCE),
+        key=lambda r: -r.priority,  # stable: ruleset order within a priority
+    )
+    actions = [
+        Action(
+            type=t.type,
+            rule_id=r.id,
+            target_user_id=_target(t, fact),
+            target_message_id=message_id if t.type == ActionType.DELETE_MESSAGE else "",
+            text=render(t.text, fact) if t.text else "",
+            duration_seconds=t.duration_seconds,
+            chat_id=env.chat_id,
+            channel_id=env.channel_id,
+        )
+        for r in ordered
+        for t in r.actions
+    ]
+    return Decision(
+        event_id=env.event_id,
+        actions=tuple(_resolve(actions)),
+        trace=trace,
+        ruleset=ruleset,
+        ruleset_version=version,
+        decided_at=decided_at,
+    )

@@ -1,0 +1,223 @@
+"""Judging a chat's health: a status and a diagnosis per death pose. Pure.
+
+Cadence depends on the kind of group (the article: "many groups originally
+have a natural life cycle"), in days:
+
+| kind | quiet | dormant | cemetery | owner silent | why |
+|---|---|---|---|---|---|
+| goal | 2 | 7 | 21 | 5 | daily check-ins; "if the goal is vague ... the group will be dead" |
+| entertainment | 2 | 10 | 30 | 14 | "the topic switches very quickly": quiet fun is dying fun |
+| growth | 3 | 14 | 30 | 7 | value must keep coming; "the cold field rate is very high" |
+| hobby | 4 | 14 | 30 | 10 | "common enthusiasm is the glue", events are weekly at best |
+| work | 5 | 21 | 60 | 14 | lives by necessity, "the power of life and death is not in your hands" |
+| family | 7 | 30 | 90 | 30 | "activity is seriously polarized": quiet until the next notice |
+| other | 4 | 14 | 30 | 10 | the hobby numbers |
+
+Status, first that applies: ``new`` (nobody has posted and the group is
+younger than its quiet days), ``cemetery`` / ``dormant`` (no person has posted
+for that many days), ``cooling`` (quiet days passed, or the last week has under
+half the messages of the three before, or three weeks in a row fell, or only
+one person still speaks), ``thriving`` (spoken this week by at least three
+people and a tenth of the members, and not falling), else ``steady``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from firekeeper.domain.chats import ChatKey
+from firekeeper.domain.health import (
+    ChatHealth,
+    Diagnosis,
+    Finding,
+    HealthMetrics,
+    HealthStatus,
+    Pose,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    quiet: int
+    dormant: int
+    cemetery: int
+    owner_silent: int
+
+
+CADENCE: dict[str, Cadence] = {
+    "goal": Cadence(2, 7, 21, 5),
+    "entertainment": Cadence(2, 10, 30, 14),
+    "growth": Cadence(3, 14, 30, 7),
+    "hobby": Cadence(4, 14, 30, 10),
+    "work": Cadence(5, 21, 60, 14),
+    "family": Cadence(7, 30, 90, 30),
+}
+DEFAULT_CADENCE = Cadence(4, 14, 30, 10)
+
+MIN_SCORED = 10  # scored messages before the off-topic share means anything
+
+
+def cadence(kind: str) -> Cadence:
+    return CADENCE.get(kind, DEFAULT_CADENCE)
+
+
+def _pct(x: float) -> str:
+    return f"{round(x * 100)}%"
+
+
+def status(m: HealthMetrics, kind: str) -> tuple[HealthStatus, str]:
+    c = cadence(kind)
+    a = f"a {kind} group" if kind in CADENCE else "a group"
+    silent = m.days_since_last_message
+    if not m.ever_spoke and (m.age_days is None or m.age_days < c.quiet):
+        return HealthStatus.NEW, "nobody has posted yet and the group is new"
+    if silent is not None and silent >= c.cemetery:
+        return (
+            HealthStatus.CEMETERY,
+            f"no one has posted for {silent} days; {a} is a cemetery after {c.cemetery}",
+        )
+    if silent is not None and silent >= c.dormant:
+        return (
+            HealthStatus.DORMANT,
+            f"no one has posted for {silent} days; {a} is dormant after {c.dormant}",
+        )
+    if silent is not None and silent >= c.quiet:
+        return HealthStatus.COOLING, f"no one has posted for {silent} days"
+    if m.activity_trend is not None and m.activity_trend < 0.5 and m.messages_prev_21d >= 9:
+        return (
+            HealthStatus.COOLING,
+            f"the last week had {m.messages_7d} messages, under half the weekly "
+            f"{round(m.messages_prev_21d / 3)} of the three weeks before",
+        )
+    if m.weeks_falling >= 3:
+        return HealthStatus.COOLING, f"messages fell {m.weeks_falling} weeks in a row"
+    if m.monthly_active_posters <= 1 and m.member_count >= 3:
+        return HealthStatus.COOLING, "only one person posted in the last 30 days"
+    wide = max(3, math.ceil(m.member_count / 10))
+    if (
+        m.messages_7d > 0
+        and m.monthly_active_posters >= wide
+        and (m.activity_trend is None or m.activity_trend >= 0.8)
+    ):
+        return (
+            HealthStatus.THRIVING,
+            f"{m.monthly_active_posters} people posted in the last 30 days and activity holds",
+        )
+    return HealthStatus.STEADY, "active, without signs of decline"
+
+
+def _expansion(m: HealthMetrics, has_theme: bool) -> Diagnosis:
+    pose = Pose.UNPLANNED_EXPANSION
+    if not has_theme:
+        return Diagnosis(pose, Finding.NOT_ASSESSED, _NO_THEME)
+    n = m.new_themes_30d
+    said = (
+        f"{n} announcement{'s' if n != 1 else ''} by the owner or admins of themes or "
+        "activities outside the declared theme in the last 30 days"
+    )
+    finding = Finding.PRESENT if n >= 3 else Finding.WATCH if n >= 1 else Finding.ABSENT
+    return Diagnosis(pose, finding, said)
+
+
+_NO_THEME = "no theme is declared: register the chat's theme (keywords, phrases) to measure it"
+
+
+def _borderless(m: HealthMetrics, has_theme: bool) -> Diagnosis:
+    pose = Pose.BORDERLESS_CHAT
+    if not has_theme:
+        return Diagnosis(pose, Finding.NOT_ASSESSED, _NO_THEME)
+    if m.off_topic_share is None or m.scored_messages_30d < MIN_SCORED:
+        return Diagnosis(
+            pose,
+            Finding.NOT_ASSESSED,
+            f"only {m.scored_messages_30d} messages in the last 30 days could be judged on or "
+            f"off topic (at least {MIN_SCORED} are needed)",
+        )
+    share = m.off_topic_share
+    said = (
+        f"{_pct(share)} of the {m.scored_messages_30d} messages judged in the last 30 days "
+        "were off topic"
+    )
+    finding = Finding.PRESENT if share >= 0.5 else Finding.WATCH if share >= 0.3 else Finding.ABSENT
+    return Diagnosis(pose, finding, said)
+
+
+def _leading(m: HealthMetrics, kind: str) -> Diagnosis:
+    pose = Pose.NO_LEADING
+    c = cadence(kind)
+    owner = m.days_since_owner_spoke
+    if owner is None:
+        return Diagnosis(
+            pose, Finding.NOT_ASSESSED, "the owner is not known: register the chat's owner_id"
+        )
+    said = f"the owner last posted {owner} days ago"
+    admin = m.days_since_admin_spoke
+    if admin is not None and admin < owner:
+        said += f", an admin {admin} days ago"
+    a = f"a {kind} group" if kind in CADENCE else "a group"
+    said += f" ({a} needs its owner at least every {c.owner_silent} days)"
+    if owner >= c.owner_silent:
+        admins_lead = admin is not None and admin < c.owner_silent
+        return Diagnosis(pose, Finding.WATCH if admins_lead else Finding.PRESENT, said)
+    young = m.age_days is not None and m.age_days < 90
+    falling = m.weeks_falling >= 2
+    if owner * 2 >= c.owner_silent and (young or falling):
+        return Diagnosis(pose, Finding.WATCH, said)
+    return Diagnosis(pose, Finding.ABSENT, said)
+
+
+def _recruiting(m: HealthMetrics) -> Diagnosis:
+    pose = Pose.AIMLESS_RECRUITING
+    wave = m.joins_30d >= max(10, math.ceil(m.member_count / 5))
+    quiet = m.joiners_posted_share
+    kept = m.joiner_retention
+    parts = [f"{m.joins_30d} joins and {m.leaves_30d} leaves in the last 30 days"]
+    if quiet is not None:
+        parts.append(f"{_pct(quiet)} of the joiners have posted")
+    if kept is not None:
+        parts.append(
+            f"{_pct(kept)} of the {m.retention_cohort} who joined 7-37 days ago stayed a week"
+        )
+    said = "; ".join(parts)
+    if (wave and quiet is not None and quiet < 0.2) or (
+        kept is not None and kept < 0.5 and m.retention_cohort >= 10
+    ):
+        return Diagnosis(pose, Finding.PRESENT, said)
+    if (m.joins_30d >= 10 and quiet is not None and quiet < 0.4) or (
+        kept is not None and kept < 0.7 and m.retention_cohort >= 5
+    ):
+        return Diagnosis(pose, Finding.WATCH, said)
+    return Diagnosis(pose, Finding.ABSENT, said)
+
+
+def _communication(m: HealthMetrics) -> Diagnosis:
+    n = m.notices_flagged_30d
+    said = (
+        f"{n} announcement{'s' if n != 1 else ''} or pinned notice{'s' if n != 1 else ''} in the "
+        "last 30 days were too long, walls of text, too short, or had no clear first line"
+    )
+    finding = Finding.PRESENT if n >= 2 else Finding.WATCH if n == 1 else Finding.ABSENT
+    return Diagnosis(Pose.NO_DESIGNED_COMMUNICATION, finding, said)
+
+
+def diagnose(m: HealthMetrics, kind: str, *, has_theme: bool) -> tuple[Diagnosis, ...]:
+    """One diagnosis per death pose, in the article's order."""
+    return (
+        _expansion(m, has_theme),
+        _borderless(m, has_theme),
+        Diagnosis(
+            Pose.PAY_WITHOUT_TRUST,
+            Finding.NOT_ASSESSED,
+            "promotions are judged message by message by the ruleset's monetization rules; "
+            "their matches are in the decision log",
+        ),
+        _leading(m, kind),
+        _recruiting(m),
+        _communication(m),
+    )
+
+
+def judge(key: ChatKey, kind: str, m: HealthMetrics, *, has_theme: bool) -> ChatHealth:
+    state, reason = status(m, kind)
+    return ChatHealth(key, kind, state, reason, m, diagnose(m, kind, has_theme=has_theme))

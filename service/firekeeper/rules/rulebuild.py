@@ -1,0 +1,260 @@
+"""One rule from its (possibly inherited and overridden) spec to a CompiledRule.
+
+A rule in a ruleset that ``extends`` another replaces the parent's rule of the
+same id; keys it leaves out are inherited from the parent's rule, so
+``{id: size.hard_cap, mode: off}`` disables one. Problems are reported where
+the offending key was written, in whichever file that is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from firekeeper.domain.decisions import ActionType, RuleMode
+from firekeeper.domain.events import EventKind
+from firekeeper.errors import Diagnostic
+from firekeeper.rules.checker import check_all, field_type
+from firekeeper.rules.conditions import Condition, ConditionError, parse
+from firekeeper.rules.params import ParamDef, parse_duration
+from firekeeper.rules.source import Document, Path
+from firekeeper.rules.spec import ActionSpec, RuleEntry
+from firekeeper.rules.templates import placeholders
+
+NEEDS_TEXT = frozenset({ActionType.WARN_USER, ActionType.NOTIFY_ADMINS, ActionType.POST_MESSAGE})
+NEEDS_DURATION = frozenset({ActionType.MUTE, ActionType.SET_SLOW_MODE, ActionType.PAUSE_INVITES})
+TAKES_TARGET = frozenset({ActionType.WARN_USER, ActionType.MUTE, ActionType.REMOVE, ActionType.BAN})
+_JOINS = frozenset({EventKind.MEMBER_JOINED, EventKind.JOIN_REQUESTED})
+ONLY_ON: Mapping[ActionType, frozenset[EventKind]] = {
+    ActionType.DELETE_MESSAGE: frozenset({EventKind.MESSAGE_POSTED}),
+    ActionType.APPROVE_JOIN: _JOINS,
+    ActionType.DENY_JOIN: _JOINS,
+    ActionType.HOLD_FOR_REVIEW: _JOINS,
+}
+TARGET_ON: Mapping[str, frozenset[EventKind] | None] = {
+    "actor": None,
+    "member": frozenset(
+        {
+            EventKind.MEMBER_JOINED,
+            EventKind.JOIN_REQUESTED,
+            EventKind.MEMBER_LEFT,
+            EventKind.ROLE_CHANGED,
+        }
+    ),
+    "inviter": _JOINS,
+}
+_KEYS = ("id", "on", "when", "mode", "reason", "priority", "actions")
+
+
+@dataclass(frozen=True, slots=True)
+class ActionTemplate:
+    type: ActionType
+    text: str = ""
+    duration_seconds: int = 0
+    target: str = ""  # "" = the action's default target
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    id: str
+    on: EventKind
+    mode: RuleMode
+    reason: str
+    priority: int
+    actions: tuple[ActionTemplate, ...]
+    condition: Condition | None
+    fields: tuple[str, ...]  # paths the condition reads, in order of appearance
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class RuleSource:
+    """A rule's merged keys and where each was written."""
+
+    values: Mapping[str, object]
+    where: Mapping[str, tuple[Document, Path]]
+    rule: tuple[Document, Path]  # the most derived definition
+
+    def override(self, entry: RuleEntry, doc: Document) -> RuleSource:
+        values, where = dict(self.values), dict(self.where)
+        base: Path = ("rules", entry.index)
+        for key in _KEYS:
+            if key in entry.given:
+                values[key] = entry.actions if key == "actions" else getattr(entry.spec, key)
+                where[key] = (doc, (*base, key))
+        return RuleSource(values, where, (doc, base))
+
+    @staticmethod
+    def new(entry: RuleEntry, doc: Document) -> RuleSource:
+        return RuleSource({}, {}, (doc, ("rules", entry.index))).override(entry, doc)
+
+    def at(
+        self, key: str, message: str, hint: str = "", offset: int = -1, sub: Path = ()
+    ) -> Diagnostic:
+        doc, path = self.where.get(key, self.rule)
+        return doc.diagnostic((*path, *sub), message, hint, offset=offset)
+
+
+@dataclass
+class BuiltRule:
+    rule: CompiledRule
+    types: Mapping[str, str] = field(default_factory=dict)  # field types for lowering
+    source: RuleSource | None = None
+
+
+def build_rule(
+    src: RuleSource, params: Mapping[str, ParamDef], problems: list[Diagnostic], *, lenient: bool
+) -> BuiltRule | None:
+    """The compiled rule, or None after adding its problems. ``lenient``: the rule was already
+    rejected while reading it; report what else is wrong but not what follows from that."""
+    before = len(problems)
+    values = src.values
+    rule_id = str(values["id"])
+    on = values.get("on")
+    reason = values.get("reason")
+    if not isinstance(on, EventKind):
+        problems.append(
+            src.at("id", "missing required key 'on'", "the event kind, e.g. `on: message.posted`")
+        )
+    if not isinstance(reason, str) or not reason.strip():
+        problems.append(
+            src.at(
+                "id",
+                "missing required key 'reason'",
+                "say why the rule exists; it is shown in every decision",
+            )
+        )
+    mode = values.get("mode") or RuleMode.ENFORCE
+    assert isinstance(mode, RuleMode)
+    priority = values.get("priority") or 0
+    assert isinstance(priority, int)
+    if not isinstance(on, EventKind) or not isinstance(reason, str):
+        return None
+    param_types = {name: p.type for name, p in params.items()}
+
+    def reason_problem(message: str, hint: str, offset: int) -> None:
+        problems.append(src.at("reason", message, hint, offset))
+
+    _template(reason, on, param_types, reason_problem)  # reasons are rendered like texts
+    condition, types = _condition(src, on, param_types, problems)
+    actions = _actions(src, on, RuleMode.SHADOW if lenient else mode, param_types, problems)
+    if len(problems) > before:
+        return None
+    doc, path = src.rule
+    line, _ = doc.position(path)
+    rule = CompiledRule(
+        rule_id, on, mode, reason, priority, actions, condition, tuple(types), doc.file, line
+    )
+    return BuiltRule(rule, types, src)
+
+
+def _condition(
+    src: RuleSource, on: EventKind, params: Mapping[str, str], problems: list[Diagnostic]
+) -> tuple[Condition | None, dict[str, str]]:
+    text = src.values.get("when")
+    if not isinstance(text, str):
+        return None, {}
+    try:
+        node = parse(text)
+    except ConditionError as exc:
+        problems.append(src.at("when", exc.message, exc.hint, offset=exc.pos))
+        return None, {}
+    errors, checked = check_all(node, on, params)
+    for error in errors:
+        problems.append(src.at("when", error.message, error.hint, offset=error.pos))
+    return node, dict(checked.types)
+
+
+def _actions(
+    src: RuleSource,
+    on: EventKind,
+    mode: RuleMode,
+    params: Mapping[str, str],
+    problems: list[Diagnostic],
+) -> tuple[ActionTemplate, ...]:
+    raw = src.values.get("actions") or ()
+    assert isinstance(raw, tuple)
+    if not raw and mode is RuleMode.ENFORCE:
+        key = "actions" if "actions" in src.where else "id"
+        problems.append(
+            src.at(
+                key,
+                "an enforced rule needs at least one action",
+                "add actions, or set `mode: shadow` to only record matches",
+            )
+        )
+    out: list[ActionTemplate] = []
+    for j, action in enumerate(raw):
+        assert isinstance(action, ActionSpec)
+        built = _action(src, j, action, on, params, problems)
+        if built is not None:
+            out.append(built)
+    return tuple(out)
+
+
+def _action(
+    src: RuleSource,
+    j: int,
+    action: ActionSpec,
+    on: EventKind,
+    params: Mapping[str, str],
+    problems: list[Diagnostic],
+) -> ActionTemplate | None:
+    before = len(problems)
+    kind = action.type
+
+    def fail(sub: str, message: str, hint: str = "", offset: int = -1) -> None:
+        sub_path: Path = (j, sub) if sub else (j,)
+        problems.append(src.at("actions", message, hint, offset, sub_path))
+
+    allowed = ONLY_ON.get(kind)
+    if allowed is not None and on not in allowed:
+        kinds = ", ".join(sorted(k.value for k in allowed))
+        fail("type", f"{kind.value} does not apply to {on.value} events", f"it applies to {kinds}")
+    text = action.text
+    if kind in NEEDS_TEXT and not (text or "").strip():
+        fail("", f"{kind.value} needs `text`", "the message to send; {placeholders} allowed")
+    elif kind not in NEEDS_TEXT and text is not None:
+        fail("text", f"{kind.value} takes no text")
+    elif text:
+        _template(text, on, params, lambda m, h, o: fail("text", m, h, o))
+    seconds = 0
+    if kind in NEEDS_DURATION:
+        if action.duration is None:
+            fail("", f"{kind.value} needs `duration`", "e.g. `duration: 10m`")
+        else:
+            value = action.duration
+            parsed = parse_duration(value) if isinstance(value, str) else value
+            if parsed is None or parsed <= 0:
+                fail("duration", f"invalid duration {value!r}", "like 45s, 10m, 6h, 1d or 2w")
+            else:
+                seconds = parsed
+    elif action.duration is not None:
+        fail("duration", f"{kind.value} takes no duration")
+    target = action.target or ""
+    if target:
+        if kind not in TAKES_TARGET:
+            names = ", ".join(sorted(t.value for t in TAKES_TARGET))
+            fail("target", f"{kind.value} takes no target", f"targets are for {names}")
+        kinds_for = TARGET_ON[target]
+        if kinds_for is not None and on not in kinds_for:
+            fail("target", f"there is no {target} on {on.value} events", "use `target: actor`")
+    if len(problems) > before:
+        return None
+    return ActionTemplate(kind, text or "", seconds, target)
+
+
+def _template(
+    text: str, on: EventKind, params: Mapping[str, str], fail: Callable[[str, str, int], None]
+) -> None:
+    found, error = placeholders(text)
+    if error is not None:
+        fail(error.message, "", error.pos)
+    for path, pos in found:
+        try:
+            field_type(path, on, params)
+        except ConditionError as exc:
+            unknown = exc.message.startswith("unknown")
+            message = f"unknown placeholder {{{path}}}" if unknown else exc.message
+            fail(message, exc.hint, pos)

@@ -1,0 +1,320 @@
+"""Topic boundaries: how far a message is from the chat's declared theme. Pure.
+
+The theme (the group's "soul") is keywords and phrases in the languages the
+group speaks. Text on both sides is folded (NFKC, case fold) and split in two
+ways at once, because Chinese has no spaces to split on:
+
+- runs of letters and digits become word tokens, lightly stemmed (``books`` ->
+  ``book``, ``reading`` -> ``read``) and without English stop words;
+- runs of CJK characters become overlapping character bigrams (a single
+  character stays a unigram), so ``读书会`` is ``{读书, 书会}`` and matches a
+  message saying ``这周读书`` in part, whatever the segmentation would be.
+
+A theme term matches fully when its word tokens appear in order and all of its
+bigrams appear; a CJK term matches partly by the share of its bigrams present.
+The score is ``1 - prod(1 - strength * weight)`` over the terms (a keyword
+weighs 0.7, a phrase 0.9), so one keyword scores 0.7 and two score 0.91.
+
+A message is then one of:
+
+- ``unscored``: no theme applies (none declared, a free-talk channel, a bot);
+- ``neutral``: social (greetings, thanks, laughter, emoji, stickers), too short
+  to tell, in a script the theme has no terms for, or only partly related;
+- ``on_topic``: score >= ON_TOPIC;
+- ``off_topic``: long enough to have shown the theme, and nothing of it.
+
+So one stray remark is never off-topic by accident, and a "哈哈" or a "thanks!"
+is never held against a group.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from firekeeper.domain.chats import Theme
+from firekeeper.rules.textmatch import fold
+
+ON_TOPIC = 0.3  # a partial CJK match of half a term (0.35) already counts
+MIN_CONTENT = 3  # content units (words; two CJK characters count as one) to judge a message
+KEYWORD_WEIGHT = 0.7
+PHRASE_WEIGHT = 0.9
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_WORD = re.compile(rf"[^\W_{_CJK}]+")
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
+_MENTION = re.compile(r"@\S+")
+_LAUGH = re.compile(r"^(?:(?:ha)+h?|(?:he)+h?|(?:hi){2,}|l+o+l+|x+d+|233+|6+)$")
+
+
+def _listed(words: str) -> tuple[str, ...]:
+    return tuple(words.split())
+
+
+STOP_EN = frozenset(
+    _listed(
+        """a about above after again all also am an and any are as at be been before being
+    but by can could did do does doing dont down during each few for from further get got
+    had has have having he her here hers him his how i if im in into is it its just let lets
+    me more most my no nor not now of off on once only or other our ours out over own same
+    she should so some such than that thats the their them then there these they this those
+    through to too under until up very was we were what when where which while who whom why
+    will with would you your yours yourself"""
+    )
+)
+_CJK_STOP = frozenset("的了是我你他她它们在有和就也都这那吗呢吧啊呀嘛哦嗯个一不")
+
+SOCIAL_EN = frozenset(
+    _listed(
+        """hi hello hey hiya yo morning evening night gm gn good thanks thank thx ty tysm cheers
+    welcome congrats congratulations bye cya ok okay k kk sure yes yep yeah yup no nope lol
+    lmao rofl haha hahaha hehe xd nice great cool wow awesome agreed same true indeed np
+    please pls plz all everyone guys folks much lot so very you too"""
+    )
+)
+_SOCIAL_ZH = tuple(
+    sorted(
+        _listed(
+            """谢谢 谢谢大家 感谢 多谢 早上好 早安 早 午安 晚安 晚上好 你好 你们好 大家好
+        哈哈 嘿嘿 呵呵
+        嘻嘻 收到 好的 好滴 欢迎 欢迎欢迎 赞 点赞 牛 厉害 辛苦了 辛苦 加油 恭喜 同意 对 是的 嗯
+        哦 好 谢 了 啊 呀 啦 哇 呢 吧 新人 报到 打扰了 拜拜 再见 棒 可以 没问题 请多关照 请多指教
+        多多关照 多多指教 初来乍到 各位"""
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def _stem(token: str) -> str:
+    """A deliberately light English stemmer, applied to theme terms and messages alike."""
+    t = token
+    if len(t) > 4 and t.endswith("ies"):
+        t = t[:-3] + "y"
+    elif len(t) > 5 and t.endswith("ing"):
+        t = t[:-3]
+    elif len(t) > 4 and t.endswith(("ed", "ches", "shes", "sses", "xes")):
+        t = t[:-2]
+    elif len(t) > 3 and t.endswith("s") and not t.endswith(("ss", "us", "is")):
+        t = t[:-1]
+    if len(t) > 3 and t.endswith("e"):
+        t = t[:-1]
+    if len(t) > 3 and t[-1] == t[-2] and t[-1] not in "aeiouls":
+        t = t[:-1]  # running -> runn -> run
+    return t
+
+
+def _words(folded: str) -> list[str]:
+    return [
+        _stem(w)
+        for w in _WORD.findall(_CJK_RUN.sub(" ", folded))
+        if w not in STOP_EN and (len(w) > 1 or w.isdigit())
+    ]
+
+
+def _grams(folded: str) -> set[str]:
+    out: set[str] = set()
+    for run in _CJK_RUN.findall(folded):
+        if len(run) == 1:
+            out.add(run)
+        out.update(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def _cjk_content(folded: str) -> int:
+    return sum(1 for run in _CJK_RUN.findall(folded) for c in run if c not in _CJK_STOP)
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    label: str
+    words: tuple[str, ...]
+    grams: frozenset[str]
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTheme:
+    """A theme prepared for scoring; build once per theme with :func:`compile_theme`."""
+
+    terms: tuple[_Term, ...]
+    has_words: bool
+    has_cjk: bool
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms
+
+
+def compile_theme(keywords: Sequence[str], phrases: Sequence[str] = ()) -> CompiledTheme:
+    return _compile(tuple(keywords), tuple(phrases))
+
+
+@functools.lru_cache(maxsize=512)
+def _compile(keywords: tuple[str, ...], phrases: tuple[str, ...]) -> CompiledTheme:
+    terms: list[_Term] = []
+    seen: set[tuple[tuple[str, ...], frozenset[str]]] = set()
+    for items, weight in ((keywords, KEYWORD_WEIGHT), (phrases, PHRASE_WEIGHT)):
+        for label in items:
+            folded = fold(_URL.sub(" ", label)).strip()
+            words, grams = tuple(_words(folded)), frozenset(_grams(folded))
+            if not words and not grams:
+                continue
+            if (words, grams) in seen:
+                continue
+            seen.add((words, grams))
+            several = len(words) > 1 or (words and grams)
+            terms.append(_Term(label.strip(), words, grams, PHRASE_WEIGHT if several else weight))
+    return CompiledTheme(tuple(terms), any(t.words for t in terms), any(t.grams for t in terms))
+
+
+def theme_for(theme: Theme, channel_id: str = "", thread_id: str = "") -> CompiledTheme:
+    """The theme that applies where a message was posted: a thread's or channel's own
+    theme replaces the chat's (an empty one means free talk)."""
+    for where in (thread_id, channel_id):
+        if where:
+            for channel in theme.channels:
+                if channel.channel_id == where:
+                    return compile_theme(channel.keywords, channel.phrases)
+    return compile_theme(theme.keywords, theme.phrases)
+
+
+def is_social(text: str, *, sticker_only: bool = False) -> bool:
+    """Greetings, thanks, laughter, acknowledgements, emoji and stickers."""
+    folded = fold(_MENTION.sub(" ", _URL.sub(" ", text)))
+    raw_words = _WORD.findall(_CJK_RUN.sub(" ", folded))
+    runs = _CJK_RUN.findall(folded)
+    if not raw_words and not runs:
+        # only emoji, punctuation or nothing at all: social unless it is an empty
+        # message carrying something other than a sticker (a photo, a file)
+        return bool(text.strip()) or sticker_only
+    if len(raw_words) > 6 or any(w not in SOCIAL_EN and not _LAUGH.match(w) for w in raw_words):
+        return False
+    rest = "".join(runs)
+    for phrase in _SOCIAL_ZH:
+        rest = rest.replace(phrase, "")
+    return len(rest) <= 2  # a name or a particle left over
+
+
+@dataclass(frozen=True, slots=True)
+class TopicResult:
+    topic: str  # on_topic | off_topic | neutral | unscored
+    score: float | None  # None when unscored
+    is_social: bool
+    hits: tuple[str, ...]  # theme terms that matched fully, as the theme wrote them
+    content: int  # content units: words, plus CJK characters / 2
+
+    @property
+    def off_topic(self) -> bool:
+        return self.topic == "off_topic"
+
+    @property
+    def scored(self) -> bool:
+        """On or off topic: the message counts in the chat's topic window."""
+        return self.topic in ("on_topic", "off_topic")
+
+
+UNSCORED = TopicResult("unscored", None, False, (), 0)
+
+
+def _strength(term: _Term, words: Sequence[str], word_set: set[str], grams: set[str]) -> float:
+    if term.words:
+        if len(term.words) == 1:
+            if term.words[0] not in word_set:
+                return 0.0
+        else:
+            n = len(term.words)
+            if not any(tuple(words[i : i + n]) == term.words for i in range(len(words) - n + 1)):
+                return 0.0
+    if not term.grams:
+        return 1.0
+    present = len(term.grams & grams) / len(term.grams)
+    if present == 1.0:
+        return 1.0
+    return present if present >= 0.5 else 0.0
+
+
+def score(text: str, theme: CompiledTheme, *, sticker_only: bool = False) -> TopicResult:
+    """Classify one message against a compiled theme."""
+    social = is_social(text, sticker_only=sticker_only)
+    if theme.empty:
+        return TopicResult("unscored", None, social, (), 0)
+    folded = fold(_MENTION.sub(" ", _URL.sub(" ", text)))
+    words = _words(folded)
+    grams = _grams(folded)
+    word_set = set(words)
+    cjk = _cjk_content(folded)
+    content = len(words) + math.ceil(cjk / 2)
+    miss = 1.0
+    hits: list[str] = []
+    for term in theme.terms:
+        s = _strength(term, words, word_set, grams)
+        if s > 0:
+            miss *= 1 - s * term.weight
+            if s == 1.0:
+                hits.append(term.label)
+    value = round(1 - miss, 2)
+    if value >= ON_TOPIC:
+        topic = "on_topic"
+    elif social or value > 0 or content < MIN_CONTENT:
+        topic = "neutral"
+    elif (cjk and not words and not theme.has_cjk) or (words and not cjk and not theme.has_words):
+        topic = "neutral"  # the theme has no terms in this message's script: cannot tell
+    else:
+        topic = "off_topic"
+    return TopicResult(topic, value, social, tuple(hits), content)
+
+
+# -- theme sprawl: announcements of new activities ---------------------------------------------
+
+_ACTIVITY_EN = re.compile(
+    r"(?i)\b(sign[\s-]?up|register|registration|join us|enrol+|event|meet[\s-]?up|offline|"
+    r"check[\s-]?in|challenge|workshop|webinar|session|course|class|camp|bootcamp|"
+    r"new (?:section|channel|group|topic|area|series|club)|let'?s (?:add|start|try|organi[sz]e)|"
+    r"we(?:'ll| will) (?:add|start|launch|organi[sz]e)|launch(?:ing)?|starting (?:a|our))\b"
+)
+_ACTIVITY_ZH = (
+    "报名",
+    "活动",
+    "打卡",
+    "线下",
+    "聚会",
+    "新增",
+    "开设",
+    "开通",
+    "专区",
+    "板块",
+    "分享会",
+    "讲座",
+    "课程",
+    "训练营",
+    "挑战",
+    "接龙",
+    "组织",
+    "参加",
+    "启动",
+    "开启",
+    "新栏目",
+)
+
+
+def announces_activity(text: str) -> bool:
+    """The text announces an activity, a new section or a new series (EN and ZH cues)."""
+    folded = fold(text)
+    return bool(_ACTIVITY_EN.search(folded)) or any(cue in folded for cue in _ACTIVITY_ZH)
+
+
+def expands_theme(result: TopicResult) -> bool:
+    """An announcement whose content is mostly outside the theme: no theme term at all,
+    or theme terms covering under a fifth of a longer text (``besides reading, let's
+    add a fitness check-in, a finance corner and a hiking day`` still expands)."""
+    if result.topic == "unscored" or result.is_social:
+        return False
+    if not result.hits and result.topic != "on_topic":
+        return result.content >= MIN_CONTENT
+    return result.content >= 6 and len(result.hits) / result.content < 0.2

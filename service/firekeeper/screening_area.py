@@ -1,0 +1,212 @@
+"""The invite screening and monetization timing area: store I/O around the pure features.
+
+    load    (under the chat lock)  the chat's screening settings, blocklist hits,
+                                   join windows, the inviter's record, the review
+                                   queue, the actor's promo strikes, value delivered
+    enrich  (pure)                 firekeeper.rules.screening.sections
+    write   (same transaction)     the join log, the invitation and its outcome,
+                                   held joins into the review queue, a strike when a
+                                   promo.* rule acted, value counters, open questions
+
+A **strike** is recorded for the actor of a message when an enforced rule
+whose id starts with ``promo.`` returned an action (one per message). Rulesets
+climb their escalation ladder on ``actor.promo_strikes_7d`` / ``_30d``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, Protocol
+
+from firekeeper.domain.chats import ChatContext
+from firekeeper.domain.decisions import ActionType, Decision
+from firekeeper.domain.events import (
+    Event,
+    JoinRequested,
+    MemberJoined,
+    MemberLeft,
+    MessagePosted,
+    RoleChanged,
+)
+from firekeeper.domain.screening import HeldStatus
+from firekeeper.rules import features
+from firekeeper.rules.evaluate import Evaluation
+from firekeeper.rules.facts import people_ids
+from firekeeper.rules.screening import TrustContext, sections
+from firekeeper.rules.state import admitted
+from firekeeper.rules.unmask import unmask
+from firekeeper.store import ChatTx
+from firekeeper.store import screening_tx as q
+from firekeeper.store.screening import Outcome
+
+NAME = "screening"
+STRIKE_PREFIX = "promo."
+_REFUSING = frozenset({ActionType.DENY_JOIN, ActionType.REMOVE, ActionType.BAN})
+
+
+class ScreeningObserver(Protocol):
+    """Metrics the area reports (``firekeeper.metrics.Metrics`` implements it)."""
+
+    def observe_promo_signals(self, signals: Sequence[str]) -> None: ...
+
+    def observe_join_held(self) -> None: ...
+
+
+class _Quiet:
+    def observe_promo_signals(self, signals: Sequence[str]) -> None:
+        return None
+
+    def observe_join_held(self) -> None:
+        return None
+
+
+def _message_domains(p: MessagePosted) -> tuple[str, ...]:
+    given = (*p.links, *(a.url for a in p.attachments if a.url))
+    return features.domains(features.find_links(unmask(p.text).text, given))
+
+
+class ScreeningArea:
+    """One per process; stateless between events (safe to share between threads)."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        *,
+        phishing_domains: Collection[str] = frozenset(),
+        observer: ScreeningObserver | None = None,
+    ) -> None:
+        self._phishing = frozenset(phishing_domains)
+        self._observer: ScreeningObserver = observer or _Quiet()
+
+    # ------------------------------------------------------------ load (I/O)
+    def load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> TrustContext | None:
+        p = event.payload
+        if not isinstance(
+            p, MessagePosted | MemberJoined | JoinRequested | MemberLeft | RoleChanged
+        ):
+            return None
+        env = event.envelope
+        conn, pk, now = tx.connection, tx.chat_pk, env.occurred_at
+        allowed, patterns = q.chat_settings(conn, pk)
+        found: dict[str, Any] = {
+            "allowed_domains": allowed,
+            "entry_patterns": patterns,
+            "blocked_users": q.blocked_users(conn, env.tenant, env.platform, people_ids(event)),
+        }
+        if isinstance(p, MessagePosted):
+            found["blocked_domains"] = q.blocked_domains(conn, env.tenant, _message_domains(p))
+            if env.actor is not None:
+                s24, s7, s30 = q.strike_counts(conn, pk, env.actor.id, now)
+                found |= {"strikes_24h": s24, "strikes_7d": s7, "strikes_30d": s30}
+                found["replies_to_open_question"] = q.open_question(
+                    conn, pk, p.reply_to_message_id, env.actor.id
+                )
+            found["substantive_posts"], found["answered_questions"] = q.value_counts(conn, pk)
+        elif isinstance(p, MemberJoined | JoinRequested):
+            found["joins_10m"], found["joins_1h"], found["joins_24h"] = q.join_counts(conn, pk, now)
+            found["held_joins"] = q.held_count(conn, pk)
+            found["review_approved"] = q.review_approved(conn, pk, p.member.id)
+            if p.inviter is not None and p.inviter.id and p.inviter.id != p.member.id:
+                found["inviter"] = q.inviter_record(conn, pk, p.inviter.id, now)
+            if isinstance(p, JoinRequested):
+                bio = features.domains(features.find_links(unmask(p.bio).text))
+                found["blocked_domains"] = q.blocked_domains(conn, env.tenant, bio)
+        return TrustContext(**found)
+
+    # ------------------------------------------------------------ enrich (pure)
+    def enrich(self, event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]:
+        loaded = ctx.extra.get(NAME)
+        tc = loaded if isinstance(loaded, TrustContext) else None
+        return sections(event, tc, self._phishing)
+
+    # ------------------------------------------------------------ write (I/O)
+    def write(self, tx: ChatTx, event: Event, result: Evaluation) -> None:
+        p = event.payload
+        if isinstance(p, MessagePosted):
+            self._write_message(tx, event, p, result)
+        elif isinstance(p, MemberJoined | JoinRequested):
+            self._write_join(tx, event, p, result)
+        elif isinstance(p, MemberLeft):
+            at = event.envelope.occurred_at
+            leave = result.fact.get("leave", {})
+            by_admin = bool(leave.get("by_admin")) if isinstance(leave, Mapping) else False
+            q.invitee_left(tx.connection, tx.chat_pk, p.member.id, at, by_admin=by_admin)
+            q.close_pending(tx.connection, tx.chat_pk, p.member.id, HeldStatus.WITHDRAWN, at)
+
+    def _write_message(
+        self, tx: ChatTx, event: Event, p: MessagePosted, result: Evaluation
+    ) -> None:
+        env = event.envelope
+        conn, pk, at = tx.connection, tx.chat_pk, env.occurred_at
+        message = result.fact.get("message", {})
+        if not isinstance(message, Mapping):
+            return
+        actor = env.actor
+        struck = next(
+            (a.rule_id for a in result.decision.actions if a.rule_id.startswith(STRIKE_PREFIX)),
+            None,
+        )
+        if actor is not None and struck is not None:
+            q.add_strike(conn, pk, actor.id, at, struck)
+        answers = bool(message.get("answers_question"))
+        q.add_value(conn, pk, int(bool(message.get("substantive"))), int(answers))
+        if answers:
+            q.answered(conn, pk, p.reply_to_message_id, at)
+        if message.get("is_question") and p.message_id and actor is not None:
+            q.ask(conn, pk, p.message_id, actor.id, at)
+        signals = list(message.get("promo_signals", ()))
+        tx.after_commit(lambda: self._observer.observe_promo_signals(signals))
+
+    def _write_join(
+        self, tx: ChatTx, event: Event, p: MemberJoined | JoinRequested, result: Evaluation
+    ) -> None:
+        env = event.envelope
+        conn, pk, at = tx.connection, tx.chat_pk, env.occurred_at
+        member = p.member.id
+        decision = result.decision
+        q.log_join(conn, pk, member, at)
+        refused = _targets(decision, member, _REFUSING)
+        held_by = None if refused else _hold_of(decision, member)
+        inviter = p.inviter.id if p.inviter is not None else ""
+        if inviter and inviter != member:
+            if refused:
+                outcome = Outcome.REFUSED
+            elif held_by is not None:
+                outcome = Outcome.HELD
+            else:
+                joined = isinstance(p, MemberJoined) and admitted(decision, member)
+                outcome = Outcome.JOINED if joined else Outcome.REQUESTED
+            q.record_invite(conn, pk, inviter, member, at, outcome)
+        if held_by is not None:
+            reason = next((m.reason for m in decision.trace if m.rule_id == held_by), "")
+            q.hold(
+                conn,
+                pk,
+                {
+                    "user_id": member,
+                    "display_name": p.member.display_name,
+                    "inviter_id": inviter,
+                    "event_id": env.event_id,
+                    "event_kind": event.kind.value,
+                    "rule_id": held_by,
+                    "reason": reason,
+                    "held_at": at,
+                },
+            )
+            tx.after_commit(self._observer.observe_join_held)
+        elif isinstance(p, MemberJoined) and not refused:
+            # let in on the platform (an admin approved there): the queue entry is settled
+            q.close_pending(conn, pk, member, HeldStatus.APPROVED, at)
+
+
+def _targets(decision: Decision, member: str, types: frozenset[ActionType]) -> bool:
+    return any(a.type in types and a.target_user_id in ("", member) for a in decision.actions)
+
+
+def _hold_of(decision: Decision, member: str) -> str | None:
+    """The rule that held this member for review, if one did."""
+    for a in decision.actions:
+        if a.type == ActionType.HOLD_FOR_REVIEW and a.target_user_id in ("", member):
+            return a.rule_id
+    return None

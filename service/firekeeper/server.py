@@ -1,0 +1,264 @@
+"""The gRPC server: Governance, Admin, Screening, health and reflection, with graceful shutdown.
+
+``Server`` is the piece tests drive (``start()`` returns the bound port, so
+``127.0.0.1:0`` works); ``serve`` is what the CLI runs: server + metrics
+endpoint until SIGTERM/SIGINT.
+
+Health (grpc.health.v1): the overall service ``""`` and ``firekeeper.v1.Governance``
+are SERVING while ``port.ready()`` (checked at start and every few seconds),
+NOT_SERVING otherwise and from the first moment of shutdown. Shutdown: health
+NOT_SERVING, stop accepting calls, let calls in flight finish within the grace
+period, then cancel what is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from firekeeper.api.admin import ADMIN_SERVICE_NAME, AdminServicer, RulesetReloader
+from firekeeper.api.gen.firekeeper.v1 import admin_pb2_grpc as apb_grpc
+from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
+from firekeeper.api.gen.firekeeper.v1 import screening_pb2_grpc as spb_grpc
+from firekeeper.api.lifecycle_servicer import LifecycleServices
+from firekeeper.api.screening_servicer import SERVICE_NAME as SCREENING_SERVICE_NAME
+from firekeeper.api.screening_servicer import ScreeningPort, ScreeningServicer
+from firekeeper.api.servicer import SERVICE_NAME, GovernancePort, GovernanceServicer
+from firekeeper.config import Settings
+from firekeeper.metrics import Metrics, MetricsServer, serve_metrics
+
+log = logging.getLogger(__name__)
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+HEALTH_SERVICES = ("", SERVICE_NAME)
+
+
+class Server:
+    def __init__(
+        self,
+        settings: Settings,
+        port: GovernancePort,
+        metrics: Metrics,
+        *,
+        readiness_interval: float = 5.0,
+        reloader: RulesetReloader | None = None,
+        screening: ScreeningPort | None = None,
+        lifecycle: LifecycleServices | None = None,
+    ) -> None:
+        self.settings = settings
+        self._lifecycle = lifecycle  # serves Outbox and Health (lifecycle.proto) when given
+        self._reloader = reloader  # serves the Admin service when given
+        self._screening = screening  # serves the Screening service when given
+        self._port = port
+        self._metrics = metrics
+        self._readiness_interval = readiness_interval
+        self._executor = ThreadPoolExecutor(
+            max_workers=settings.workers, thread_name_prefix="firekeeper-worker"
+        )
+        # Readiness probes get their own thread so they never queue behind evaluations.
+        self._probe = ThreadPoolExecutor(max_workers=1, thread_name_prefix="firekeeper-ready")
+        self._closing = asyncio.Event()
+        self.health = health.aio.HealthServicer()
+        self._server: grpc.aio.Server | None = None  # made in start(), inside the running loop
+        self._ready: bool | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Task[None] | None = None
+        self.port = 0  # the bound gRPC port, once started
+
+    async def start(self) -> int:
+        """Bind, start serving and set health from ``port.ready()``; return the bound port."""
+        if self._server is not None:
+            raise RuntimeError("Server.start() was already called")
+        self._server = server = self._build()
+        for service in HEALTH_SERVICES:
+            await self.health.set(service, NOT_SERVING)
+        try:
+            self.port = server.add_insecure_port(self.settings.grpc_address)
+        except RuntimeError as exc:
+            raise OSError(f"cannot listen on {self.settings.grpc_address}: {exc}") from exc
+        if not self.port:
+            raise OSError(f"cannot listen on {self.settings.grpc_address}")
+        await server.start()
+        await self._update_readiness()
+        self._watcher = asyncio.create_task(self._watch_readiness(), name="firekeeper-readiness")
+        log.info(
+            "grpc server started",
+            extra={"address": f"{self.settings.grpc_host}:{self.port}", "ready": self._ready},
+        )
+        return self.port
+
+    def _build(self) -> grpc.aio.Server:
+        limit = self.settings.max_message_bytes
+        server = grpc.aio.server(
+            options=[
+                ("grpc.max_send_message_length", limit),
+                ("grpc.max_receive_message_length", limit),
+            ]
+        )
+        servicer = GovernanceServicer(self._port, self._metrics, self._executor)
+        pb_grpc.add_GovernanceServicer_to_server(servicer, server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        names = [SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME]
+        if self._reloader is not None:
+            apb_grpc.add_AdminServicer_to_server(AdminServicer(self._reloader), server)
+            names.append(ADMIN_SERVICE_NAME)
+        if self._screening is not None:
+            screening = ScreeningServicer(self._screening, self._metrics, self._executor)
+            spb_grpc.add_ScreeningServicer_to_server(screening, server)
+            names.append(SCREENING_SERVICE_NAME)
+        if self._lifecycle is not None:
+            self._lifecycle.add_to(server, self._metrics, self._executor)
+            names.extend(self._lifecycle.names)
+        reflection.enable_server_reflection(tuple(names), server)
+        return server
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Health NOT_SERVING, stop accepting, drain within ``grace`` seconds (default:
+        the settings' grace period). Safe to call more than once."""
+        if self._stopping is None:
+            seconds = self.settings.grace_seconds if grace is None else grace
+            self._stopping = asyncio.create_task(self._stop(seconds))
+        await asyncio.shield(self._stopping)
+
+    async def wait_for_termination(self) -> None:
+        if self._server is not None:
+            await self._server.wait_for_termination()
+
+    async def _stop(self, grace: float) -> None:
+        log.info("grpc server stopping", extra={"grace_seconds": grace})
+        await self.health.enter_graceful_shutdown()
+        self._metrics.set_ready(False)
+        self._closing.set()  # the watcher exits at its next turn even if a cancel is lost
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        if self._lifecycle is not None:
+            await self._lifecycle.close()  # outbox streams end and give back what they hold
+        if self._server is not None:
+            await self._server.stop(grace)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._probe.shutdown(wait=False, cancel_futures=True)
+        log.info("grpc server stopped")
+
+    async def _update_readiness(self) -> None:
+        # asyncio.wait, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+        # that arrives as the probe finishes, which would keep the watcher alive at stop.
+        probe = asyncio.get_running_loop().run_in_executor(self._probe, self._port.ready)
+        done, _ = await asyncio.wait({probe}, timeout=max(self._readiness_interval, 1.0))
+        ready = False
+        if not done:
+            probe.cancel()
+            log.warning("readiness check timed out")
+        elif probe.cancelled():
+            pass
+        elif probe.exception() is not None:
+            log.warning("readiness check failed", exc_info=probe.exception())
+        else:
+            ready = bool(probe.result())
+        if ready == self._ready or self._closing.is_set():
+            return
+        self._ready = ready
+        for service in HEALTH_SERVICES:
+            await self.health.set(service, SERVING if ready else NOT_SERVING)
+        self._metrics.set_ready(ready)
+        log.log(
+            logging.INFO if ready else logging.WARNING,
+            "serving" if ready else "not ready: health NOT_SERVING",
+            extra={"ready": ready},
+        )
+
+    async def _watch_readiness(self) -> None:
+        while not self._closing.is_set():
+            await asyncio.sleep(self._readiness_interval)
+            if not self._closing.is_set():
+                await self._update_readiness()
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """Where a started service listens (ports as bound: never 0)."""
+
+    grpc_address: str
+    grpc_port: int
+    metrics_port: int | None
+
+
+async def serve(
+    settings: Settings,
+    port: GovernancePort,
+    metrics: Metrics,
+    *,
+    ready_event: asyncio.Event | None = None,
+    stop_event: asyncio.Event | None = None,
+    on_ready: Callable[[Bound], None] | None = None,
+    reloader: RulesetReloader | None = None,
+    screening: ScreeningPort | None = None,
+    lifecycle: LifecycleServices | None = None,
+) -> None:
+    """Run until SIGTERM/SIGINT (or ``stop_event``), then shut down gracefully.
+
+    ``ready_event`` is set, and ``on_ready`` called with the bound ports, once
+    both the gRPC server and the metrics endpoint listen.
+    """
+    stop = stop_event if stop_event is not None else asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = _install_signal_handlers(loop, stop)
+    server = Server(
+        settings, port, metrics, reloader=reloader, screening=screening, lifecycle=lifecycle
+    )
+    metrics_server: MetricsServer | None = None
+    try:
+        if settings.metrics_port is not None:
+            metrics_server = serve_metrics(
+                metrics.registry, settings.metrics_port, settings.metrics_host
+            )
+        grpc_port = await server.start()
+        bound = Bound(
+            grpc_address=f"{settings.grpc_host}:{grpc_port}",
+            grpc_port=grpc_port,
+            metrics_port=metrics_server.port if metrics_server else None,
+        )
+        log.info(
+            "firekeeper listening",
+            extra={"grpc_address": bound.grpc_address, "metrics_port": bound.metrics_port},
+        )
+        if on_ready is not None:
+            on_ready(bound)
+        if ready_event is not None:
+            ready_event.set()
+        await stop.wait()
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        await server.stop(settings.grace_seconds)
+        if metrics_server is not None:
+            await asyncio.to_thread(metrics_server.close)
+
+
+def _install_signal_handlers(
+    loop: asyncio.AbstractEventLoop, stop: asyncio.Event
+) -> list[signal.Signals]:
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+
+        def handle(sig: signal.Signals = sig) -> None:
+            log.info("signal received: shutting down", extra={"signal": sig.name})
+            stop.set()
+
+        try:
+            loop.add_signal_handler(sig, handle)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            continue
+        installed.append(sig)
+    return installed

@@ -1,0 +1,21 @@
+"""The state store: chats, members and decisions in SQL (SQLite or PostgreSQL).
+
+    store = create_store("sqlite:///firekeeper-data/fk.db")
+    store.migrate()
+    with store.chat_transaction(key) as tx:      # the chat's row is locked
+        if (done := tx.stored_decision(tenant, platform, event_id)) is not None:
+            return done
+        ...
+        tx.apply(changes)
+        tx.save_decision(event, decision)        # DuplicateEvent if already stored
+
+Connectivity failures and lock timeouts raise ``firekeeper.errors.StoreUnavailable``
+with nothing written.
+"""
+
+from firekeeper.store import lifecycle as lifecycle  # registers the lifecycle tables
+from firekeeper.store import screening as screening  # registers the screening tables
+from firekeeper.store.codec import CodecError
+from firekeeper.store.repository import ChatTx, DuplicateEvent, Store, create_store
+
+__all__ = ["ChatTx", "CodecError", "DuplicateEvent", "Store", "create_store"]

@@ -1,0 +1,339 @@
+"""Tables of the lifecycle area (topic windows, activity by day, flood windows, outbox,
+scheduler) on the store's MetaData, and the reads and writes the area makes in
+the event's transaction.
+
+Migration ``0003_lifecycle`` builds these tables; ``tests/store`` checks that it
+builds exactly what is described here. Days are whole UTC days since the Unix
+epoch (``day_of``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from firekeeper.rules.lifecycle import (
+    RATE_WINDOW_SECONDS,
+    REPEAT_WINDOW_SECONDS,
+    ChatActivity,
+    RecentActivity,
+)
+from firekeeper.store.models import BigId, Json, UtcDateTime, metadata
+
+KEEP_DAYS = 120  # activity by day kept for health windows (30 days, 4 weeks) with room
+KEEP_ACKED = timedelta(days=7)  # acknowledged outbox items kept for inspection
+
+chat_activity = sa.Table(
+    "chat_activity",
+    metadata,
+    sa.Column("chat_pk", BigId, sa.ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("topic_window", sa.String(32), nullable=False),
+    sa.Column("off_topic_streak", sa.Integer(), nullable=False),
+    sa.Column("nudged_this_streak", sa.Boolean(), nullable=False),
+    sa.Column("first_seen_at", UtcDateTime(), nullable=False),
+    sa.Column("last_human_message_at", UtcDateTime(), nullable=True),
+    sa.Column("last_owner_message_at", UtcDateTime(), nullable=True),
+    sa.Column("last_admin_message_at", UtcDateTime(), nullable=True),
+    sa.Column("last_reminder_at", UtcDateTime(), nullable=True),
+    sa.Column("health_status", sa.String(16), nullable=False),
+    sa.Column("health_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "health_status"),
+)
+
+DAY_COUNTERS = (
+    "messages",
+    "on_topic",
+    "off_topic",
+    "joins",
+    "leaves",
+    "theme_expansions",
+    "notices_flagged",
+)
+
+activity_days = sa.Table(
+    "activity_days",
+    metadata,
+    sa.Column("chat_pk", BigId, sa.ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("day", sa.Integer(), primary_key=True),
+    *(sa.Column(name, sa.Integer(), nullable=False) for name in DAY_COUNTERS),
+)
+
+poster_days = sa.Table(
+    "poster_days",
+    metadata,
+    sa.Column("chat_pk", BigId, sa.ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("day", sa.Integer(), primary_key=True),
+    sa.Column("user_id", sa.Text(), primary_key=True),
+    sa.Column("messages", sa.Integer(), nullable=False),
+)
+
+recent_messages = sa.Table(
+    "recent_messages",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("chat_pk", BigId, sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_id", sa.Text(), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("text_key", sa.String(32), nullable=False),
+    sa.Column("mentions", sa.Integer(), nullable=False),
+    sa.Index(None, "chat_pk", "at"),
+    sa.Index(None, "chat_pk", "user_id", "at"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("chat_pk", BigId, sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("platform", sa.String(32), nullable=False),
+    sa.Column("tenant", sa.Text(), nullable=False),
+    sa.Column("chat_id", sa.Text(), nullable=False),
+    sa.Column("event_id", sa.Text(), nullable=False),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("action", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("delivered_at", UtcDateTime(), nullable=True),
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_expires_at", UtcDateTime(), nullable=True),
+    sa.Column("acked_at", UtcDateTime(), nullable=True),
+    # a tick's decision is stored once, so its actions are enqueued once
+    sa.UniqueConstraint("tenant", "platform", "event_id", "position"),
+    sa.Index(None, "platform", "tenant", "acked_at", "id"),
+)
+
+scheduler_runs = sa.Table(
+    "scheduler_runs",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("period_seconds", sa.Integer(), nullable=False),
+    sa.Column("period_index", sa.BigInteger(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=False),
+    sa.Column("chats", sa.Integer(), nullable=False),
+    sa.Column("leader", sa.String(128), nullable=False),
+)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def day_of(at: datetime) -> int:
+    return (at.astimezone(UTC) - _EPOCH).days
+
+
+def upsert(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+
+
+# Statements are built once with bound parameters (values come as execution
+# parameters), so SQLAlchemy compiles each once: these run on every message.
+
+
+def _insert(dialect: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+@functools.cache
+def _activity_upsert(dialect: str) -> sa.Executable:
+    stmt = _insert(dialect, chat_activity)
+    t = chat_activity
+    update: dict[str, Any] = {
+        c.name: stmt.excluded[c.name] for c in t.c if c.name not in ("chat_pk", "health_at")
+    }
+    update["health_at"] = sa.func.coalesce(stmt.excluded.health_at, t.c.health_at)
+    return stmt.on_conflict_do_update(index_elements=["chat_pk"], set_=update)
+
+
+@functools.cache
+def _day_upsert(dialect: str) -> sa.Executable:
+    stmt = _insert(dialect, activity_days)
+    t = activity_days
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_pk", "day"],
+        set_={name: t.c[name] + stmt.excluded[name] for name in DAY_COUNTERS},
+    )
+
+
+@functools.cache
+def _poster_upsert(dialect: str) -> sa.Executable:
+    stmt = _insert(dialect, poster_days)
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_pk", "day", "user_id"],
+        set_={"messages": poster_days.c.messages + 1},
+    )
+
+
+_ACTIVITY = sa.select(chat_activity).where(chat_activity.c.chat_pk == sa.bindparam("b_pk"))
+_DAY_SUMS = {
+    name: sa.select(sa.func.coalesce(sa.func.sum(activity_days.c[name]), 0)).where(
+        activity_days.c.chat_pk == sa.bindparam("b_pk"),
+        activity_days.c.day >= sa.bindparam("b_first"),
+        activity_days.c.day <= sa.bindparam("b_last"),
+    )
+    for name in DAY_COUNTERS
+}
+_r = recent_messages
+_mine = _r.c.user_id == sa.bindparam("b_user")
+_in_rate = _r.c.at >= sa.bindparam("b_rate_since")
+# one pass over the chat's last 10 minutes (index chat_pk, at)
+_RECENT = sa.select(
+    sa.func.count().filter(sa.and_(_mine, _in_rate)),
+    sa.func.coalesce(sa.func.sum(_r.c.mentions).filter(sa.and_(_mine, _in_rate)), 0),
+    sa.func.count().filter(sa.and_(_mine, _r.c.text_key == sa.bindparam("b_key"))),
+    sa.func.count().filter(_in_rate),
+).where(
+    _r.c.chat_pk == sa.bindparam("b_pk"),
+    _r.c.at >= sa.bindparam("b_repeat_since"),
+    _r.c.at <= sa.bindparam("b_now"),
+)
+_PRUNE_RECENT = sa.delete(_r).where(
+    _r.c.chat_pk == sa.bindparam("b_pk"), _r.c.at < sa.bindparam("b_before")
+)
+_INSERT_RECENT = sa.insert(recent_messages)
+_PRUNE_DAYS = tuple(
+    sa.delete(t).where(t.c.chat_pk == sa.bindparam("b_pk"), t.c.day < sa.bindparam("b_oldest"))
+    for t in (activity_days, poster_days)
+)
+_PRUNE_ACKED = sa.delete(outbox).where(
+    outbox.c.chat_pk == sa.bindparam("b_pk"), outbox.c.acked_at < sa.bindparam("b_before")
+)
+PRUNE_EVERY = 50  # messages of a chat between prunings of its flood window rows
+
+
+# -- chat_activity -------------------------------------------------------------------------------
+
+
+def load_activity(conn: Connection, chat_pk: int) -> ChatActivity | None:
+    row = conn.execute(_ACTIVITY, {"b_pk": chat_pk}).mappings().one_or_none()
+    if row is None:
+        return None
+    return ChatActivity(
+        topic_window=row["topic_window"],
+        off_topic_streak=row["off_topic_streak"],
+        nudged_this_streak=bool(row["nudged_this_streak"]),
+        first_seen_at=row["first_seen_at"],
+        last_human_message_at=row["last_human_message_at"],
+        last_owner_message_at=row["last_owner_message_at"],
+        last_admin_message_at=row["last_admin_message_at"],
+        last_reminder_at=row["last_reminder_at"],
+        health_status=row["health_status"],
+    )
+
+
+def save_activity(
+    conn: Connection, chat_pk: int, a: ChatActivity, *, health_at: datetime | None = None
+) -> None:
+    if a.first_seen_at is None:
+        raise ValueError("a chat's activity row needs first_seen_at")
+    conn.execute(
+        _activity_upsert(conn.dialect.name),
+        {
+            "chat_pk": chat_pk,
+            "topic_window": a.topic_window,
+            "off_topic_streak": a.off_topic_streak,
+            "nudged_this_streak": a.nudged_this_streak,
+            "first_seen_at": a.first_seen_at,
+            "last_human_message_at": a.last_human_message_at,
+            "last_owner_message_at": a.last_owner_message_at,
+            "last_admin_message_at": a.last_admin_message_at,
+            "last_reminder_at": a.last_reminder_at,
+            "health_status": a.health_status,
+            "health_at": health_at,
+        },
+    )
+
+
+# -- days ----------------------------------------------------------------------------------------
+
+
+def bump_day(conn: Connection, chat_pk: int, day: int, counts: Mapping[str, int]) -> None:
+    """Add ``counts`` (names from DAY_COUNTERS) to the chat's row for ``day``."""
+    if not counts:
+        return
+    unknown = set(counts) - set(DAY_COUNTERS)
+    if unknown:
+        raise ValueError(f"unknown day counters {sorted(unknown)}")
+    values = {name: counts.get(name, 0) for name in DAY_COUNTERS}
+    conn.execute(_day_upsert(conn.dialect.name), values | {"chat_pk": chat_pk, "day": day})
+
+
+def bump_poster(conn: Connection, chat_pk: int, day: int, user_id: str) -> None:
+    conn.execute(
+        _poster_upsert(conn.dialect.name),
+        {"chat_pk": chat_pk, "day": day, "user_id": user_id, "messages": 1},
+    )
+
+
+def day_sum(conn: Connection, chat_pk: int, column: str, first_day: int, last_day: int) -> int:
+    total = conn.execute(
+        _DAY_SUMS[column], {"b_pk": chat_pk, "b_first": first_day, "b_last": last_day}
+    ).scalar_one()
+    return int(total)
+
+
+def prune(conn: Connection, chat_pk: int, now: datetime) -> None:
+    """Drop day rows older than KEEP_DAYS, expired flood rows, and outbox items
+    acknowledged more than KEEP_ACKED ago (run on ticks)."""
+    oldest = day_of(now) - KEEP_DAYS
+    for stmt in _PRUNE_DAYS:
+        conn.execute(stmt, {"b_pk": chat_pk, "b_oldest": oldest})
+    conn.execute(_PRUNE_ACKED, {"b_pk": chat_pk, "b_before": now - KEEP_ACKED})
+    before = now - timedelta(seconds=REPEAT_WINDOW_SECONDS)
+    conn.execute(_PRUNE_RECENT, {"b_pk": chat_pk, "b_before": before})
+
+
+# -- recent messages (flood windows) -------------------------------------------------------------
+
+
+def recent_counts(
+    conn: Connection, chat_pk: int, user_id: str, text_key: str, now: datetime
+) -> RecentActivity:
+    row = conn.execute(
+        _RECENT,
+        {
+            "b_pk": chat_pk,
+            "b_user": user_id,
+            "b_key": text_key,
+            "b_now": now,
+            "b_rate_since": now - timedelta(seconds=RATE_WINDOW_SECONDS),
+            "b_repeat_since": now - timedelta(seconds=REPEAT_WINDOW_SECONDS),
+        },
+    ).one()
+    return RecentActivity(
+        actor_last_minute=int(row[0]),
+        actor_mentions_last_minute=int(row[1]),
+        same_text_recent=int(row[2]),
+        chat_last_minute=int(row[3]),
+    )
+
+
+def add_recent(
+    conn: Connection,
+    chat_pk: int,
+    user_id: str,
+    at: datetime,
+    text_key: str,
+    mentions: int,
+    *,
+    prune_now: bool = False,
+) -> None:
+    """Record one message in the flood window; ``prune_now`` also drops expired rows
+    (the area asks every PRUNE_EVERY messages of a chat, and ticks always prune)."""
+    conn.execute(
+        _INSERT_RECENT,
+        {
+            "chat_pk": chat_pk,
+            "user_id": user_id,
+            "at": at,
+            "text_key": text_key,
+            "mentions": mentions,
+        },
+    )
+    if prune_now:
+        before = at - timedelta(seconds=REPEAT_WINDOW_SECONDS)
+        conn.execute(_PRUNE_RECENT, {"b_pk": chat_pk, "b_before": before})

@@ -1,0 +1,501 @@
+"""Reads and writes of the screening tables inside one chat's locked transaction.
+
+Every function takes the transaction's connection and the chat's ``chat_pk``
+(``ChatTx.connection`` / ``ChatTx.chat_pk``); none commits. Windows are
+measured back from the event's time, so replaying recorded events gives the
+same counts.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, RowMapping
+
+from firekeeper.domain.events import Platform
+from firekeeper.domain.screening import BlockKind, HeldStatus
+from firekeeper.rules import domains as dl
+from firekeeper.rules.screening import LEFT_EARLY_DAYS, SILENT_AFTER_DAYS, InviterRecord
+from firekeeper.store.models import members
+from firekeeper.store.screening import (
+    ADMITTED_OUTCOMES,
+    PENDING_OUTCOMES,
+    REMOVED_OUTCOMES,
+    Outcome,
+    blocklist,
+    held,
+    invites,
+    joins,
+    questions,
+    settings,
+    strikes,
+    value,
+)
+
+JOIN_LOG_KEEP = timedelta(hours=24)
+STRIKES_KEEP = timedelta(days=30)
+QUESTIONS_KEEP = timedelta(days=30)
+REQUEST_LINK = timedelta(days=14)  # a join this soon after a request continues its invitation
+
+
+def _insert(conn: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _dialect_insert(dialect: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+def _count(conn: Connection, query: sa.Select[Any], params: dict[str, Any] | None = None) -> int:
+    found: Any = conn.execute(query, params).scalar_one()
+    return int(found or 0)
+
+
+def _sum(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+
+# Statements are built once with bound parameters (values come as execution
+# parameters), so SQLAlchemy compiles each once: most run on every event.
+
+_SETTINGS = sa.select(settings.c.allowed_domains, settings.c.entry_patterns).where(
+    settings.c.chat_pk == sa.bindparam("b_pk")
+)
+_BLOCKED_USERS = sa.select(blocklist.c.value).where(
+    blocklist.c.tenant == sa.bindparam("b_tenant"),
+    blocklist.c.kind == BlockKind.USER.value,
+    blocklist.c.platform == sa.bindparam("b_platform"),
+    blocklist.c.value.in_(sa.bindparam("b_values", expanding=True)),
+)
+_BLOCKED_DOMAINS = sa.select(blocklist.c.value).where(
+    blocklist.c.tenant == sa.bindparam("b_tenant"),
+    blocklist.c.kind == BlockKind.DOMAIN.value,
+    blocklist.c.value.in_(sa.bindparam("b_values", expanding=True)),
+)
+
+
+def _joined_within(name: str) -> sa.ColumnElement[Any]:
+    return sa.func.count(sa.distinct(sa.case((joins.c.at > sa.bindparam(name), joins.c.user_id))))
+
+
+_JOIN_COUNTS = sa.select(
+    _joined_within("b_10m"), _joined_within("b_1h"), _joined_within("b_24h")
+).where(
+    joins.c.chat_pk == sa.bindparam("b_pk"),
+    joins.c.at > sa.bindparam("b_keep"),
+    joins.c.at <= sa.bindparam("b_now"),
+)
+_INSERT_JOIN = sa.insert(joins)
+_PRUNE_JOINS = sa.delete(joins).where(
+    joins.c.chat_pk == sa.bindparam("b_pk"), joins.c.at < sa.bindparam("b_before")
+)
+
+_i = invites
+_admitted = _i.c.outcome.in_(ADMITTED_OUTCOMES)
+_aged = sa.and_(_admitted, _i.c.joined_at <= sa.bindparam("b_silent_before"))
+_INVITER_RECORD = (
+    sa.select(
+        _sum(
+            sa.and_(
+                _i.c.invited_at > sa.bindparam("b_24h"), _i.c.invited_at <= sa.bindparam("b_now")
+            )
+        ),
+        _sum(
+            sa.and_(
+                _i.c.invited_at > sa.bindparam("b_7d"), _i.c.invited_at <= sa.bindparam("b_now")
+            )
+        ),
+        sa.func.count(),
+        _sum(_i.c.outcome.not_in(PENDING_OUTCOMES)),
+        _sum(_i.c.outcome.in_(REMOVED_OUTCOMES)),
+        _sum(_admitted),
+        _sum(_i.c.outcome == Outcome.LEFT_EARLY.value),
+        _sum(_aged),
+        _sum(sa.and_(_aged, sa.func.coalesce(members.c.message_count, 0) == 0)),
+    )
+    .select_from(
+        _i.outerjoin(
+            members,
+            sa.and_(members.c.chat_pk == _i.c.chat_pk, members.c.user_id == _i.c.invitee_id),
+        )
+    )
+    .where(_i.c.chat_pk == sa.bindparam("b_pk"), _i.c.inviter_id == sa.bindparam("b_inviter"))
+)
+_LATEST_INVITE = (
+    sa.select(_i.c.id, _i.c.inviter_id, _i.c.invited_at, _i.c.joined_at)
+    .where(
+        _i.c.chat_pk == sa.bindparam("b_pk"),
+        _i.c.invitee_id == sa.bindparam("b_invitee"),
+        _i.c.outcome.in_(sa.bindparam("b_outcomes", expanding=True)),
+    )
+    .order_by(_i.c.invited_at.desc(), _i.c.id.desc())
+    .limit(1)
+)
+_SETTLE_INVITE = (
+    sa.update(_i)
+    .where(_i.c.id == sa.bindparam("b_id"))
+    .values(
+        outcome=sa.bindparam("b_outcome"),
+        outcome_at=sa.bindparam("b_at"),
+        joined_at=sa.bindparam("b_joined_at"),
+    )
+)
+_END_INVITE = (
+    sa.update(_i)
+    .where(_i.c.id == sa.bindparam("b_id"))
+    .values(outcome=sa.bindparam("b_outcome"), outcome_at=sa.bindparam("b_at"))
+)
+_INSERT_INVITE = sa.insert(_i)
+
+_HELD_COUNT = (
+    sa.select(sa.func.count())
+    .select_from(held)
+    .where(held.c.chat_pk == sa.bindparam("b_pk"), held.c.status == HeldStatus.PENDING.value)
+)
+_HELD_STATUS = sa.select(held.c.status).where(
+    held.c.chat_pk == sa.bindparam("b_pk"), held.c.user_id == sa.bindparam("b_user")
+)
+_CLOSE_PENDING = (
+    sa.update(held)
+    .where(
+        held.c.chat_pk == sa.bindparam("b_pk"),
+        held.c.user_id == sa.bindparam("b_user"),
+        held.c.status == HeldStatus.PENDING.value,
+    )
+    .values(status=sa.bindparam("b_status"), resolved_at=sa.bindparam("b_at"))
+)
+
+_s = strikes
+_STRIKE_COUNTS = sa.select(
+    _sum(_s.c.at > sa.bindparam("b_24h")),
+    _sum(_s.c.at > sa.bindparam("b_7d")),
+    sa.func.count(),
+).where(
+    _s.c.chat_pk == sa.bindparam("b_pk"),
+    _s.c.user_id == sa.bindparam("b_user"),
+    _s.c.at > sa.bindparam("b_keep"),
+    _s.c.at <= sa.bindparam("b_now"),
+)
+_INSERT_STRIKE = sa.insert(_s)
+_PRUNE_STRIKES = sa.delete(_s).where(
+    _s.c.chat_pk == sa.bindparam("b_pk"),
+    _s.c.user_id == sa.bindparam("b_user"),
+    _s.c.at < sa.bindparam("b_before"),
+)
+
+_VALUE_COUNTS = sa.select(value.c.substantive_posts, value.c.answered_questions).where(
+    value.c.chat_pk == sa.bindparam("b_pk")
+)
+_QUESTION = sa.select(questions.c.author_id, questions.c.answered_at).where(
+    questions.c.chat_pk == sa.bindparam("b_pk"), questions.c.message_id == sa.bindparam("b_msg")
+)
+_PRUNE_QUESTIONS = sa.delete(questions).where(
+    questions.c.chat_pk == sa.bindparam("b_pk"), questions.c.asked_at < sa.bindparam("b_before")
+)
+_ANSWERED = (
+    sa.update(questions)
+    .where(
+        questions.c.chat_pk == sa.bindparam("b_pk"), questions.c.message_id == sa.bindparam("b_msg")
+    )
+    .values(answered_at=sa.bindparam("b_at"))
+)
+
+
+@functools.cache
+def _value_upsert(dialect: str) -> sa.Executable:
+    stmt = _dialect_insert(dialect, value)
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_pk"],
+        set_={
+            "substantive_posts": value.c.substantive_posts + stmt.excluded.substantive_posts,
+            "answered_questions": value.c.answered_questions + stmt.excluded.answered_questions,
+        },
+    )
+
+
+@functools.cache
+def _question_insert(dialect: str) -> sa.Executable:
+    stmt = _dialect_insert(dialect, questions)
+    return stmt.on_conflict_do_nothing(index_elements=["chat_pk", "message_id"])
+
+
+# -- settings and blocklist -------------------------------------------------------------------
+
+
+def chat_settings(conn: Connection, chat_pk: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(allowed domains, entry patterns) of a chat; empty when never set."""
+    row = conn.execute(_SETTINGS, {"b_pk": chat_pk}).one_or_none()
+    if row is None:
+        return (), ()
+    return tuple(str(d) for d in row.allowed_domains), tuple(str(p) for p in row.entry_patterns)
+
+
+def blocked_users(
+    conn: Connection, tenant: str, platform: Platform, user_ids: Iterable[str]
+) -> frozenset[str]:
+    wanted = sorted({u for u in user_ids if u})
+    if not wanted:
+        return frozenset()
+    rows = conn.execute(
+        _BLOCKED_USERS, {"b_tenant": tenant, "b_platform": platform.value, "b_values": wanted}
+    )
+    return frozenset(str(v) for v in rows.scalars())
+
+
+def blocked_domains(conn: Connection, tenant: str, domains: Iterable[str]) -> frozenset[str]:
+    """Blocked entries among these domains and their parents (``x.evil.com`` -> ``evil.com``)."""
+    wanted = sorted({p for d in domains for p in dl.parents(d)})
+    if not wanted:
+        return frozenset()
+    rows = conn.execute(_BLOCKED_DOMAINS, {"b_tenant": tenant, "b_values": wanted})
+    return frozenset(str(v) for v in rows.scalars())
+
+
+# -- joins, invites, the review queue ---------------------------------------------------------
+
+
+def join_counts(conn: Connection, chat_pk: int, now: datetime) -> tuple[int, int, int]:
+    """Distinct people who joined or asked to join in the 10 min, 1 h and 24 h before ``now``."""
+    row = conn.execute(
+        _JOIN_COUNTS,
+        {
+            "b_pk": chat_pk,
+            "b_now": now,
+            "b_keep": now - JOIN_LOG_KEEP,
+            "b_10m": now - timedelta(minutes=10),
+            "b_1h": now - timedelta(hours=1),
+            "b_24h": now - timedelta(hours=24),
+        },
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def log_join(conn: Connection, chat_pk: int, user_id: str, at: datetime) -> None:
+    conn.execute(_INSERT_JOIN, {"chat_pk": chat_pk, "user_id": user_id, "at": at})
+    conn.execute(_PRUNE_JOINS, {"b_pk": chat_pk, "b_before": at - JOIN_LOG_KEEP})
+
+
+def inviter_record(conn: Connection, chat_pk: int, inviter_id: str, now: datetime) -> InviterRecord:
+    """The inviter's record in one aggregate over their invitations (and members, for silence)."""
+    row = conn.execute(
+        _INVITER_RECORD,
+        {
+            "b_pk": chat_pk,
+            "b_inviter": inviter_id,
+            "b_now": now,
+            "b_24h": now - timedelta(hours=24),
+            "b_7d": now - timedelta(days=7),
+            "b_silent_before": now - timedelta(days=SILENT_AFTER_DAYS),
+        },
+    ).one()
+    n = [int(v or 0) for v in row]
+    return InviterRecord(
+        invites_24h=n[0],
+        invites_7d=n[1],
+        invitee_count=n[2],
+        settled=n[3],
+        removed=n[4],
+        admitted=n[5],
+        left_early=n[6],
+        aged=n[7],
+        silent=n[8],
+    )
+
+
+def _latest_invite(
+    conn: Connection, chat_pk: int, invitee_id: str, outcomes: Sequence[str]
+) -> RowMapping | None:
+    """(id, inviter_id, invited_at, joined_at) of the invitee's latest invitation with these
+    outcomes."""
+    return (
+        conn.execute(
+            _LATEST_INVITE, {"b_pk": chat_pk, "b_invitee": invitee_id, "b_outcomes": list(outcomes)}
+        )
+        .mappings()
+        .one_or_none()
+    )
+
+
+def record_invite(
+    conn: Connection,
+    chat_pk: int,
+    inviter_id: str,
+    invitee_id: str,
+    at: datetime,
+    outcome: Outcome,
+) -> None:
+    """One invitation and its outcome so far. A join that follows a pending request
+    (or a hold) by the same inviter continues that invitation instead of adding one."""
+    joined_at = at if outcome == Outcome.JOINED else None
+    open_row = _latest_invite(conn, chat_pk, invitee_id, PENDING_OUTCOMES)
+    if (
+        open_row is not None
+        and open_row["inviter_id"] == inviter_id
+        and open_row["invited_at"] >= at - REQUEST_LINK
+    ):
+        conn.execute(
+            _SETTLE_INVITE,
+            {
+                "b_id": open_row["id"],
+                "b_outcome": outcome.value,
+                "b_at": at,
+                "b_joined_at": joined_at,
+            },
+        )
+        return
+    conn.execute(
+        _INSERT_INVITE,
+        {
+            "chat_pk": chat_pk,
+            "inviter_id": inviter_id,
+            "invitee_id": invitee_id,
+            "invited_at": at,
+            "outcome": outcome.value,
+            "joined_at": joined_at,
+            "outcome_at": at,
+        },
+    )
+
+
+def invitee_left(
+    conn: Connection, chat_pk: int, invitee_id: str, at: datetime, *, by_admin: bool
+) -> None:
+    row = _latest_invite(conn, chat_pk, invitee_id, (Outcome.JOINED.value,))
+    if row is None:
+        return
+    joined_at = row["joined_at"]
+    if by_admin:
+        outcome = Outcome.REMOVED
+    elif joined_at is not None and at - joined_at < timedelta(days=LEFT_EARLY_DAYS):
+        outcome = Outcome.LEFT_EARLY
+    else:
+        outcome = Outcome.LEFT
+    conn.execute(_END_INVITE, {"b_id": row["id"], "b_outcome": outcome.value, "b_at": at})
+
+
+def resolve_invite(
+    conn: Connection, chat_pk: int, invitee_id: str, at: datetime, outcome: Outcome
+) -> None:
+    """An admin's review decision lands on the held invitation, if the join had an inviter."""
+    row = _latest_invite(conn, chat_pk, invitee_id, (Outcome.HELD.value,))
+    if row is not None:
+        joined_at = at if outcome == Outcome.JOINED else None
+        conn.execute(
+            _SETTLE_INVITE,
+            {"b_id": row["id"], "b_outcome": outcome.value, "b_at": at, "b_joined_at": joined_at},
+        )
+
+
+def held_count(conn: Connection, chat_pk: int) -> int:
+    return _count(conn, _HELD_COUNT, {"b_pk": chat_pk})
+
+
+def review_approved(conn: Connection, chat_pk: int, user_id: str) -> bool:
+    status = conn.execute(_HELD_STATUS, {"b_pk": chat_pk, "b_user": user_id}).scalar_one_or_none()
+    return status == HeldStatus.APPROVED.value
+
+
+def hold(conn: Connection, chat_pk: int, values: dict[str, object]) -> None:
+    """Put a member in the queue (or back in it): one entry per member of a chat."""
+    row = values | {
+        "chat_pk": chat_pk,
+        "status": HeldStatus.PENDING.value,
+        "resolved_at": None,
+        "resolved_by": "",
+        "note": "",
+    }
+    update = {k: v for k, v in row.items() if k not in ("chat_pk", "user_id")}
+    conn.execute(
+        _insert(conn, held)
+        .values(row)
+        .on_conflict_do_update(index_elements=["chat_pk", "user_id"], set_=update)
+    )
+
+
+def close_pending(
+    conn: Connection, chat_pk: int, user_id: str, status: HeldStatus, at: datetime
+) -> None:
+    """A pending entry settled outside the API: the member left, or got in on the platform."""
+    conn.execute(
+        _CLOSE_PENDING, {"b_pk": chat_pk, "b_user": user_id, "b_status": status.value, "b_at": at}
+    )
+
+
+# -- strikes and value --------------------------------------------------------------------------
+
+
+def strike_counts(
+    conn: Connection, chat_pk: int, user_id: str, now: datetime
+) -> tuple[int, int, int]:
+    row = conn.execute(
+        _STRIKE_COUNTS,
+        {
+            "b_pk": chat_pk,
+            "b_user": user_id,
+            "b_now": now,
+            "b_keep": now - STRIKES_KEEP,
+            "b_24h": now - timedelta(hours=24),
+            "b_7d": now - timedelta(days=7),
+        },
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+
+def add_strike(conn: Connection, chat_pk: int, user_id: str, at: datetime, rule_id: str) -> None:
+    conn.execute(
+        _INSERT_STRIKE, {"chat_pk": chat_pk, "user_id": user_id, "at": at, "rule_id": rule_id}
+    )
+    conn.execute(
+        _PRUNE_STRIKES, {"b_pk": chat_pk, "b_user": user_id, "b_before": at - STRIKES_KEEP}
+    )
+
+
+def value_counts(conn: Connection, chat_pk: int) -> tuple[int, int]:
+    row = conn.execute(_VALUE_COUNTS, {"b_pk": chat_pk}).one_or_none()
+    return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+
+def add_value(conn: Connection, chat_pk: int, substantive: int, answered: int) -> None:
+    if not substantive and not answered:
+        return
+    conn.execute(
+        _value_upsert(conn.dialect.name),
+        {"chat_pk": chat_pk, "substantive_posts": substantive, "answered_questions": answered},
+    )
+
+
+def open_question(conn: Connection, chat_pk: int, message_id: str, replier_id: str) -> bool:
+    """The message replied to is someone else's question that nobody has answered yet."""
+    if not message_id:
+        return False
+    row = conn.execute(_QUESTION, {"b_pk": chat_pk, "b_msg": message_id}).one_or_none()
+    return row is not None and row.answered_at is None and row.author_id != replier_id
+
+
+def ask(conn: Connection, chat_pk: int, message_id: str, author_id: str, at: datetime) -> None:
+    conn.execute(
+        _question_insert(conn.dialect.name),
+        {"chat_pk": chat_pk, "message_id": message_id, "author_id": author_id, "asked_at": at},
+    )
+    conn.execute(_PRUNE_QUESTIONS, {"b_pk": chat_pk, "b_before": at - QUESTIONS_KEEP})
+
+
+def answered(conn: Connection, chat_pk: int, message_id: str, at: datetime) -> None:
+    conn.execute(_ANSWERED, {"b_pk": chat_pk, "b_msg": message_id, "b_at": at})
+
+
+def pending_total(conn: Connection) -> int:
+    """Joins waiting for review across the whole store (the queue-depth gauge)."""
+    return _count(
+        conn,
+        sa.select(sa.func.count())
+        .select_from(held)
+        .where(held.c.status == HeldStatus.PENDING.value),
+    )

@@ -1,0 +1,45 @@
+"""How a Pipeline is assembled, shared by the service and the authoring tools.
+
+The service (``firekeeper.app``), ``firekeeper test``, ``replay`` and ``explain``
+all build their pipeline here, so a governance area added to
+:func:`governance_areas` is part of every one of them: a ruleset test runs the
+same stages production runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from firekeeper.lifecycle_area import LifecycleArea
+from firekeeper.pipeline import Area, Pipeline, RulesetHolder, StoreTiming
+from firekeeper.screening_area import ScreeningArea
+from firekeeper.store import Store
+
+
+def governance_areas(
+    rulesets: RulesetHolder | None = None, *, screening: ScreeningArea | None = None
+) -> tuple[Area, ...]:
+    """Every governance area with state of its own, in evaluation order.
+
+    Add a new area here (not in ``firekeeper.app``) so the tools run it too.
+    ``rulesets``: the loaded rulesets, for areas that read a ruleset's profile.
+    ``screening``: the screening area as the service configures it (phishing list,
+    metrics); the tools get one without a phishing list.
+    """
+    return (LifecycleArea(rulesets), screening or ScreeningArea())
+
+
+def build_pipeline(
+    store: Store,
+    rulesets: RulesetHolder,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    timing: StoreTiming | None = None,
+    screening: ScreeningArea | None = None,
+) -> Pipeline:
+    """The pipeline over ``store`` with every governance area."""
+    areas = governance_areas(rulesets, screening=screening)
+    if clock is None:
+        return Pipeline(store, rulesets, timing=timing, areas=areas)
+    return Pipeline(store, rulesets, clock=clock, timing=timing, areas=areas)
