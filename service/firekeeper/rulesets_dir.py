@@ -1,7 +1,8 @@
 """Reading ruleset files from a directory (the I/O half of loading rulesets).
 
 The pure compiler (``firekeeper.rules.compiler.compile_sources``) gets the file
-texts; this module only finds and reads them.
+texts; this module only finds and reads them: at most the size limit of each
+file, decoded with every invalid UTF-8 sequence reported at its line and column.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from firekeeper.errors import Diagnostic, RulesetError
-from firekeeper.rules.compiler import RulesetIndex, compile_sources
+from firekeeper.rules.compiler import LIMITS, RulesetIndex, compile_sources
+from firekeeper.rules.source import decode
 
 RULESET_SUFFIXES = (".yaml", ".yml")
 TEST_SUFFIXES = ("_test.yaml", "_test.yml")
@@ -61,9 +63,15 @@ def read_sources(directory: Path) -> dict[str, str]:
     errors: list[Diagnostic] = []
     for path in files:
         try:
-            out[str(path)] = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            with path.open("rb") as f:  # never more than the size limit and one byte
+                data = f.read(LIMITS.file_bytes + 1)
+        except OSError as exc:
             errors.append(Diagnostic(str(path), 0, 0, f"cannot read the file: {exc}"))
+            continue
+        text, found = decode(str(path), data, LIMITS)
+        errors += found
+        if text is not None:
+            out[str(path)] = text
     if errors:
         raise RulesetError(errors)
     return out

@@ -154,13 +154,47 @@ class _Built:
     definitions: dict[str, object] = field(default_factory=dict)
 
 
+MAX_PARAMS = 500  # every evaluation resolves them all
+LIMITS = source.Limits(
+    top_level=MappingProxyType(
+        {
+            "rules": (lowering.MAX_RULES, "rules", "split the ruleset or merge rules"),
+            "params": (MAX_PARAMS, "parameters", "remove the parameters no rule reads"),
+        }
+    )
+)
+
+
 def compile_sources(sources: Mapping[str, str]) -> RulesetIndex:
     """Compile every ruleset in ``{file name: YAML text}``; raises RulesetError listing
-    every problem in every file."""
+    every problem in every file.
+
+    Raises nothing else: an unexpected exception (a bug) becomes a located internal
+    error of the file being compiled, so ``check`` and reload never crash on input."""
     problems: list[Diagnostic] = []
+    at = [min(sources, default="<rulesets>")]  # the file being compiled
+    try:
+        return _compile(sources, problems, at)
+    except RulesetError:
+        raise
+    except Exception as exc:  # a bug: report it where it happened, never crash
+        problems.append(
+            Diagnostic(
+                at[0],
+                1,
+                1,
+                f"internal error while compiling: {type(exc).__name__}",
+                hint="this is a bug in Firekeeper, not in the file: please report it with the file",
+            )
+        )
+        raise RulesetError(list(dict.fromkeys(problems))) from exc
+
+
+def _compile(sources: Mapping[str, str], problems: list[Diagnostic], at: list[str]) -> RulesetIndex:
     specs: dict[str, spec.RulesetSpec] = {}
     for file in sorted(sources):
-        doc, found = source.load(file, sources[file])
+        at[0] = file
+        doc, found = source.load(file, sources[file], LIMITS)
         problems += found
         parsed, found = spec.read(doc) if doc is not None else (None, [])
         problems += found
@@ -178,10 +212,13 @@ def compile_sources(sources: Mapping[str, str]) -> RulesetIndex:
             )
             continue
         specs[name] = parsed
-    built = _Linker(specs, problems).link_all()
+    built = _Linker(specs, problems, at).link_all()
     rulesets: dict[str, CompiledRuleset] = {}
     if not problems:  # register in the engine only when everything compiled
-        rulesets = {name: _finish(b, problems) for name, b in built.items() if b is not None}
+        for name, b in built.items():
+            if b is not None:
+                at[0] = b.spec.doc.file
+                rulesets[name] = _finish(b, problems)
     if problems:
         raise RulesetError(list(dict.fromkeys(problems)))
     return RulesetIndex(rulesets)
@@ -190,9 +227,12 @@ def compile_sources(sources: Mapping[str, str]) -> RulesetIndex:
 class _Linker:
     """Resolves ``extends`` (parents first) and builds each ruleset on its parent."""
 
-    def __init__(self, specs: dict[str, spec.RulesetSpec], problems: list[Diagnostic]) -> None:
+    def __init__(
+        self, specs: dict[str, spec.RulesetSpec], problems: list[Diagnostic], at: list[str]
+    ) -> None:
         self.specs = specs
         self.problems = problems
+        self.at = at
         self.done: dict[str, _Built | None] = {}
 
     def link_all(self) -> dict[str, _Built | None]:
@@ -240,6 +280,7 @@ class _Linker:
             if parent is None or not parent.ok:
                 self.done[name] = None
                 return None
+        self.at[0] = current.doc.file
         result = _build(current, parent, self.problems)
         self.done[name] = result
         return result

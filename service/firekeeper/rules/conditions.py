@@ -20,7 +20,9 @@ other backslash is kept as written, so ``matches "\\d+"`` reaches RE2 as ``\\d+`
 ``contains [..]`` needs every string; ``contains any [..]`` needs one.
 
 Every node carries ``pos``, the 0-based offset in the condition text, so an
-error points at the exact spot. Types are checked by ``firekeeper.rules.checker``.
+error points at the exact spot. Parentheses and ``not`` nest at most
+``MAX_DEPTH`` deep, so neither the parser nor any later stage walking the
+tree recurses without bound. Types are checked by ``firekeeper.rules.checker``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ KEYWORDS = frozenset(
 COMPARISONS = ("==", "!=", "<=", ">=", "<", ">")
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _MAX_NUMBER = 2**53
+MAX_DEPTH = 32  # parentheses and `not` nested in one condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +295,16 @@ class _Parser:
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
         self.i = 0
+        self.depth = 0
+
+    def descend(self, tok: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionError(
+                f"condition nested deeper than {MAX_DEPTH} levels",
+                tok.pos,
+                "remove redundant parentheses and `not`s, or split the rule",
+            )
 
     def peek(self, ahead: int = 0) -> Token:
         return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
@@ -329,15 +342,20 @@ class _Parser:
     def not_(self) -> Condition:
         if self.peek().kind == "not":
             tok = self.take()
-            return Not(self.not_(), tok.pos)
+            self.descend(tok)
+            node = Not(self.not_(), tok.pos)
+            self.depth -= 1
+            return node
         return self.atom()
 
     def atom(self) -> Condition:
         tok = self.peek()
         if tok.kind == "punct" and tok.text == "(":
             self.take()
+            self.descend(tok)
             node = self.expr()
             self.expect(")", "')'")
+            self.depth -= 1
             return node
         if tok.kind == "known":
             self.take()

@@ -282,13 +282,10 @@ def _group(test: Test, key: str) -> str:
     return key
 
 
-def properties(paths: Sequence[str]) -> int:
-    """Properties of a fact holding these leaf paths (objects count), plus id and sid."""
-    seen: set[str] = set()
-    for path in paths:
-        parts = path.split(".")
-        seen.update(".".join(parts[: i + 1]) for i in range(len(parts)))
-    return 2 + len(seen)
+def _add_prefixes(seen: set[str], path: str) -> None:
+    """Add a leaf path and its parents: the properties of a fact holding it (objects count)."""
+    parts = path.split(".")
+    seen.update(".".join(parts[: i + 1]) for i in range(len(parts)))
 
 
 def check_layout(
@@ -308,7 +305,8 @@ def check_layout(
 
     for kind, rules in kinds.items():
         root = _Node()
-        paths: list[str] = [KIND_PATH]
+        seen: set[str] = set()  # the fact's properties; + id and sid
+        _add_prefixes(seen, KIND_PATH)
         for index, rule_branches in rules:
             total += len(rule_branches)
             if total > MAX_ENGINE_RULES:
@@ -319,7 +317,9 @@ def check_layout(
                     "use fewer rules or fewer `or` branches",
                 )
             for branch in rule_branches:
-                paths.extend(p for t in branch for p in t.reads())
+                for t in branch:
+                    for p in t.reads():
+                        _add_prefixes(seen, p)
                 node = root
                 for test in branch:
                     key = json.dumps(test.to_json(), sort_keys=True)
@@ -352,7 +352,7 @@ def check_layout(
                         f"more than {MAX_ATTACHED} rules for {kind} events share one condition",
                         "merge rules that test the same thing",
                     )
-            if properties(paths) > MAX_PROPERTIES:
+            if 2 + len(seen) > MAX_PROPERTIES:
                 report(
                     f"properties {kind}",
                     index,
