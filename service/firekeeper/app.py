@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import make_url
 
 from firekeeper.config import Settings
-from firekeeper.errors import FirekeeperError
+from firekeeper.errors import Diagnostic, FirekeeperError
 from firekeeper.lifecycle_runtime import LifecycleRuntime
 from firekeeper.metrics import Metrics
 from firekeeper.pipeline import RulesetHolder
@@ -20,6 +21,7 @@ from firekeeper.reload import Reloader, fingerprint
 from firekeeper.rules.compiler import compile_sources
 from firekeeper.rules.domains import parse_list
 from firekeeper.rulesets_dir import default_dir, read_sources
+from firekeeper.sandbox import check_in_child
 from firekeeper.screening_admin import ScreeningAdmin
 from firekeeper.screening_area import ScreeningArea
 from firekeeper.server import Bound, serve
@@ -76,7 +78,9 @@ async def run_service(
         pipeline = build_pipeline(store, holder, timing=metrics, screening=screening)
         admin = ScreeningAdmin(store)
         metrics.track_review_queue(admin.queue_depth)
-        reloader = Reloader(directory, holder, metrics, fingerprint=fingerprint(sources))
+        reloader = Reloader(
+            directory, holder, metrics, fingerprint=fingerprint(sources), check=_child(settings)
+        )
         log.info(
             "rulesets loaded",
             extra={"directory": str(directory), "rulesets": index.names()},
@@ -107,3 +111,15 @@ async def run_service(
     finally:
         store.close()
     return 0
+
+
+def _child(settings: Settings) -> Callable[[Mapping[str, str]], list[Diagnostic]] | None:
+    """The child process check of a changed ruleset set, unless disabled (memory 0)."""
+    if settings.reload_memory_mb == 0:
+        return None
+    return functools.partial(
+        check_in_child,
+        where=str(rulesets_dir(settings)),
+        memory_bytes=settings.reload_memory_mb * 2**20,
+        timeout=settings.reload_timeout_seconds,
+    )

@@ -17,6 +17,10 @@ validated; a bad value raises ``ConfigError`` naming the variable.
     FIREKEEPER_WORKERS             threads          8: evaluations running at once
     FIREKEEPER_RELOAD_SECONDS      seconds          5: how often the rulesets directory is checked
                                                     for changes (hot reload); 0 disables it
+    FIREKEEPER_RELOAD_MEMORY_MB    MiB              512: a changed ruleset set is first compiled
+                                                    in a child process limited to this much
+                                                    address space; 0: in the server only
+    FIREKEEPER_RELOAD_TIMEOUT_SECONDS seconds       60: the child's time limit
     FIREKEEPER_PHISHING_DOMAINS    file path        empty: none; a list of phishing domains, one a
                                                     line (message.phishing_links), read at start
     FIREKEEPER_TICK_SECONDS        seconds          3600: the scheduler's chat.tick period
@@ -49,6 +53,8 @@ ENV = {
     "grace_seconds": "FIREKEEPER_GRACE_SECONDS",
     "workers": "FIREKEEPER_WORKERS",
     "reload_seconds": "FIREKEEPER_RELOAD_SECONDS",
+    "reload_memory_mb": "FIREKEEPER_RELOAD_MEMORY_MB",
+    "reload_timeout_seconds": "FIREKEEPER_RELOAD_TIMEOUT_SECONDS",
     "phishing_domains": "FIREKEEPER_PHISHING_DOMAINS",
     "tick_seconds": "FIREKEEPER_TICK_SECONDS",
     "scheduler": "FIREKEEPER_SCHEDULER",
@@ -86,6 +92,8 @@ class Settings:
     grace_seconds: float = 10.0
     workers: int = 8
     reload_seconds: float = 5.0  # 0: no hot reload (the admin RPC still reloads)
+    reload_memory_mb: int = 512  # 0: no child process check before a reload compiles
+    reload_timeout_seconds: float = 60.0
     phishing_domains: str = ""  # path of a phishing domain list; empty: none
     tick_seconds: int = 3600  # the scheduler's period (chat.tick)
     scheduler: bool = True  # False: never run the scheduler on this replica
@@ -117,6 +125,14 @@ class Settings:
             raise ConfigError("workers", self.workers, "must be an integer from 1 to 1024")
         if not (math.isfinite(self.reload_seconds) and self.reload_seconds >= 0):
             raise ConfigError("reload_seconds", self.reload_seconds, "must be a number >= 0")
+        if not (self.reload_memory_mb == 0 or 64 <= self.reload_memory_mb <= 1 << 20):
+            raise ConfigError(
+                "reload_memory_mb", self.reload_memory_mb, "must be 0 or 64 to 1048576"
+            )
+        if not (math.isfinite(self.reload_timeout_seconds) and self.reload_timeout_seconds > 0):
+            raise ConfigError(
+                "reload_timeout_seconds", self.reload_timeout_seconds, "must be a number > 0"
+            )
         if not 1 <= self.tick_seconds <= 7 * 86_400:
             raise ConfigError("tick_seconds", self.tick_seconds, "must be 1 to 604800 seconds")
         for name in ("outbox_lease_seconds", "outbox_poll_seconds"):
@@ -142,6 +158,8 @@ class Settings:
             "grace_seconds": (float, "a number of seconds"),
             "workers": (int, "a whole number of threads"),
             "reload_seconds": (float, "a number of seconds (0 disables hot reload)"),
+            "reload_memory_mb": (int, "a whole number of MiB (0: no child process)"),
+            "reload_timeout_seconds": (float, "a number of seconds"),
             "tick_seconds": (int, "a whole number of seconds"),
             "scheduler": (_on_off, "on or off"),
             "outbox_lease_seconds": (float, "a number of seconds"),

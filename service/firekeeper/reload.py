@@ -4,9 +4,11 @@
     task = asyncio.create_task(reloader.watch(5.0, stop))   # poll every 5 s
     result = reloader.reload()                              # the admin RPC (blocking)
 
-A reload reads every ruleset file; if the contents are what is serving, nothing
-happens. Otherwise the whole set is compiled on a worker thread (never the
-event loop) and, only if every file compiles, swapped into the
+A reload reads every ruleset file (each within the loader's size limit); if the
+contents are what is serving, nothing happens. Otherwise the whole set is
+checked in a child process under memory and time limits when a ``check`` is
+given (``firekeeper.sandbox``; the service gives one), then compiled on a
+worker thread (never the event loop) and, only if every file compiles, swapped into the
 ``RulesetHolder`` in one assignment: an evaluation uses the set that was current
 when it started, so no request fails or waits. A set with errors is rejected:
 every located error is logged and returned, ``firekeeper_ruleset_reloads_total
@@ -20,7 +22,7 @@ import asyncio
 import hashlib
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -69,8 +71,10 @@ class Reloader:
         metrics: ReloadMetrics | None = None,
         *,
         fingerprint: str = "",
+        check: Callable[[Mapping[str, str]], list[Diagnostic]] | None = None,
     ) -> None:
         self.directory = directory
+        self._check = check  # e.g. firekeeper.sandbox.check_in_child, before compiling here
         self.holder = holder
         self._metrics = metrics
         self._serving = fingerprint  # contents of the set serving now
@@ -91,6 +95,10 @@ class Reloader:
                 return ReloadResult(True, False, versions(self.holder.index))
             if self._rejected is not None and self._rejected[0] == current:
                 return ReloadResult(False, False, versions(self.holder.index), self._rejected[1])
+            if self._check is not None:  # in a child process under memory and time limits
+                found = self._check(sources)
+                if found:
+                    return self._reject(current, tuple(found))
             try:
                 index = compile_sources(sources)
             except RulesetError as exc:

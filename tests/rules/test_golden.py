@@ -12,6 +12,7 @@ import pytest
 
 from firekeeper.errors import RulesetError
 from firekeeper.rules.compiler import compile_sources
+from firekeeper.rules.source import decode
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -75,3 +76,32 @@ def test_mistakes_in_two_files_are_reported_together() -> None:
     broken_parent = {"rulesets/community.yaml": THREE_MISTAKES}
     standalone = OTHER_FILE.replace("extends: community\n", "")
     check_golden("two_files.txt", {**broken_parent, "rulesets/work.yaml": standalone})
+
+
+HOSTILE = {
+    "rulesets/aliases.yaml": "ruleset: aliases\nshared: &on {on: message.posted}\nrules:\n"
+    "  - <<: *on\n    id: a\n    reason: r\n",
+    "rulesets/condition.yaml": "ruleset: condition\nrules:\n  - id: c\n    on: message.posted\n"
+    "    reason: r\n    when: " + "not " * 40 + "message.is_forward\n",
+    "rulesets/control.yaml": "ruleset: control\ndescription: tab\there, escape \x1b here\n",
+    "rulesets/nested.yaml": "ruleset: nested\nextra: " + "[" * 40 + "]" * 40 + "\n",
+    "rulesets/numbers.yaml": f"ruleset: numbers\nversion: {'7' * 80}\n",
+    "rulesets/rules.yaml": "ruleset: rules\nrules:\n"
+    + "".join(f"  - {{id: r{i}}}\n" for i in range(500)),
+}
+
+
+def test_hostile_files_are_refused_together_and_located() -> None:
+    check_golden("hostile.txt", HOSTILE)
+
+
+def test_invalid_utf8_is_located() -> None:
+    text, problems = decode(
+        "rulesets/latin1.yaml", "ruleset: x\ndescription: caf\xe9\n".encode("latin-1")
+    )
+    assert text is None
+    rendered = str(RulesetError(problems)) + "\n"
+    path = GOLDEN / "invalid_utf8.txt"
+    if os.environ.get("FIREKEEPER_UPDATE_GOLDEN") == "1":
+        path.write_text(rendered, encoding="utf-8")
+    assert rendered == path.read_text(encoding="utf-8")
