@@ -24,8 +24,8 @@ from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
-from firekeeper.auth.credentials import token_hash
 from firekeeper.app import run_service
+from firekeeper.auth.credentials import token_hash
 from firekeeper.auth.policy import REQUEST_MODULES
 from firekeeper.config import Settings
 from firekeeper.server import Bound

@@ -268,7 +268,7 @@ async def test_admin_actions_are_audited_and_each_tenant_reads_only_its_own(
         everything = await admin.ListAuditLog(
             apb.ListAuditLogRequest(limit=2), metadata=bearer("token-ops"), timeout=5
         )
-        assert [e.method for e in everything.entries][0] == "firekeeper.v1.Admin/ReloadRulesets"
+        assert everything.entries[0].method == "firekeeper.v1.Admin/ReloadRulesets"
         assert everything.next_page_token
         rest = await admin.ListAuditLog(
             apb.ListAuditLogRequest(limit=10, page_token=everything.next_page_token),

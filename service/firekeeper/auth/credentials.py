@@ -143,6 +143,8 @@ def parse(text: str, source: str = "<credentials>") -> Credentials:
         raw: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise CredentialsError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise CredentialsError(f"{source}: expected a mapping with a 'credentials:' list")
     try:
         parsed = _File.model_validate(raw)
     except ValidationError as exc:

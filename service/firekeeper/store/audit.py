@@ -115,7 +115,7 @@ def install(engine: Engine) -> None:
         if conn.info.pop(_WROTE, False) and entry is not None and not entry.written:
             entry.written = True
             result = conn.execute(audit_log.insert().values(**entry.row("OK")))
-            entry.row_id = int(result.inserted_primary_key[0])
+            (entry.row_id,) = result.inserted_primary_key or (None,)
 
     def on_rollback(conn: Connection) -> None:
         conn.info.pop(_WROTE, None)
