@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from prometheus_client import CollectorRegistry
 
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
-from firekeeper.auth.interceptor import STATUS_DETAILS_KEY
+from firekeeper.auth.interceptor import STATUS_DETAILS_KEY, retry_metadata
+from firekeeper.client import AsyncFirekeeperClient, Backoff, FirekeeperClient, tls_credentials
+from firekeeper.client._auth import retry_hint
 from firekeeper.config import Settings
 from firekeeper.metrics import Metrics
 from firekeeper.server import Server
@@ -242,3 +245,46 @@ async def test_calls_in_flight_past_the_limit_are_refused(serve: Any, tmp_path: 
         started.sample("firekeeper_auth_rejections_total", credential="acme", reason="concurrency")
         == 1
     )
+
+
+async def test_the_client_sends_its_token_over_tls_and_waits_as_retry_info_asks(
+    serve: Any, pki: Authority, tmp_path: Path
+) -> None:
+    server_pem = pki.issue("server", "localhost", server=True)
+    started = await serve(
+        tls_cert=str(server_pem.cert),
+        tls_key=str(server_pem.key),
+        credentials_file=str(_creds_file(tmp_path, rate_limit=2, rate_burst=1)),
+    )
+    tls = tls_credentials(ca=pki.pem.cert)
+    hurried = Backoff(initial=0.001, maximum=0.001, jitter=0.0)
+    async with AsyncFirekeeperClient(
+        f"localhost:{started.server.port}", token="token-acme", credentials=tls, backoff=hurried
+    ) as client:
+        await client.list_rulesets()
+        start = time.monotonic()
+        await client.list_rulesets()  # refused once, then sent again after the hint
+        waited = time.monotonic() - start
+    assert waited >= 0.4  # the hint (about 0.5 s), not the 1 ms backoff
+    # one refusal, not a retry storm
+    assert (
+        started.sample("firekeeper_auth_rejections_total", credential="acme", reason="rate_limited")
+        == 1
+    )
+
+    def blocking() -> int:
+        with FirekeeperClient(
+            f"localhost:{started.server.port}", token="token-other", credentials=tls
+        ) as sync_client:
+            return len(sync_client.list_rulesets())
+
+    assert await asyncio.to_thread(blocking) == 1
+    with pytest.raises(ValueError, match="cannot read"):
+        tls_credentials(ca=tmp_path / "missing.pem")
+
+
+def test_a_retry_hint_is_read_from_the_status_details() -> None:
+    metadata = retry_metadata("slow down", 1.25)
+    assert retry_hint(metadata) == 1.25
+    assert retry_hint(()) is None and retry_hint([(STATUS_DETAILS_KEY, b"\xff\xff")]) is None
+    assert retry_hint(retry_metadata("x", 3600)) == 60.0  # capped
