@@ -40,6 +40,8 @@ validated; a bad value raises ``ConfigError`` naming the variable.
     FIREKEEPER_RATE_BURST          units            1000: each credential's bucket size
     FIREKEEPER_MAX_CONCURRENT      calls            4: each credential's unary calls in flight
     FIREKEEPER_CREDENTIALS_CHECK_SECONDS seconds    1: how often the credentials file is checked
+    FIREKEEPER_HEALTH_ADDRESS      host:port        empty: none; a second, plaintext port serving
+                                                    only grpc.health (for probes that cannot do TLS)
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ ENV = {
     "rate_burst": "FIREKEEPER_RATE_BURST",
     "max_concurrent": "FIREKEEPER_MAX_CONCURRENT",
     "credentials_check_seconds": "FIREKEEPER_CREDENTIALS_CHECK_SECONDS",
+    "health_address": "FIREKEEPER_HEALTH_ADDRESS",
 }
 
 
@@ -123,6 +126,7 @@ class Settings:
     rate_burst: float = 1000.0
     max_concurrent: int = 4
     credentials_check_seconds: float = 1.0
+    health_address: str = ""  # a plaintext port with grpc.health only; empty: none
 
     def __post_init__(self) -> None:
         if not self.store_url.strip():
@@ -155,6 +159,11 @@ class Settings:
             value = getattr(self, name)
             if not (math.isfinite(value) and 0.01 <= value <= 3600):
                 raise ConfigError(name, value, "must be a number of seconds from 0.01 to 3600")
+        if self.health_address:
+            try:
+                split_address(self.health_address)
+            except ValueError as exc:
+                raise ConfigError("health_address", self.health_address, str(exc)) from None
         if bool(self.tls_cert) != bool(self.tls_key):
             name = "tls_key" if self.tls_cert else "tls_cert"
             raise ConfigError(name, "", "TLS needs both FIREKEEPER_TLS_CERT and FIREKEEPER_TLS_KEY")

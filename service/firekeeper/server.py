@@ -77,6 +77,8 @@ class Server:
         self._closing = asyncio.Event()
         self.health = health.aio.HealthServicer()
         self._server: grpc.aio.Server | None = None  # made in start(), inside the running loop
+        self._health_server: grpc.aio.Server | None = None  # FIREKEEPER_HEALTH_ADDRESS
+        self.health_port = 0
         self._ready: bool | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._stopping: asyncio.Task[None] | None = None
@@ -103,6 +105,8 @@ class Server:
         if not self.port:
             raise OSError(f"cannot listen on {self.settings.grpc_address}")
         await server.start()
+        if self.settings.health_address:
+            await self._start_health_port()
         await self._update_readiness()
         self._watcher = asyncio.create_task(self._watch_readiness(), name="firekeeper-readiness")
         log.info(
@@ -110,6 +114,18 @@ class Server:
             extra={"address": f"{self.settings.grpc_host}:{self.port}", "ready": self._ready},
         )
         return self.port
+
+    async def _start_health_port(self) -> None:
+        """A plaintext port with grpc.health only: probes (kubelet's gRPC probe) cannot do
+        TLS or send tokens, and health carries no tenant data."""
+        self._health_server = grpc.aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self._health_server)
+        address = self.settings.health_address
+        try:
+            self.health_port = self._health_server.add_insecure_port(address)
+        except RuntimeError as exc:
+            raise OSError(f"cannot listen on {address}: {exc}") from exc
+        await self._health_server.start()
 
     def _build(self) -> grpc.aio.Server:
         limit = self.settings.max_message_bytes
@@ -164,6 +180,8 @@ class Server:
             await self._lifecycle.close()  # outbox streams end and give back what they hold
         if self._server is not None:
             await self._server.stop(grace)
+        if self._health_server is not None:
+            await self._health_server.stop(0)
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._probe.shutdown(wait=False, cancel_futures=True)
         log.info("grpc server stopped")

@@ -16,6 +16,7 @@ from typing import Any
 import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import CollectorRegistry
 
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
@@ -288,3 +289,25 @@ def test_a_retry_hint_is_read_from_the_status_details() -> None:
     assert retry_hint(metadata) == 1.25
     assert retry_hint(()) is None and retry_hint([(STATUS_DETAILS_KEY, b"\xff\xff")]) is None
     assert retry_hint(retry_metadata("x", 3600)) == 60.0  # capped
+
+
+async def test_the_health_port_is_plaintext_and_serves_health_only(
+    serve: Any, pki: Authority, tmp_path: Path
+) -> None:
+    server_pem = pki.issue("server", "localhost", server=True)
+    started = await serve(
+        tls_cert=str(server_pem.cert),
+        tls_key=str(server_pem.key),
+        credentials_file=str(_creds_file(tmp_path)),
+        health_address="127.0.0.1:0",
+    )
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{started.server.health_port}") as channel:
+        answer = await health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service="firekeeper.v1.Governance"), timeout=5
+        )
+        assert answer.status == health_pb2.HealthCheckResponse.SERVING
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await pb_grpc.GovernanceStub(channel).ListRulesets(
+                LIST, metadata=bearer("token-acme"), timeout=5
+            )
+        assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
