@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +73,44 @@ def test_the_cli_refuses_and_says_how_to_configure_it() -> None:
     assert done.returncode == 1
     assert "refusing to listen on 0.0.0.0:0" in done.stderr
     assert "FIREKEEPER_CREDENTIALS" in done.stderr and "--insecure" in done.stderr
+
+
+def test_the_insecure_flag_starts_it_with_a_warning(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "firekeeper.cli",
+            "serve",
+            "--address",
+            "0.0.0.0:0",
+            "--metrics-port",
+            "off",
+            "--insecure",
+            "--store",
+            f"sqlite:///{tmp_path / 'fk.db'}",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "FIREKEEPER_RELOAD_SECONDS": "0"},
+    )
+    try:
+        assert process.stderr is not None
+        seen: list[str] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stderr.readline()
+            if not line:
+                break
+            seen.append(line)
+            if "firekeeper listening" in line:
+                break
+        text = "".join(seen)
+        assert "WARNING" in text and "--insecure" in text, text
+        assert "firekeeper listening" in text, text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        if process.stderr is not None:
+            process.stderr.close()

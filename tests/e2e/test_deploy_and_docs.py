@@ -10,6 +10,8 @@ import sys
 import yaml
 from prometheus_client import CollectorRegistry
 
+from firekeeper.auth.credentials import Limits
+from firekeeper.auth.metrics import AuthMetrics
 from firekeeper.metrics import Metrics
 from firekeeper.rules.compiler import compile_sources
 from firekeeper.rules.vocabulary import FIELDS
@@ -21,6 +23,7 @@ _METRIC = re.compile(r"\bfirekeeper_[a-z_]+")
 def _exported_names() -> set[str]:
     registry = CollectorRegistry()
     Metrics(registry)
+    AuthMetrics(registry, Limits(1, 1, 1))  # exported when a credentials file is configured
     names = set()
     for family in registry.collect():
         names.add(family.name)
