@@ -26,6 +26,7 @@ from firekeeper.screening_admin import ScreeningAdmin
 from firekeeper.screening_area import ScreeningArea
 from firekeeper.server import Bound, serve
 from firekeeper.store import create_store
+from firekeeper.store.audit import AuditLog
 from firekeeper.wiring import build_pipeline
 
 log = logging.getLogger("firekeeper")
@@ -102,6 +103,7 @@ async def run_service(
                     reloader=reloader,
                     screening=admin,
                     lifecycle=lifecycle.api,
+                    audit=AuditLog(store.engine),
                 )
         finally:
             if watching is not None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from firekeeper.errors import FirekeeperError, RulesetError
 
 if TYPE_CHECKING:
+    import grpc
     from google.protobuf.descriptor import MethodDescriptor
     from google.protobuf.message import Message
 
@@ -55,6 +56,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "rulesets_dir": args.rulesets,
         "log_format": args.log_format,
         "log_level": args.log_level,
+        "credentials_file": args.credentials,
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
+        "tls_client_ca": args.tls_client_ca,
+        "insecure": "on" if args.insecure else None,
     }
     env = dict(os.environ) | {ENV[k]: str(v) for k, v in flags.items() if v is not None}
     try:
@@ -146,18 +152,54 @@ def _cmd_rpc(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    with grpc.insecure_channel(args.target) as channel:
+    try:
+        token, tls = _rpc_credentials(args)
+    except ValueError as exc:
+        print(f"firekeeper: {exc}", file=sys.stderr)
+        return 2
+    metadata = (("authorization", f"Bearer {token}"),) if token else None
+    opened = grpc.secure_channel(args.target, tls) if tls else grpc.insecure_channel(args.target)
+    with opened as channel:
         call: grpc.UnaryUnaryMultiCallable[Message, Message] = channel.unary_unary(
             f"/{method.containing_service.full_name}/{method.name}",
             request_serializer=_serialize,
             response_deserializer=response_type.FromString,
         )
         try:
-            response = call(request, timeout=args.timeout)
+            response = call(request, timeout=args.timeout, metadata=metadata)
         except grpc.RpcError as exc:
             print(f"{exc.code().name}: {exc.details()}", file=sys.stderr)
             return 1
     print(json_format.MessageToJson(response, preserving_proto_field_name=True, indent=2))
+    return 0
+
+
+def _rpc_credentials(args: argparse.Namespace) -> tuple[str, grpc.ChannelCredentials | None]:
+    """The token and TLS settings of ``firekeeper rpc``: flags, else FIREKEEPER_TOKEN,
+    FIREKEEPER_CA, FIREKEEPER_CLIENT_CERT, FIREKEEPER_CLIENT_KEY."""
+    from firekeeper.client import tls_credentials
+
+    def pick(flag: str | None, var: str) -> str | None:
+        return flag or os.environ.get(var) or None
+
+    token = pick(args.token, "FIREKEEPER_TOKEN") or ""
+    ca = pick(args.ca, "FIREKEEPER_CA")
+    cert = pick(args.cert, "FIREKEEPER_CLIENT_CERT")
+    key = pick(args.key, "FIREKEEPER_CLIENT_KEY")
+    if not (args.tls or ca or cert or key):
+        return token, None
+    return token, tls_credentials(ca=ca, cert=cert, key=key)
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    import secrets
+
+    from firekeeper.auth.credentials import token_hash
+
+    token = secrets.token_urlsafe(32)
+    print(f"token:        {token}")
+    print(f"token_sha256: {token_hash(token)}")
+    print("Give the token to the client; put only token_sha256 in the credentials file.")
     return 0
 
 
@@ -186,6 +228,18 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--log-format", choices=["text", "json"], help="env FIREKEEPER_LOG_FORMAT")
     s.add_argument("--log-level", help="env FIREKEEPER_LOG_LEVEL (debug, info, warning, error)")
+    s.add_argument("--credentials", help="credentials file (env FIREKEEPER_CREDENTIALS)")
+    s.add_argument("--tls-cert", help="server certificate chain, PEM (env FIREKEEPER_TLS_CERT)")
+    s.add_argument("--tls-key", help="server private key, PEM (env FIREKEEPER_TLS_KEY)")
+    s.add_argument(
+        "--tls-client-ca",
+        help="CA of client certificates: mutual TLS (env FIREKEEPER_TLS_CLIENT_CA)",
+    )
+    s.add_argument(
+        "--insecure",
+        action="store_true",
+        help="serve a non-loopback address without TLS and credentials (env FIREKEEPER_INSECURE)",
+    )
     s.set_defaults(func=_cmd_serve)
 
     c = sub.add_parser("check", help="validate rulesets; exit 1 with located errors")
@@ -213,7 +267,15 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("request", nargs="?", help="the request as JSON, @FILE, or - for stdin")
     r.add_argument("--target", default="127.0.0.1:50051", help="server address")
     r.add_argument("--timeout", type=float, default=10.0, help="deadline in seconds")
+    r.add_argument("--token", help="bearer token (env FIREKEEPER_TOKEN)")
+    r.add_argument("--tls", action="store_true", help="TLS with the system's root certificates")
+    r.add_argument("--ca", help="CA certificate that signed the server's, PEM (env FIREKEEPER_CA)")
+    r.add_argument("--cert", help="client certificate for mutual TLS (env FIREKEEPER_CLIENT_CERT)")
+    r.add_argument("--key", help="client key for mutual TLS (env FIREKEEPER_CLIENT_KEY)")
     r.set_defaults(func=_cmd_rpc)
+
+    t = sub.add_parser("token", help="make a bearer token and the hash the credentials file holds")
+    t.set_defaults(func=_cmd_token)
 
     v = sub.add_parser("vocabulary", help="print the rule field vocabulary as a Markdown table")
     v.set_defaults(func=_cmd_vocabulary)

@@ -30,6 +30,22 @@ validated; a bad value raises ``ConfigError`` naming the variable.
                                                     died is sent again after this long
     FIREKEEPER_OUTBOX_POLL_SECONDS seconds          1: how often an idle outbox stream looks for
                                                     items another replica made
+    FIREKEEPER_CREDENTIALS         file path        empty: no authentication (loopback only); the
+                                                    credentials file (firekeeper.auth), re-read
+                                                    when it changes
+    FIREKEEPER_TLS_CERT, _KEY      file paths       empty: plaintext; the server certificate chain
+                                                    and key (PEM), re-read when they change
+    FIREKEEPER_TLS_CLIENT_CA       file path        empty: no client certificates; else mutual TLS:
+                                                    clients must present a certificate it signed
+    FIREKEEPER_INSECURE            on | off         off: a non-loopback address without TLS and
+                                                    credentials refuses to start; on serves anyway
+    FIREKEEPER_RATE_LIMIT          units/second     200: each credential's token bucket refill (a
+                                                    call costs 1, a batch 1 per event)
+    FIREKEEPER_RATE_BURST          units            1000: each credential's bucket size
+    FIREKEEPER_MAX_CONCURRENT      calls            4: each credential's unary calls in flight
+    FIREKEEPER_CREDENTIALS_CHECK_SECONDS seconds    1: how often the credentials file is checked
+    FIREKEEPER_HEALTH_ADDRESS      host:port        empty: none; a second, plaintext port serving
+                                                    only grpc.health (for probes that cannot do TLS)
 """
 
 from __future__ import annotations
@@ -60,6 +76,16 @@ ENV = {
     "scheduler": "FIREKEEPER_SCHEDULER",
     "outbox_lease_seconds": "FIREKEEPER_OUTBOX_LEASE_SECONDS",
     "outbox_poll_seconds": "FIREKEEPER_OUTBOX_POLL_SECONDS",
+    "credentials_file": "FIREKEEPER_CREDENTIALS",
+    "tls_cert": "FIREKEEPER_TLS_CERT",
+    "tls_key": "FIREKEEPER_TLS_KEY",
+    "tls_client_ca": "FIREKEEPER_TLS_CLIENT_CA",
+    "insecure": "FIREKEEPER_INSECURE",
+    "rate_limit": "FIREKEEPER_RATE_LIMIT",
+    "rate_burst": "FIREKEEPER_RATE_BURST",
+    "max_concurrent": "FIREKEEPER_MAX_CONCURRENT",
+    "credentials_check_seconds": "FIREKEEPER_CREDENTIALS_CHECK_SECONDS",
+    "health_address": "FIREKEEPER_HEALTH_ADDRESS",
 }
 
 
@@ -99,6 +125,16 @@ class Settings:
     scheduler: bool = True  # False: never run the scheduler on this replica
     outbox_lease_seconds: float = 30.0
     outbox_poll_seconds: float = 1.0
+    credentials_file: str = ""  # empty: no authentication (refused off loopback)
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_client_ca: str = ""  # set: mutual TLS
+    insecure: bool = False  # serve a non-loopback address without TLS and credentials
+    rate_limit: float = 200.0  # per credential, units per second (firekeeper.auth.limits)
+    rate_burst: float = 1000.0
+    max_concurrent: int = 4
+    credentials_check_seconds: float = 1.0
+    health_address: str = ""  # a plaintext port with grpc.health only; empty: none
 
     def __post_init__(self) -> None:
         if not self.store_url.strip():
@@ -139,6 +175,28 @@ class Settings:
             value = getattr(self, name)
             if not (math.isfinite(value) and 0.01 <= value <= 3600):
                 raise ConfigError(name, value, "must be a number of seconds from 0.01 to 3600")
+        if self.health_address:
+            try:
+                split_address(self.health_address)
+            except ValueError as exc:
+                raise ConfigError("health_address", self.health_address, str(exc)) from None
+        if bool(self.tls_cert) != bool(self.tls_key):
+            name = "tls_key" if self.tls_cert else "tls_cert"
+            raise ConfigError(name, "", "TLS needs both FIREKEEPER_TLS_CERT and FIREKEEPER_TLS_KEY")
+        if self.tls_client_ca and not self.tls_cert:
+            raise ConfigError("tls_client_ca", self.tls_client_ca, "mutual TLS needs a server cert")
+        if not (math.isfinite(self.rate_limit) and self.rate_limit > 0):
+            raise ConfigError("rate_limit", self.rate_limit, "must be a number > 0")
+        if not (math.isfinite(self.rate_burst) and self.rate_burst >= 1):
+            raise ConfigError("rate_burst", self.rate_burst, "must be a number >= 1")
+        if not 1 <= self.max_concurrent <= 10_000:
+            raise ConfigError("max_concurrent", self.max_concurrent, "must be 1 to 10000")
+        if not (
+            math.isfinite(self.credentials_check_seconds) and self.credentials_check_seconds >= 0
+        ):
+            raise ConfigError(
+                "credentials_check_seconds", self.credentials_check_seconds, "must be >= 0"
+            )
 
     @property
     def grpc_host(self) -> str:
@@ -164,6 +222,11 @@ class Settings:
             "scheduler": (_on_off, "on or off"),
             "outbox_lease_seconds": (float, "a number of seconds"),
             "outbox_poll_seconds": (float, "a number of seconds"),
+            "insecure": (_on_off, "on or off"),
+            "rate_limit": (float, "a number per second"),
+            "rate_burst": (float, "a number"),
+            "max_concurrent": (int, "a whole number of calls"),
+            "credentials_check_seconds": (float, "a number of seconds"),
         }
         for f in fields(cls):
             raw = env.get(ENV[f.name], "").strip()

@@ -33,8 +33,11 @@ from firekeeper.api.lifecycle_servicer import LifecycleServices
 from firekeeper.api.screening_servicer import SERVICE_NAME as SCREENING_SERVICE_NAME
 from firekeeper.api.screening_servicer import ScreeningPort, ScreeningServicer
 from firekeeper.api.servicer import SERVICE_NAME, GovernancePort, GovernanceServicer
+from firekeeper.auth.setup import ContextExecutor, build_interceptor
+from firekeeper.auth.transport import check_exposure, server_credentials
 from firekeeper.config import Settings
 from firekeeper.metrics import Metrics, MetricsServer, serve_metrics
+from firekeeper.store.audit import AuditLog
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +57,19 @@ class Server:
         reloader: RulesetReloader | None = None,
         screening: ScreeningPort | None = None,
         lifecycle: LifecycleServices | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.settings = settings
+        self._audit = audit  # the audit log: written by the auth interceptor, read by Admin
         self._lifecycle = lifecycle  # serves Outbox and Health (lifecycle.proto) when given
         self._reloader = reloader  # serves the Admin service when given
         self._screening = screening  # serves the Screening service when given
         self._port = port
         self._metrics = metrics
         self._readiness_interval = readiness_interval
-        self._executor = ThreadPoolExecutor(
+        # Worker threads run in the calling task's context, so an audited call's
+        # pending entry (firekeeper.store.audit) reaches the transaction it makes.
+        self._executor = ContextExecutor(
             max_workers=settings.workers, thread_name_prefix="firekeeper-worker"
         )
         # Readiness probes get their own thread so they never queue behind evaluations.
@@ -70,6 +77,8 @@ class Server:
         self._closing = asyncio.Event()
         self.health = health.aio.HealthServicer()
         self._server: grpc.aio.Server | None = None  # made in start(), inside the running loop
+        self._health_server: grpc.aio.Server | None = None  # FIREKEEPER_HEALTH_ADDRESS
+        self.health_port = 0
         self._ready: bool | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._stopping: asyncio.Task[None] | None = None
@@ -79,16 +88,25 @@ class Server:
         """Bind, start serving and set health from ``port.ready()``; return the bound port."""
         if self._server is not None:
             raise RuntimeError("Server.start() was already called")
+        check_exposure(self.settings)  # a non-loopback bind needs TLS and credentials
+        tls = server_credentials(self.settings)
         self._server = server = self._build()
         for service in HEALTH_SERVICES:
             await self.health.set(service, NOT_SERVING)
         try:
-            self.port = server.add_insecure_port(self.settings.grpc_address)
+            address = self.settings.grpc_address
+            self.port = (
+                server.add_secure_port(address, tls)
+                if tls is not None
+                else server.add_insecure_port(address)
+            )
         except RuntimeError as exc:
             raise OSError(f"cannot listen on {self.settings.grpc_address}: {exc}") from exc
         if not self.port:
             raise OSError(f"cannot listen on {self.settings.grpc_address}")
         await server.start()
+        if self.settings.health_address:
+            await self._start_health_port()
         await self._update_readiness()
         self._watcher = asyncio.create_task(self._watch_readiness(), name="firekeeper-readiness")
         log.info(
@@ -97,20 +115,35 @@ class Server:
         )
         return self.port
 
+    async def _start_health_port(self) -> None:
+        """A plaintext port with grpc.health only: probes (kubelet's gRPC probe) cannot do
+        TLS or send tokens, and health carries no tenant data."""
+        self._health_server = grpc.aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self._health_server)
+        address = self.settings.health_address
+        try:
+            self.health_port = self._health_server.add_insecure_port(address)
+        except RuntimeError as exc:
+            raise OSError(f"cannot listen on {address}: {exc}") from exc
+        await self._health_server.start()
+
     def _build(self) -> grpc.aio.Server:
         limit = self.settings.max_message_bytes
+        interceptor = build_interceptor(self.settings, self._metrics.registry, self._audit)
         server = grpc.aio.server(
+            interceptors=[interceptor] if interceptor is not None else None,
             options=[
                 ("grpc.max_send_message_length", limit),
                 ("grpc.max_receive_message_length", limit),
-            ]
+            ],
         )
         servicer = GovernanceServicer(self._port, self._metrics, self._executor)
         pb_grpc.add_GovernanceServicer_to_server(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         names = [SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME]
         if self._reloader is not None:
-            apb_grpc.add_AdminServicer_to_server(AdminServicer(self._reloader), server)
+            admin = AdminServicer(self._reloader, self._audit)
+            apb_grpc.add_AdminServicer_to_server(admin, server)
             names.append(ADMIN_SERVICE_NAME)
         if self._screening is not None:
             screening = ScreeningServicer(self._screening, self._metrics, self._executor)
@@ -147,6 +180,8 @@ class Server:
             await self._lifecycle.close()  # outbox streams end and give back what they hold
         if self._server is not None:
             await self._server.stop(grace)
+        if self._health_server is not None:
+            await self._health_server.stop(0)
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._probe.shutdown(wait=False, cancel_futures=True)
         log.info("grpc server stopped")
@@ -205,6 +240,7 @@ async def serve(
     reloader: RulesetReloader | None = None,
     screening: ScreeningPort | None = None,
     lifecycle: LifecycleServices | None = None,
+    audit: AuditLog | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT (or ``stop_event``), then shut down gracefully.
 
@@ -215,7 +251,13 @@ async def serve(
     loop = asyncio.get_running_loop()
     signals = _install_signal_handlers(loop, stop)
     server = Server(
-        settings, port, metrics, reloader=reloader, screening=screening, lifecycle=lifecycle
+        settings,
+        port,
+        metrics,
+        reloader=reloader,
+        screening=screening,
+        lifecycle=lifecycle,
+        audit=audit,
     )
     metrics_server: MetricsServer | None = None
     try:

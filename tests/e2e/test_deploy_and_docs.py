@@ -10,6 +10,8 @@ import sys
 import yaml
 from prometheus_client import CollectorRegistry
 
+from firekeeper.auth.credentials import Limits
+from firekeeper.auth.metrics import AuthMetrics
 from firekeeper.metrics import Metrics
 from firekeeper.rules.compiler import compile_sources
 from firekeeper.rules.vocabulary import FIELDS
@@ -21,6 +23,7 @@ _METRIC = re.compile(r"\bfirekeeper_[a-z_]+")
 def _exported_names() -> set[str]:
     registry = CollectorRegistry()
     Metrics(registry)
+    AuthMetrics(registry, Limits(1, 1, 1))  # exported when a credentials file is configured
     names = set()
     for family in registry.collect():
         names.add(family.name)
@@ -49,6 +52,16 @@ def test_kubernetes_manifests_parse_and_probe_the_grpc_service() -> None:
     assert kinds == ["Deployment", "Service", "PodDisruptionBudget"]
     container = docs[0]["spec"]["template"]["spec"]["containers"][0]
     assert container["readinessProbe"]["grpc"]["service"] == "firekeeper.v1.Governance"
+    # bound to 0.0.0.0, it must configure TLS and credentials or it would refuse to start
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert {"FIREKEEPER_CREDENTIALS", "FIREKEEPER_TLS_CERT", "FIREKEEPER_TLS_KEY"} <= set(env)
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    for name in ("FIREKEEPER_CREDENTIALS", "FIREKEEPER_TLS_CERT", "FIREKEEPER_TLS_KEY"):
+        assert any(env[name].startswith(f"{m}/") for m in mounts), name
+    # the kubelet's gRPC probe cannot do TLS: probes use the plaintext health-only port
+    health_port = int(env["FIREKEEPER_HEALTH_ADDRESS"].rsplit(":", 1)[1])
+    assert container["readinessProbe"]["grpc"]["port"] == health_port
+    assert container["livenessProbe"]["grpc"]["port"] == health_port
 
 
 def test_rulesets_readme_lists_every_field_of_the_vocabulary() -> None:

@@ -11,9 +11,13 @@
         for item in client.stream_actions(Platform.TELEGRAM, "acme"):
             carry_out(item.action)                     # acked once the loop body is done
 
+Against a secured server, pass ``token="..."`` (sent as ``authorization: Bearer``)
+and ``credentials=tls_credentials(ca=..., cert=..., key=...)``.
+
 ``AsyncFirekeeperClient`` has the same methods as coroutines. Retries
 (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED only, with exponential
-backoff and jitter) are safe because the service decides an event once per
+backoff and jitter, and never sooner than a RESOURCE_EXHAUSTED answer's
+``google.rpc.RetryInfo`` asks) are safe because the service decides an event once per
 event id and answers a retry with the stored decision, ``replayed=True``.
 ``docs/client.md`` has the whole story.
 
@@ -33,6 +37,7 @@ Invalid domain values (an attachment kind the contract does not know) raise
 """
 
 from firekeeper.client._async import AsyncFirekeeperClient
+from firekeeper.client._auth import tls_credentials
 from firekeeper.client._errors import ClientError, EventError
 from firekeeper.client._outbox import OutboxItem
 from firekeeper.client._retry import RETRYABLE, Backoff
@@ -54,4 +59,5 @@ __all__ = [
     "EventError",
     "FirekeeperClient",
     "OutboxItem",
+    "tls_credentials",
 ]

@@ -16,6 +16,7 @@ from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
 from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2 as lpb
 from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2_grpc as lpb_grpc
 from firekeeper.client import _calls, _outbox
+from firekeeper.client._auth import retry_hint, token_metadata
 from firekeeper.client._errors import ClientError, EventError, error_from_rpc
 from firekeeper.client._outbox import OutboxItem
 from firekeeper.client._retry import Backoff, check_settings, should_retry
@@ -53,8 +54,10 @@ class AsyncFirekeeperClient:
         backoff: Backoff = DEFAULT_BACKOFF,
         credentials: grpc.ChannelCredentials | None = None,
         options: Sequence[tuple[str, Any]] = (),
+        token: str | None = None,
     ) -> None:
         check_settings(timeout, retries)
+        self._metadata = token_metadata(token)
         self.target = target
         self.timeout = timeout
         self.retries = retries
@@ -164,7 +167,7 @@ class AsyncFirekeeperClient:
         handled = _outbox.Handled()
         failures = 0
         while True:
-            call = self._outbox().StreamActions(request)
+            call = self._outbox().StreamActions(request, metadata=self._metadata)
             code: grpc.StatusCode | None = None
             try:
                 async for msg in call:
@@ -231,11 +234,12 @@ class AsyncFirekeeperClient:
         while True:
             attempt += 1
             try:
-                return await rpc(request, timeout=deadline)
+                return await rpc(request, timeout=deadline, metadata=self._metadata)
             except grpc.aio.AioRpcError as exc:
                 if not should_retry(exc.code(), attempt, self.retries):
                     raise error_from_rpc(exc, attempts=attempt) from exc
-                delay = self.backoff.delay(attempt, self._rng)
+                hint = retry_hint(exc.trailing_metadata())
+                delay = max(self.backoff.delay(attempt, self._rng), hint or 0.0)
                 log.info(
                     "retrying call",
                     extra={"code": exc.code().name, "attempt": attempt, "delay": delay},

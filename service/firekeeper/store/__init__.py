@@ -13,6 +13,7 @@ Connectivity failures and lock timeouts raise ``firekeeper.errors.StoreUnavailab
 with nothing written.
 """
 
+from firekeeper.store import audit as audit  # registers the audit log table
 from firekeeper.store import lifecycle as lifecycle  # registers the lifecycle tables
 from firekeeper.store import screening as screening  # registers the screening tables
 from firekeeper.store.codec import CodecError

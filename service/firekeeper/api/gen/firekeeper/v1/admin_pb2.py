@@ -22,9 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from . import firekeeper_pb2 as firekeeper_dot_v1_dot_firekeeper__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x66irekeeper/v1/admin.proto\x12\rfirekeeper.v1\"\x17\n\x15ReloadRulesetsRequest\".\n\rLoadedRuleset\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"l\n\x11RulesetDiagnostic\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\x0c\n\x04line\x18\x02 \x01(\r\x12\x0e\n\x06\x63olumn\x18\x03 \x01(\r\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x0c\n\x04path\x18\x05 \x01(\t\x12\x0c\n\x04hint\x18\x06 \x01(\t\"\x95\x01\n\x16ReloadRulesetsResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07\x63hanged\x18\x02 \x01(\x08\x12,\n\x06loaded\x18\x03 \x03(\x0b\x32\x1c.firekeeper.v1.LoadedRuleset\x12\x30\n\x06\x65rrors\x18\x04 \x03(\x0b\x32 .firekeeper.v1.RulesetDiagnostic2f\n\x05\x41\x64min\x12]\n\x0eReloadRulesets\x12$.firekeeper.v1.ReloadRulesetsRequest\x1a%.firekeeper.v1.ReloadRulesetsResponseB\x03\x90\x01\x00\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x66irekeeper/v1/admin.proto\x12\rfirekeeper.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1e\x66irekeeper/v1/firekeeper.proto\"\x17\n\x15ReloadRulesetsRequest\".\n\rLoadedRuleset\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"l\n\x11RulesetDiagnostic\x12\x0c\n\x04\x66ile\x18\x01 \x01(\t\x12\x0c\n\x04line\x18\x02 \x01(\r\x12\x0e\n\x06\x63olumn\x18\x03 \x01(\r\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x0c\n\x04path\x18\x05 \x01(\t\x12\x0c\n\x04hint\x18\x06 \x01(\t\"\x95\x01\n\x16ReloadRulesetsResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07\x63hanged\x18\x02 \x01(\x08\x12,\n\x06loaded\x18\x03 \x03(\x0b\x32\x1c.firekeeper.v1.LoadedRuleset\x12\x30\n\x06\x65rrors\x18\x04 \x03(\x0b\x32 .firekeeper.v1.RulesetDiagnostic\"\xbd\x01\n\nAuditEntry\x12\n\n\x02id\x18\x01 \x01(\t\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncredential\x18\x03 \x01(\t\x12\x0e\n\x06method\x18\x04 \x01(\t\x12\x0e\n\x06tenant\x18\x05 \x01(\t\x12)\n\x08platform\x18\x06 \x01(\x0e\x32\x17.firekeeper.v1.Platform\x12\x0b\n\x03key\x18\x07 \x01(\t\x12\x0f\n\x07outcome\x18\x08 \x01(\t\"H\n\x13ListAuditLogRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"[\n\x14ListAuditLogResponse\x12*\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x19.firekeeper.v1.AuditEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xbf\x01\n\x05\x41\x64min\x12]\n\x0eReloadRulesets\x12$.firekeeper.v1.ReloadRulesetsRequest\x1a%.firekeeper.v1.ReloadRulesetsResponse\x12W\n\x0cListAuditLog\x12\".firekeeper.v1.ListAuditLogRequest\x1a#.firekeeper.v1.ListAuditLogResponseB\x03\x90\x01\x00\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,14 +34,20 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'firekeeper.v1.admin_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\220\001\000'
-  _globals['_RELOADRULESETSREQUEST']._serialized_start=44
-  _globals['_RELOADRULESETSREQUEST']._serialized_end=67
-  _globals['_LOADEDRULESET']._serialized_start=69
-  _globals['_LOADEDRULESET']._serialized_end=115
-  _globals['_RULESETDIAGNOSTIC']._serialized_start=117
-  _globals['_RULESETDIAGNOSTIC']._serialized_end=225
-  _globals['_RELOADRULESETSRESPONSE']._serialized_start=228
-  _globals['_RELOADRULESETSRESPONSE']._serialized_end=377
-  _globals['_ADMIN']._serialized_start=379
-  _globals['_ADMIN']._serialized_end=481
+  _globals['_RELOADRULESETSREQUEST']._serialized_start=109
+  _globals['_RELOADRULESETSREQUEST']._serialized_end=132
+  _globals['_LOADEDRULESET']._serialized_start=134
+  _globals['_LOADEDRULESET']._serialized_end=180
+  _globals['_RULESETDIAGNOSTIC']._serialized_start=182
+  _globals['_RULESETDIAGNOSTIC']._serialized_end=290
+  _globals['_RELOADRULESETSRESPONSE']._serialized_start=293
+  _globals['_RELOADRULESETSRESPONSE']._serialized_end=442
+  _globals['_AUDITENTRY']._serialized_start=445
+  _globals['_AUDITENTRY']._serialized_end=634
+  _globals['_LISTAUDITLOGREQUEST']._serialized_start=636
+  _globals['_LISTAUDITLOGREQUEST']._serialized_end=708
+  _globals['_LISTAUDITLOGRESPONSE']._serialized_start=710
+  _globals['_LISTAUDITLOGRESPONSE']._serialized_end=801
+  _globals['_ADMIN']._serialized_start=804
+  _globals['_ADMIN']._serialized_end=995
 # @@protoc_insertion_point(module_scope)

@@ -8,8 +8,10 @@ Compatibility: as firekeeper.proto (fields are only added within v1).
 """
 
 from collections import abc as _abc
+from . import firekeeper_pb2 as _firekeeper_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
@@ -135,3 +137,109 @@ class ReloadRulesetsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReloadRulesetsResponse: _TypeAlias = ReloadRulesetsResponse  # noqa: Y015
+
+@_typing.final
+class AuditEntry(_message.Message):
+    """One admin action: every state-changing call made by a tenant admin or an
+    operator, written in the same transaction as the change it made.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    CREDENTIAL_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    TENANT_FIELD_NUMBER: _builtins.int
+    PLATFORM_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """increasing; stable"""
+    credential: _builtins.str
+    """the caller's credential name"""
+    method: _builtins.str
+    """e.g. "firekeeper.v1.Screening/ResolveHeldJoin" """
+    tenant: _builtins.str
+    """empty for global operations (ReloadRulesets)"""
+    platform: _firekeeper_pb2.Platform.ValueType
+    """unspecified when the action is tenant-wide"""
+    key: _builtins.str
+    """what it acted on: the chat id, "entries[0..2]", ..."""
+    outcome: _builtins.str
+    """OK, or the status code the call ended with"""
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        credential: _builtins.str = ...,
+        method: _builtins.str = ...,
+        tenant: _builtins.str = ...,
+        platform: _firekeeper_pb2.Platform.ValueType = ...,
+        key: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "credential", b"credential", "id", b"id", "key", b"key", "method", b"method", "outcome", b"outcome", "platform", b"platform", "tenant", b"tenant"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuditEntry: _TypeAlias = AuditEntry  # noqa: Y015
+
+@_typing.final
+class ListAuditLogRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    tenant: _builtins.str
+    """required unless the credential acts for every tenant"""
+    limit: _builtins.int
+    """1..500; 0: 100"""
+    page_token: _builtins.str
+    """next_page_token of the previous page"""
+    def __init__(
+        self,
+        *,
+        tenant: _builtins.str = ...,
+        limit: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "page_token", b"page_token", "tenant", b"tenant"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAuditLogRequest: _TypeAlias = ListAuditLogRequest  # noqa: Y015
+
+@_typing.final
+class ListAuditLogResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """empty on the last page"""
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___AuditEntry]:
+        """newest first"""
+
+    def __init__(
+        self,
+        *,
+        entries: _abc.Iterable[Global___AuditEntry] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entries", b"entries", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAuditLogResponse: _TypeAlias = ListAuditLogResponse  # noqa: Y015

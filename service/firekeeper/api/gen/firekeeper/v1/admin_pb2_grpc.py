@@ -39,6 +39,11 @@ class AdminStub:
                 request_serializer=firekeeper_dot_v1_dot_admin__pb2.ReloadRulesetsRequest.SerializeToString,
                 response_deserializer=firekeeper_dot_v1_dot_admin__pb2.ReloadRulesetsResponse.FromString,
                 _registered_method=True)
+        self.ListAuditLog = channel.unary_unary(
+                '/firekeeper.v1.Admin/ListAuditLog',
+                request_serializer=firekeeper_dot_v1_dot_admin__pb2.ListAuditLogRequest.SerializeToString,
+                response_deserializer=firekeeper_dot_v1_dot_admin__pb2.ListAuditLogResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServicer:
@@ -55,6 +60,13 @@ class AdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAuditLog(self, request, context):
+        """The audit log of admin actions, newest first; a tenant admin reads its tenants'.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -62,6 +74,11 @@ def add_AdminServicer_to_server(servicer, server):
                     servicer.ReloadRulesets,
                     request_deserializer=firekeeper_dot_v1_dot_admin__pb2.ReloadRulesetsRequest.FromString,
                     response_serializer=firekeeper_dot_v1_dot_admin__pb2.ReloadRulesetsResponse.SerializeToString,
+            ),
+            'ListAuditLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditLog,
+                    request_deserializer=firekeeper_dot_v1_dot_admin__pb2.ListAuditLogRequest.FromString,
+                    response_serializer=firekeeper_dot_v1_dot_admin__pb2.ListAuditLogResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -91,6 +108,33 @@ class Admin:
             '/firekeeper.v1.Admin/ReloadRulesets',
             firekeeper_dot_v1_dot_admin__pb2.ReloadRulesetsRequest.SerializeToString,
             firekeeper_dot_v1_dot_admin__pb2.ReloadRulesetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firekeeper.v1.Admin/ListAuditLog',
+            firekeeper_dot_v1_dot_admin__pb2.ListAuditLogRequest.SerializeToString,
+            firekeeper_dot_v1_dot_admin__pb2.ListAuditLogResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -42,6 +42,8 @@ class AdminStub:
     serving. The service also reloads on its own when the files change
     (FIREKEEPER_RELOAD_SECONDS).
     """
+    ListAuditLog: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListAuditLogRequest, _admin_pb2.ListAuditLogResponse]
+    """The audit log of admin actions, newest first; a tenant admin reads its tenants'."""
 
 @_typing.type_check_only
 class AdminAsyncStub(AdminStub):
@@ -53,6 +55,8 @@ class AdminAsyncStub(AdminStub):
     serving. The service also reloads on its own when the files change
     (FIREKEEPER_RELOAD_SECONDS).
     """
+    ListAuditLog: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListAuditLogRequest, _admin_pb2.ListAuditLogResponse]  # type: ignore[assignment]
+    """The audit log of admin actions, newest first; a tenant admin reads its tenants'."""
 
 class AdminServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -67,5 +71,13 @@ class AdminServicer(metaclass=_abc_1.ABCMeta):
         serving. The service also reloads on its own when the files change
         (FIREKEEPER_RELOAD_SECONDS).
         """
+
+    @_abc_1.abstractmethod
+    def ListAuditLog(
+        self,
+        request: _admin_pb2.ListAuditLogRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ListAuditLogResponse, _abc.Awaitable[_admin_pb2.ListAuditLogResponse]]:
+        """The audit log of admin actions, newest first; a tenant admin reads its tenants'."""
 
 def add_AdminServicer_to_server(servicer: AdminServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
