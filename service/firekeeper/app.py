@@ -18,9 +18,8 @@ from firekeeper.lifecycle_runtime import LifecycleRuntime
 from firekeeper.metrics import Metrics
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.reload import Reloader, fingerprint
-from firekeeper.rules.compiler import compile_sources
 from firekeeper.rules.domains import parse_list
-from firekeeper.rulesets_dir import default_dir, read_sources
+from firekeeper.rulesets_dir import compile_dir_sources, default_dir, read_sources
 from firekeeper.sandbox import check_in_child
 from firekeeper.screening_admin import ScreeningAdmin
 from firekeeper.screening_area import ScreeningArea
@@ -67,7 +66,7 @@ async def run_service(
 ) -> int:
     directory = rulesets_dir(settings)
     sources = read_sources(directory)
-    index = compile_sources(sources)  # a bad set stops start-up with every error located
+    index = compile_dir_sources(sources)  # a bad set stops start-up with every error located
     prepare_sqlite_dir(settings.store_url)
     store = create_store(settings.store_url)
     try:

@@ -20,16 +20,23 @@ if TYPE_CHECKING:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from firekeeper.rulesets_dir import default_dir, load
+    from firekeeper.rulesets_dir import compile_dir_sources, default_dir, read_sources, scan
 
     directory = Path(args.dir) if args.dir else default_dir()
     try:
-        index = load(directory)
+        found = scan(directory)
+        index = compile_dir_sources(read_sources(directory))
     except RulesetError as exc:
         print(str(exc), file=sys.stderr)
         return 1
     for rs in index.all():
         print(f"ok  {rs.name:<16} {rs.version:<20} {len(rs.rules):>3} rules  {rs.source}")
+        if rs.parent_source is not None:
+            print(f"    extends {rs.extends} from the shipped rulesets: {rs.parent_source}")
+    for skipped in found.skipped:
+        print(f"skipped  {skipped.path.name}: not a ruleset: {skipped.reason}")
+    if found.tests:
+        print(f"tests    {len(found.tests)} *_test.yaml files (run them with `firekeeper test`)")
     return 0
 
 

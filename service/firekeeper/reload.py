@@ -29,8 +29,8 @@ from typing import Protocol
 
 from firekeeper.errors import Diagnostic, RulesetError
 from firekeeper.pipeline import RulesetHolder
-from firekeeper.rules.compiler import RulesetIndex, compile_sources
-from firekeeper.rulesets_dir import read_sources
+from firekeeper.rules.compiler import RulesetIndex
+from firekeeper.rulesets_dir import compile_dir_sources, read_sources
 
 log = logging.getLogger("firekeeper.reload")
 
@@ -100,7 +100,7 @@ class Reloader:
                 if found:
                     return self._reject(current, tuple(found))
             try:
-                index = compile_sources(sources)
+                index = compile_dir_sources(sources)
             except RulesetError as exc:
                 return self._reject(current, tuple(exc.diagnostics))
             before = versions(self.holder.index)

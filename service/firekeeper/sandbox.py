@@ -5,7 +5,7 @@
 Hot reload calls this before it compiles a changed set in the server: the child
 (``python -m firekeeper.sandbox``) sets ``RLIMIT_AS`` and ``RLIMIT_CPU`` on
 itself, reads ``{file: text}`` as JSON on stdin, compiles it with the same
-``compile_sources`` and answers ``{"errors": [...]}`` on stdout. A set the child
+``compile_dir_sources`` and answers ``{"errors": [...]}`` on stdout. A set the child
 rejects is rejected with the child's located errors and never reaches the
 server's engine; a child that runs out of memory or time, or dies (the
 durable-rules C engine can loop or crash on shapes its limits do not cover),
@@ -68,12 +68,12 @@ def _main(argv: list[str]) -> int:
     cpu = int(timeout) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     from firekeeper.errors import RulesetError
-    from firekeeper.rules.compiler import compile_sources
+    from firekeeper.rulesets_dir import compile_dir_sources
 
     sources = json.loads(sys.stdin.read())
     errors: list[Diagnostic] = []
     try:
-        compile_sources(sources)
+        compile_dir_sources(sources)  # with the shipped parents, as the server compiles
     except RulesetError as exc:
         errors = exc.diagnostics
     json.dump({"errors": [dataclasses.asdict(d) for d in errors]}, sys.stdout)

@@ -10,6 +10,13 @@ unless all sources compile.
 
 A ruleset whose parent has errors is compiled once the parent is fixed (its
 own YAML and spec problems are still reported).
+
+``shipped`` (the rulesets that ship with Firekeeper) supplies the parents that
+``sources`` lack: ``extends: hobby`` in an author's directory without
+``hobby.yaml`` builds on the shipped ``hobby`` (and its own parents, all taken
+from ``shipped``). A name defined in ``sources`` always wins. The borrowed
+parent is recorded in ``CompiledRuleset.parent_source``; it is not served on
+its own.
 """
 
 from __future__ import annotations
@@ -64,6 +71,8 @@ class CompiledRuleset:
     params: Mapping[str, ParamDef]
     rules: tuple[CompiledRule, ...]  # inherited and own, `off` rules included
     theme: Theme = field(default_factory=Theme)
+    # the file of the parent when ``extends`` was resolved against the shipped rulesets
+    parent_source: str | None = None
     _plans: Mapping[str, _KindPlan] = field(default_factory=dict, repr=False)
     _matcher: Matcher | None = field(default=None, repr=False)
 
@@ -150,6 +159,7 @@ class _Built:
     kind: str
     theme: Theme
     ok: bool = True
+    parent_source: str | None = None  # set when the parent came from the shipped rulesets
     plans: dict[str, _KindPlan] = field(default_factory=dict)
     definitions: dict[str, object] = field(default_factory=dict)
 
@@ -165,16 +175,19 @@ LIMITS = source.Limits(
 )
 
 
-def compile_sources(sources: Mapping[str, str]) -> RulesetIndex:
+def compile_sources(
+    sources: Mapping[str, str], *, shipped: Mapping[str, str] | None = None
+) -> RulesetIndex:
     """Compile every ruleset in ``{file name: YAML text}``; raises RulesetError listing
-    every problem in every file.
+    every problem in every file. ``shipped``: where parents missing from ``sources``
+    are looked up (module docstring).
 
     Raises nothing else: an unexpected exception (a bug) becomes a located internal
     error of the file being compiled, so ``check`` and reload never crash on input."""
     problems: list[Diagnostic] = []
     at = [min(sources, default="<rulesets>")]  # the file being compiled
     try:
-        return _compile(sources, problems, at)
+        return _compile(sources, shipped, problems, at)
     except RulesetError:
         raise
     except Exception as exc:  # a bug: report it where it happened, never crash
@@ -190,7 +203,29 @@ def compile_sources(sources: Mapping[str, str]) -> RulesetIndex:
         raise RulesetError(list(dict.fromkeys(problems))) from exc
 
 
-def _compile(sources: Mapping[str, str], problems: list[Diagnostic], at: list[str]) -> RulesetIndex:
+def _compile(
+    sources: Mapping[str, str],
+    shipped: Mapping[str, str] | None,
+    problems: list[Diagnostic],
+    at: list[str],
+) -> RulesetIndex:
+    specs = _read_specs(sources, problems, at)
+    fallback = _ShippedParents(shipped, problems, at) if shipped else None
+    built = _Linker(specs, problems, at, fallback).link_all()
+    rulesets: dict[str, CompiledRuleset] = {}
+    if not problems:  # register in the engine only when everything compiled
+        for name, b in built.items():
+            if b is not None:
+                at[0] = b.spec.doc.file
+                rulesets[name] = _finish(b, problems)
+    if problems:
+        raise RulesetError(list(dict.fromkeys(problems)))
+    return RulesetIndex(rulesets)
+
+
+def _read_specs(
+    sources: Mapping[str, str], problems: list[Diagnostic], at: list[str]
+) -> dict[str, spec.RulesetSpec]:
     specs: dict[str, spec.RulesetSpec] = {}
     for file in sorted(sources):
         at[0] = file
@@ -212,27 +247,49 @@ def _compile(sources: Mapping[str, str], problems: list[Diagnostic], at: list[st
             )
             continue
         specs[name] = parsed
-    built = _Linker(specs, problems, at).link_all()
-    rulesets: dict[str, CompiledRuleset] = {}
-    if not problems:  # register in the engine only when everything compiled
-        for name, b in built.items():
-            if b is not None:
-                at[0] = b.spec.doc.file
-                rulesets[name] = _finish(b, problems)
-    if problems:
-        raise RulesetError(list(dict.fromkeys(problems)))
-    return RulesetIndex(rulesets)
+    return specs
+
+
+class _ShippedParents:
+    """The shipped rulesets, parsed and linked among themselves only when first needed."""
+
+    def __init__(
+        self, sources: Mapping[str, str], problems: list[Diagnostic], at: list[str]
+    ) -> None:
+        self._sources = sources
+        self._problems = problems
+        self._at = at
+        self._linker: _Linker | None = None
+
+    @property
+    def linker(self) -> _Linker:
+        if self._linker is None:
+            specs = _read_specs(self._sources, self._problems, self._at)
+            self._linker = _Linker(specs, self._problems, self._at)
+        return self._linker
+
+    def names(self) -> list[str]:
+        return list(self.linker.specs)
+
+    def get(self, name: str) -> _Built | None:
+        """The built shipped ruleset ``name``; None when it failed (reported)."""
+        return self.linker.link(name, [])
 
 
 class _Linker:
     """Resolves ``extends`` (parents first) and builds each ruleset on its parent."""
 
     def __init__(
-        self, specs: dict[str, spec.RulesetSpec], problems: list[Diagnostic], at: list[str]
+        self,
+        specs: dict[str, spec.RulesetSpec],
+        problems: list[Diagnostic],
+        at: list[str],
+        shipped: _ShippedParents | None = None,
     ) -> None:
         self.specs = specs
         self.problems = problems
         self.at = at
+        self.shipped = shipped
         self.done: dict[str, _Built | None] = {}
 
     def link_all(self) -> dict[str, _Built | None]:
@@ -258,9 +315,22 @@ class _Linker:
         current = self.specs[name]
         parent_name = current.header.extends
         parent: _Built | None = None
-        if parent_name is not None:
+        borrowed = False
+        if (
+            parent_name is not None
+            and parent_name not in self.specs
+            and self.shipped is not None
+            and parent_name in self.shipped.names()
+        ):
+            parent = self.shipped.get(parent_name)
+            if parent is None or not parent.ok:
+                self.done[name] = None
+                return None
+            borrowed = True
+        if parent_name is not None and not borrowed:
             if parent_name not in self.specs:
-                others = sorted(n for n in self.specs if n != name)
+                shipped = self.shipped.names() if self.shipped else []
+                others = sorted({*shipped, *(n for n in self.specs if n != name)})
                 close = difflib.get_close_matches(parent_name, others, n=1)
                 hint = (
                     f"did you mean {close[0]!r}?"
@@ -282,6 +352,8 @@ class _Linker:
                 return None
         self.at[0] = current.doc.file
         result = _build(current, parent, self.problems)
+        if borrowed and parent is not None:
+            result.parent_source = parent.spec.doc.file
         self.done[name] = result
         return result
 
@@ -454,6 +526,7 @@ def _finish(built: _Built, problems: list[Diagnostic]) -> CompiledRuleset:
         params=MappingProxyType(dict(built.params)),
         rules=tuple(_in_mode(b.rule, header.mode) for b in built.rules),
         theme=built.theme,
+        parent_source=built.parent_source,
         _plans=MappingProxyType(built.plans),
         _matcher=matcher,
     )
