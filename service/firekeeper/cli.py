@@ -55,6 +55,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "rulesets_dir": args.rulesets,
         "log_format": args.log_format,
         "log_level": args.log_level,
+        "drain_seconds": args.drain_seconds,
     }
     env = dict(os.environ) | {ENV[k]: str(v) for k, v in flags.items() if v is not None}
     try:
@@ -186,6 +187,11 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--log-format", choices=["text", "json"], help="env FIREKEEPER_LOG_FORMAT")
     s.add_argument("--log-level", help="env FIREKEEPER_LOG_LEVEL (debug, info, warning, error)")
+    s.add_argument(
+        "--drain-seconds",
+        help="on SIGTERM, seconds of NOT_SERVING health while calls are still accepted"
+        " (env FIREKEEPER_DRAIN_SECONDS; default 5)",
+    )
     s.set_defaults(func=_cmd_serve)
 
     c = sub.add_parser("check", help="validate rulesets; exit 1 with located errors")

@@ -16,7 +16,7 @@ from firekeeper.store.models import metadata
 
 
 def _heads() -> set[str]:
-    """Every head of the migration history (one, since 0004 merged the area branches)."""
+    """Every head of the migration history (one: 0004 merged the area branches, 0006 follows it)."""
     return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
@@ -30,7 +30,7 @@ def test_migrate_is_idempotent(store_url: str) -> None:
         assert current_revision(store.engine) is None
         store.migrate()
         store.migrate()
-        assert _current(store) == _heads() == {"0004_merge_areas"}
+        assert _current(store) == _heads() == {"0006_wide_columns"}
         tables = set(sa.inspect(store.engine).get_table_names())
         assert {"chats", "members", "decisions", "outbox", "alembic_version"} <= tables
     with create_store(store_url) as again:  # a restart migrates again: still fine
