@@ -58,6 +58,8 @@ def _timestamp(record: logging.LogRecord) -> str:
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _DB_MODULES = ("sqlalchemy", "psycopg", "sqlite3")
+_CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
+_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
 
 
 def escape(text: str) -> str:
@@ -104,9 +106,9 @@ def format_exception(exc: BaseException) -> str:
         seen.add(id(current))
         chain.append((current, link))
         if current.__cause__ is not None:
-            current, link = current.__cause__, traceback._cause_message  # type: ignore[attr-defined]
+            current, link = current.__cause__, _CAUSE
         elif current.__context__ is not None and not current.__suppress_context__:
-            current, link = current.__context__, traceback._context_message  # type: ignore[attr-defined]
+            current, link = current.__context__, _CONTEXT
         else:
             current = None
     out: list[str] = []

@@ -85,6 +85,19 @@ async def test_bad_requests_are_refused_with_field_paths(store_url: str) -> None
         assert " ERROR " not in svc.text_log.getvalue()
 
 
+async def test_one_bad_event_of_a_batch_fails_only_itself(store_url: str) -> None:
+    async with service(store_url) as svc:
+        gov = pb_grpc.GovernanceStub(svc.channel)
+        await gov.RegisterChat(register())
+        good = evaluate("b1").event
+        bad = evaluate("b2", message_posted={"message_id": "m", "text": "nul \x00 here"}).event
+        reply = await gov.EvaluateBatch(pb.EvaluateBatchRequest(events=[good, bad]))
+        first, second = reply.results
+        assert first.decision.event_id == "b1"
+        assert second.error.code == "INVALID_ARGUMENT"
+        assert second.error.field == "events[1].message_posted.text"
+
+
 def _with_actor_name(request: pb.EvaluateRequest, name: str) -> pb.EvaluateRequest:
     request.event.envelope.actor.display_name = name
     return request

@@ -40,7 +40,7 @@ from .support import REGISTER
 CANARY = {**REGISTER, "tenant": "canary-only", "chat_id": "canary-chat", "member_count": 33}
 CANARY_KEY = pb.ChatKey(platform=PLATFORM_TELEGRAM, tenant="canary-only", chat_id="canary-chat")
 FUZZ = settings(
-    max_examples=250,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

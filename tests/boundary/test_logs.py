@@ -97,6 +97,7 @@ def test_database_errors_are_logged_without_their_values() -> None:
     assert value not in rendered and "hidden" not in rendered.replace("'%hidden%'", "")
     assert "sqlalchemy.exc.IntegrityError" in rendered and "sqlite3.IntegrityError" in rendered
     assert "insert into t values (?)" in rendered and "Traceback" in rendered
+    assert "direct cause of the following exception" in rendered  # the chain is kept
 
 
 async def test_a_postgresql_error_logs_neither_the_text_nor_the_parameters(
