@@ -13,7 +13,7 @@ rewrapped to receive the raw bytes, so that
   INVALID_ARGUMENT with the field path (``events[3].envelope.chat_id``,
   ``params[hard_cap]``) before any servicer code runs.
 
-Characters refused in every string (``FORBIDDEN``): NUL (U+0000; PostgreSQL
+Characters refused in every string: NUL (U+0000; PostgreSQL
 text cannot hold it) and the surrogate code points U+D800..U+DFFF (not
 characters: UTF-8 cannot encode a lone one, so no store or log can hold it).
 Everything else, control characters included, is stored as given; logs
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeAlias
 
@@ -42,59 +41,101 @@ from firekeeper.errors import InvalidEvent
 log = logging.getLogger(__name__)
 
 MAX_STRING_CHARS = 256 * 1024  # any one string; converters bound most fields far tighter
-FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
-_REASONS = {"\x00": "holds a NUL character (U+0000), which the store cannot keep"}
 
 Context = grpc.aio.ServicerContext[Any, Any]
 Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"  # generic in the stubs only
 Observe = Callable[[str], None]
 
 
-def _check(value: str, path: str) -> None:
+def _reason(value: str) -> str | None:
+    """Why ``value`` cannot be kept, or None. C-speed checks first: a NUL is a byte
+    search, and only a non-ASCII string can hold a surrogate (which UTF-8 refuses)."""
     if len(value) > MAX_STRING_CHARS:
-        raise InvalidEvent(path, f"too long: {len(value)} characters, at most {MAX_STRING_CHARS}")
-    found = FORBIDDEN.search(value)
-    if found is not None:
-        char = found.group()
-        reason = _REASONS.get(char, f"holds a lone surrogate (U+{ord(char):04X}), not a character")
-        raise InvalidEvent(path, f"{reason} (at character {found.start()})")
+        return f"too long: {len(value)} characters, at most {MAX_STRING_CHARS}"
+    if "\x00" in value:
+        at = value.index("\x00")
+        return f"holds a NUL character (U+0000), which the store cannot keep (at character {at})"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            code = ord(value[exc.start])
+            return (
+                f"holds a lone surrogate (U+{code:04X}), not a character (at character {exc.start})"
+            )
+    return None
 
 
 # Fields whose entries are answered one by one (EvaluateBatch: an event's error is only
 # its own), so the servicer checks each entry with ``check_strings`` instead.
 PER_ENTRY = {"/firekeeper.v1.Governance/EvaluateBatch": frozenset({"events"})}
 
+_STRING, _MESSAGE, _MAP, _OTHER = range(4)
+_KINDS: dict[str, int] = {}
+
+
+def _kind(field: FieldDescriptor) -> int:
+    kind = _KINDS.get(field.full_name)
+    if kind is None:
+        entry = field.message_type if field.type == FieldDescriptor.TYPE_MESSAGE else None
+        if entry is not None and entry.GetOptions().map_entry:
+            kind = _MAP
+        elif entry is not None:
+            kind = _MESSAGE
+        elif field.type == FieldDescriptor.TYPE_STRING:
+            kind = _STRING
+        else:
+            kind = _OTHER
+        _KINDS[field.full_name] = kind
+    return kind
+
+
+def _first_bad(msg: Message, skip: frozenset[str]) -> tuple[str, str] | None:
+    """(field path, reason) of the first string that cannot be kept, depth first."""
+    for field, value in msg.ListFields():
+        kind = _kind(field)
+        if kind == _OTHER or field.name in skip:
+            continue
+        name = field.name
+        if kind == _MAP:
+            assert field.message_type is not None
+            nested = field.message_type.fields_by_name["value"].type == FieldDescriptor.TYPE_MESSAGE
+            for key, item in value.items():
+                if isinstance(key, str) and (why := _reason(key)) is not None:
+                    return f"{name}[{key[:64]!a}]", why
+                found = _first_bad(item, frozenset()) if nested else None
+                if found is None and isinstance(item, str) and (why := _reason(item)):
+                    found = ("", why)
+                if found is not None:
+                    return _join(f"{name}[{str(key)[:64]}]", found[0]), found[1]
+        elif field.is_repeated:
+            for i, item in enumerate(value):
+                if kind == _MESSAGE:
+                    found = _first_bad(item, frozenset())
+                    if found is not None:
+                        return _join(f"{name}[{i}]", found[0]), found[1]
+                elif (why := _reason(item)) is not None:
+                    return f"{name}[{i}]", why
+        elif kind == _MESSAGE:
+            found = _first_bad(value, frozenset())
+            if found is not None:
+                return _join(name, found[0]), found[1]
+        elif (why := _reason(value)) is not None:
+            return name, why
+    return None
+
+
+def _join(head: str, tail: str) -> str:
+    return f"{head}.{tail}" if tail and not tail.startswith("[") else head + tail
+
 
 def check_strings(msg: Message, path: str = "", *, skip: frozenset[str] = frozenset()) -> None:
     """Raise ``InvalidEvent`` for the first string field (depth first) that holds a
     forbidden character or is past ``MAX_STRING_CHARS``. ``skip``: top-level field
     names left out."""
-    for field, value in msg.ListFields():
-        if field.name in skip:
-            continue
-        where = f"{path}.{field.name}" if path else field.name
-        entry = field.message_type if field.type == FieldDescriptor.TYPE_MESSAGE else None
-        if entry is not None and entry.GetOptions().map_entry:
-            value_field = entry.fields_by_name["value"]
-            for key, item in value.items():
-                label = str(key)
-                if isinstance(key, str):
-                    _check(key, f"{where}[{label[:64]!a}]")
-                at = f"{where}[{label[:64]}]"
-                if value_field.type == FieldDescriptor.TYPE_MESSAGE:
-                    check_strings(item, at)
-                elif isinstance(item, str):
-                    _check(item, at)
-        elif field.is_repeated:
-            for i, item in enumerate(value):
-                if field.type == FieldDescriptor.TYPE_MESSAGE:
-                    check_strings(item, f"{where}[{i}]")
-                elif field.type == FieldDescriptor.TYPE_STRING:
-                    _check(item, f"{where}[{i}]")
-        elif field.type == FieldDescriptor.TYPE_MESSAGE:
-            check_strings(value, where)
-        elif field.type == FieldDescriptor.TYPE_STRING:
-            _check(value, where)
+    found = _first_bad(msg, skip)
+    if found is not None:
+        raise InvalidEvent(_join(path, found[0]) if path else found[0], found[1])
 
 
 class _Refused(Exception):
