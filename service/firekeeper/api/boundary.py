@@ -26,6 +26,7 @@ each field's meaning.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -180,8 +181,11 @@ async def _finish(result: Any, context: Context) -> Any:
     """Run a behaviour's result: a coroutine is awaited, an async generator's items
     are written to the call (both styles are valid grpc.aio servicers)."""
     if inspect.isasyncgen(result):
-        async for item in result:
-            await context.write(item)
+        # closed here, not whenever it is collected: a stream's ``finally`` (giving
+        # back outbox leases) must run when the call ends, even when it is cancelled
+        async with contextlib.aclosing(result) as items:
+            async for item in items:
+                await context.write(item)
         return None
     if inspect.isawaitable(result):
         return await result
