@@ -68,6 +68,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "tls_key": args.tls_key,
         "tls_client_ca": args.tls_client_ca,
         "insecure": "on" if args.insecure else None,
+        "drain_seconds": args.drain_seconds,
     }
     env = dict(os.environ) | {ENV[k]: str(v) for k, v in flags.items() if v is not None}
     try:
@@ -246,6 +247,11 @@ def parser() -> argparse.ArgumentParser:
         "--insecure",
         action="store_true",
         help="serve a non-loopback address without TLS and credentials (env FIREKEEPER_INSECURE)",
+    )
+    s.add_argument(
+        "--drain-seconds",
+        help="on SIGTERM, seconds of NOT_SERVING health while calls are still accepted"
+        " (env FIREKEEPER_DRAIN_SECONDS; default 5)",
     )
     s.set_defaults(func=_cmd_serve)
 

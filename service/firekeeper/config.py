@@ -14,6 +14,9 @@ validated; a bad value raises ``ConfigError`` naming the variable.
     FIREKEEPER_LOG_LEVEL           level name       info
     FIREKEEPER_MAX_MESSAGE_BYTES   bytes            4194304 (4 MiB), each way
     FIREKEEPER_GRACE_SECONDS       seconds          10: how long shutdown waits for calls in flight
+    FIREKEEPER_DRAIN_SECONDS       seconds          5: on SIGTERM, how long health reads NOT_SERVING
+                                                    while calls are still accepted, before the
+                                                    grace period starts (0: no drain)
     FIREKEEPER_WORKERS             threads          8: evaluations running at once
     FIREKEEPER_RELOAD_SECONDS      seconds          5: how often the rulesets directory is checked
                                                     for changes (hot reload); 0 disables it
@@ -67,6 +70,7 @@ ENV = {
     "log_level": "FIREKEEPER_LOG_LEVEL",
     "max_message_bytes": "FIREKEEPER_MAX_MESSAGE_BYTES",
     "grace_seconds": "FIREKEEPER_GRACE_SECONDS",
+    "drain_seconds": "FIREKEEPER_DRAIN_SECONDS",
     "workers": "FIREKEEPER_WORKERS",
     "reload_seconds": "FIREKEEPER_RELOAD_SECONDS",
     "reload_memory_mb": "FIREKEEPER_RELOAD_MEMORY_MB",
@@ -135,6 +139,7 @@ class Settings:
     max_concurrent: int = 4
     credentials_check_seconds: float = 1.0
     health_address: str = ""  # a plaintext port with grpc.health only; empty: none
+    drain_seconds: float = 5.0  # on SIGTERM: NOT_SERVING, still accepting, this long
 
     def __post_init__(self) -> None:
         if not self.store_url.strip():
@@ -157,6 +162,8 @@ class Settings:
             raise ConfigError("max_message_bytes", self.max_message_bytes, "must be at least 1024")
         if not (math.isfinite(self.grace_seconds) and self.grace_seconds >= 0):
             raise ConfigError("grace_seconds", self.grace_seconds, "must be a number >= 0")
+        if not (math.isfinite(self.drain_seconds) and 0 <= self.drain_seconds <= 3600):
+            raise ConfigError("drain_seconds", self.drain_seconds, "must be 0 to 3600 seconds")
         if not 1 <= self.workers <= 1024:
             raise ConfigError("workers", self.workers, "must be an integer from 1 to 1024")
         if not (math.isfinite(self.reload_seconds) and self.reload_seconds >= 0):
@@ -227,6 +234,7 @@ class Settings:
             "rate_burst": (float, "a number"),
             "max_concurrent": (int, "a whole number of calls"),
             "credentials_check_seconds": (float, "a number of seconds"),
+            "drain_seconds": (float, "a number of seconds (0: no drain)"),
         }
         for f in fields(cls):
             raw = env.get(ENV[f.name], "").strip()

@@ -6,9 +6,16 @@ endpoint until SIGTERM/SIGINT.
 
 Health (grpc.health.v1): the overall service ``""`` and ``firekeeper.v1.Governance``
 are SERVING while ``port.ready()`` (checked at start and every few seconds),
-NOT_SERVING otherwise and from the first moment of shutdown. Shutdown: health
-NOT_SERVING, stop accepting calls, let calls in flight finish within the grace
-period, then cancel what is left.
+NOT_SERVING otherwise and from the first moment of shutdown.
+
+Shutdown, on SIGTERM/SIGINT: health goes NOT_SERVING at once while calls are
+still accepted for the drain period (``drain_seconds``), so load balancers
+watching health move traffic away before anything is refused; then new calls
+are refused, calls in flight get the grace period (``grace_seconds``) to
+finish, and what is left is cancelled. A worker thread still stuck in an
+evaluation after that cannot hold the process: ``serve`` logs how many and
+exits the process (status 1) without waiting for them. ``stop_event`` and
+``Server.stop`` (embedders, tests) skip the drain unless asked for one.
 """
 
 from __future__ import annotations
@@ -16,16 +23,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from firekeeper.api.admin import ADMIN_SERVICE_NAME, AdminServicer, RulesetReloader
+from firekeeper.api.boundary import BoundaryInterceptor
 from firekeeper.api.gen.firekeeper.v1 import admin_pb2_grpc as apb_grpc
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
 from firekeeper.api.gen.firekeeper.v1 import screening_pb2_grpc as spb_grpc
@@ -44,6 +56,37 @@ log = logging.getLogger(__name__)
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 HEALTH_SERVICES = ("", SERVICE_NAME)
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class Workers(ContextExecutor):
+    """A thread pool that knows how many of its jobs are running right now (and runs each
+    in a copy of the submitter's context variables)."""
+
+    def __init__(self, max_workers: int, thread_name_prefix: str) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self._lock = threading.Lock()
+        self._busy = 0
+
+    @property
+    def busy(self) -> int:
+        with self._lock:
+            return self._busy
+
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        def run() -> _T:
+            with self._lock:
+                self._busy += 1
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+
+        return super().submit(run)
 
 
 class Server:
@@ -69,11 +112,9 @@ class Server:
         self._readiness_interval = readiness_interval
         # Worker threads run in the calling task's context, so an audited call's
         # pending entry (firekeeper.store.audit) reaches the transaction it makes.
-        self._executor = ContextExecutor(
-            max_workers=settings.workers, thread_name_prefix="firekeeper-worker"
-        )
+        self._executor = Workers(settings.workers, thread_name_prefix="firekeeper-worker")
         # Readiness probes get their own thread so they never queue behind evaluations.
-        self._probe = ThreadPoolExecutor(max_workers=1, thread_name_prefix="firekeeper-ready")
+        self._probe = Workers(1, thread_name_prefix="firekeeper-ready")
         self._closing = asyncio.Event()
         self.health = health.aio.HealthServicer()
         self._server: grpc.aio.Server | None = None  # made in start(), inside the running loop
@@ -131,7 +172,11 @@ class Server:
         limit = self.settings.max_message_bytes
         interceptor = build_interceptor(self.settings, self._metrics.registry, self._audit)
         server = grpc.aio.server(
-            interceptors=[interceptor] if interceptor is not None else None,
+            # the boundary first, so the interceptors after it see decoded requests
+            interceptors=[
+                BoundaryInterceptor(self._metrics.observe_error),
+                *([interceptor] if interceptor is not None else []),
+            ],
             options=[
                 ("grpc.max_send_message_length", limit),
                 ("grpc.max_receive_message_length", limit),
@@ -155,20 +200,26 @@ class Server:
         reflection.enable_server_reflection(tuple(names), server)
         return server
 
-    async def stop(self, grace: float | None = None) -> None:
-        """Health NOT_SERVING, stop accepting, drain within ``grace`` seconds (default:
+    async def stop(self, grace: float | None = None, *, drain: float = 0.0) -> None:
+        """Health NOT_SERVING; keep accepting calls for ``drain`` seconds; then stop
+        accepting and let calls in flight finish within ``grace`` seconds (default:
         the settings' grace period). Safe to call more than once."""
         if self._stopping is None:
             seconds = self.settings.grace_seconds if grace is None else grace
-            self._stopping = asyncio.create_task(self._stop(seconds))
+            self._stopping = asyncio.create_task(self._stop(seconds, drain))
         await asyncio.shield(self._stopping)
+
+    @property
+    def busy_workers(self) -> int:
+        """Jobs still running on the worker threads (evaluations, store calls, probes)."""
+        return self._executor.busy + self._probe.busy
 
     async def wait_for_termination(self) -> None:
         if self._server is not None:
             await self._server.wait_for_termination()
 
-    async def _stop(self, grace: float) -> None:
-        log.info("grpc server stopping", extra={"grace_seconds": grace})
+    async def _stop(self, grace: float, drain: float) -> None:
+        log.info("grpc server stopping", extra={"drain_seconds": drain, "grace_seconds": grace})
         await self.health.enter_graceful_shutdown()
         self._metrics.set_ready(False)
         self._closing.set()  # the watcher exits at its next turn even if a cancel is lost
@@ -176,6 +227,9 @@ class Server:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
+        if drain > 0:  # NOT_SERVING, still accepting: balancers move traffic away first
+            await asyncio.sleep(drain)
+            log.info("drain period over: refusing new calls")
         if self._lifecycle is not None:
             await self._lifecycle.close()  # outbox streams end and give back what they hold
         if self._server is not None:
@@ -248,8 +302,9 @@ async def serve(
     both the gRPC server and the metrics endpoint listen.
     """
     stop = stop_event if stop_event is not None else asyncio.Event()
+    signalled = asyncio.Event()
     loop = asyncio.get_running_loop()
-    signals = _install_signal_handlers(loop, stop)
+    signals = _install_signal_handlers(loop, stop, signalled)
     server = Server(
         settings,
         port,
@@ -283,19 +338,35 @@ async def serve(
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
-        await server.stop(settings.grace_seconds)
+        drain = settings.drain_seconds if signalled.is_set() else 0.0
+        await server.stop(settings.grace_seconds, drain=drain)
         if metrics_server is not None:
             await asyncio.to_thread(metrics_server.close)
+        if signalled.is_set() and server.busy_workers:
+            _exit_stuck(server.busy_workers)
+
+
+def _exit_stuck(busy: int) -> None:
+    """End the process now: a thread stuck past the grace period would otherwise keep
+    it alive for ever (the interpreter joins every worker thread before it exits)."""
+    log.error(
+        "worker threads still busy after the grace period: exiting without them",
+        extra={"busy_workers": busy},
+    )
+    logging.shutdown()  # flush the log handlers: os._exit skips it
+    sys.stdout.flush()
+    os._exit(1)
 
 
 def _install_signal_handlers(
-    loop: asyncio.AbstractEventLoop, stop: asyncio.Event
+    loop: asyncio.AbstractEventLoop, stop: asyncio.Event, signalled: asyncio.Event
 ) -> list[signal.Signals]:
     installed: list[signal.Signals] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
 
         def handle(sig: signal.Signals = sig) -> None:
             log.info("signal received: shutting down", extra={"signal": sig.name})
+            signalled.set()
             stop.set()
 
         try:

@@ -48,7 +48,13 @@ async def test_serve_runs_until_stopped() -> None:
 
 
 async def test_serve_stops_gracefully_on_sigterm() -> None:
-    settings = Settings(grpc_address="127.0.0.1:0", metrics_port=None, workers=1, grace_seconds=1)
+    settings = Settings(
+        grpc_address="127.0.0.1:0",
+        metrics_port=None,
+        workers=1,
+        grace_seconds=1,
+        drain_seconds=0.1,
+    )
     ready, stop = asyncio.Event(), asyncio.Event()
     metrics = Metrics(CollectorRegistry())
     task = asyncio.create_task(

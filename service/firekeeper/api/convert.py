@@ -110,7 +110,15 @@ _PLATFORM_TO, _ROLE_TO, _ATTACHMENT_TO = _inverse(_PLATFORM), _inverse(_ROLE), _
 _JOIN_TO, _LEAVE_TO, _ACTION_TO = _inverse(_JOIN), _inverse(_LEAVE), _inverse(_ACTION)
 _MODE_TO, _CHAT_KIND_TO = _inverse(_MODE), _inverse(_CHAT_KIND)
 
-_MIN_TS_SECONDS, _MAX_TS_SECONDS = -62_135_596_800, 253_402_300_799  # 0001-01-01 .. 9999-12-31
+# Timestamps a request may carry: 1970-01-01T00:00:00Z up to, not including,
+# 2100-01-01T00:00:00Z. Outside it, date arithmetic downstream (ages, windows,
+# durations from parameters) could leave the years datetime and the stores hold.
+MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+_MIN_TS_SECONDS, _MAX_TS_SECONDS = 0, int(MAX_TIME.timestamp()) - 1
+# Member counts: at most 2**53 - 1, the largest integer every downstream holds
+# exactly (the matcher's numbers, JSON, a count plus the members still to join).
+MAX_COUNT = 2**53 - 1
 
 # ---------------------------------------------------------------- parsing helpers
 
@@ -148,8 +156,17 @@ def _enum(mapping: Mapping[Any, _V], value: int, path: str, what: str) -> _V:
 
 def _time(ts: Timestamp, path: str) -> datetime:
     if not (_MIN_TS_SECONDS <= ts.seconds <= _MAX_TS_SECONDS) or not 0 <= ts.nanos < 10**9:
-        raise InvalidEvent(path, "timestamp out of range (years 1 to 9999)")
+        raise InvalidEvent(
+            path, "timestamp out of range: from 1970-01-01T00:00:00Z to before 2100-01-01"
+        )
     return ts.ToDatetime(tzinfo=UTC)
+
+
+def count(value: int, path: str) -> int:
+    """A member count: 0 to ``MAX_COUNT``."""
+    if not 0 <= value <= MAX_COUNT:
+        raise InvalidEvent(path, f"must be from 0 to {MAX_COUNT}, not {value}")
+    return value
 
 
 def _optional_time(msg: Any, name: str, path: str) -> datetime | None:
@@ -289,13 +306,15 @@ def _member_left(msg: pb.MemberLeft, path: str) -> MemberLeft:
 
 
 def _chat_updated(msg: pb.ChatUpdated, path: str) -> ChatUpdated:
-    count = msg.platform_member_count if msg.HasField("platform_member_count") else None
-    if count is not None and count < 0:
-        raise InvalidEvent(f"{path}.platform_member_count", "must not be negative")
+    members = (
+        count(msg.platform_member_count, f"{path}.platform_member_count")
+        if msg.HasField("platform_member_count")
+        else None
+    )
     return ChatUpdated(
         title=_string(msg.title, f"{path}.title", limit=MAX_NAME_CHARS),
         announcement_text=_text(msg.announcement_text, f"{path}.announcement_text"),
-        platform_member_count=count,
+        platform_member_count=members,
         title_changed=msg.title_changed,
         announcement_changed=msg.announcement_changed,
     )
@@ -586,9 +605,7 @@ def registration_from_proto(msg: pb.RegisterChatRequest) -> ChatRegistration:
         )
         for k, v in sorted(msg.params.items())
     }
-    count = msg.member_count if msg.HasField("member_count") else None
-    if count is not None and count < 0:
-        raise InvalidEvent("member_count", "must not be negative")
+    members = count(msg.member_count, "member_count") if msg.HasField("member_count") else None
     return ChatRegistration(
         key=key,
         ruleset=_string(msg.ruleset, "ruleset"),
@@ -597,7 +614,7 @@ def registration_from_proto(msg: pb.RegisterChatRequest) -> ChatRegistration:
         created_at=_time(msg.created_at, "created_at") if msg.HasField("created_at") else None,
         params=params,
         title=_string(msg.title, "title", limit=MAX_NAME_CHARS),
-        member_count=count,
+        member_count=members,
         owner_id=_string(msg.owner_id, "owner_id"),
     )
 

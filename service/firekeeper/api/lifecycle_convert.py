@@ -27,6 +27,7 @@ from firekeeper.domain.outbox import OutboxItem
 from firekeeper.errors import InvalidEvent
 
 MAX_IDS = 1000
+MAX_ID = 2**63 - 1  # outbox ids are BIGINT
 
 _ACTION_TO = {t: pb.ActionType.Value(f"ACTION_TYPE_{t.name}") for t in ActionType}
 _ACTION = {v: k for k, v in _ACTION_TO.items()}
@@ -63,8 +64,8 @@ def ack_request_from_proto(msg: lpb.AckRequest) -> tuple[Platform, str, list[int
     _ids_list(msg.ids, "ids")
     ids: list[int] = []
     for i, raw in enumerate(msg.ids):
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
-            raise InvalidEvent(f"ids[{i}]", f"{raw[:40]!r} is not an outbox item id")
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_ID:
+            raise InvalidEvent(f"ids[{i}]", f"{raw[:40]!a} is not an outbox item id")
         ids.append(int(raw))
     return platform, tenant, ids
 

@@ -54,7 +54,8 @@ def platform(value: int, path: str, *, required: bool) -> Platform | None:
 def page_after(token: str, path: str = "page_token") -> int:
     if not token:
         return 0
-    if not token.isdigit() or len(token) > 18:
+    # isascii: str.isdigit() also holds for "²" and other digits int() refuses.
+    if not token.isascii() or not token.isdigit() or len(token) > 18:
         raise InvalidEvent(path, "not a page token this service gave out")
     return int(token)
 

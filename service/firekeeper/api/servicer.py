@@ -19,6 +19,7 @@ from typing import Any, NoReturn, Protocol, TypeVar
 import grpc
 
 from firekeeper.api import convert
+from firekeeper.api.boundary import check_strings
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
 from firekeeper.api.status import ErrorStatus, abort, status_for
@@ -98,6 +99,7 @@ def _from_adapter(msg: pb.Event, path: str) -> Event:
     rows, reminders), and an adapter event under a tick's id would make the
     scheduler's real tick come back as a replay of something else.
     """
+    check_strings(msg, path)  # the boundary leaves a batch's events to this check
     event = convert.event_from_proto(msg, path=path)
     if event.kind == EventKind.CHAT_TICK:
         raise InvalidEvent(

@@ -71,8 +71,13 @@ def convert(value: object, type_: str) -> object:
     raise ValueError(f"expected {words.get(type_, 'a string')}")
 
 
+MAX_NUMBER_CHARS = 40  # a number, duration or bool override is refused past this length
+
+
 def parse_override(text: str, type_: str) -> object:
     """An override given as YAML scalar text (``"150"``, ``"true"``, ``"14d"``) as the type."""
+    if type_ != "string" and len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"longer than {MAX_NUMBER_CHARS} characters")
     if type_ == "int" and _INT.match(text):
         return _in_range(int(text))
     if type_ == "number" and (found := _NUMBER.match(text)):
@@ -94,6 +99,8 @@ def parse_override(text: str, type_: str) -> object:
 
 
 def _in_range(value: int | float) -> int | float:
-    if not math.isfinite(value) or abs(value) >= _LIMIT:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("number out of range (must be below 2**53)")
+    if abs(value) >= _LIMIT:  # compared exactly: a huge int never becomes a float
         raise ValueError("number out of range (must be below 2**53)")
     return value

@@ -68,7 +68,9 @@ def _sqlite_engine(url: URL, *, pool_size: int, lock_timeout_ms: int) -> Engine:
             f"{_safe(url)} is an in-memory SQLite database, which pooled connections cannot "
             f"share: give a file path ({URL_HINT})"
         )
-    engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    engine = sa.create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
+    )
 
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Take transaction control away from pysqlite; the "begin" hook emits BEGIN.
@@ -98,7 +100,13 @@ def _postgres_engine(url: URL, *, pool_size: int, lock_timeout_ms: int) -> Engin
         url = url.set(drivername="postgresql+psycopg")
     if url.get_driver_name() != "psycopg":
         raise ValueError(f"unsupported PostgreSQL driver in {_safe(url)}: {URL_HINT}")
-    engine = sa.create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    engine = sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        hide_parameters=True,  # SQL parameters (message text, bios) never reach a log
+    )
 
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         autocommit = dbapi_connection.autocommit
