@@ -92,7 +92,7 @@ class Reloader:
             if self._rejected is not None and self._rejected[0] == current:
                 return ReloadResult(False, False, versions(self.holder.index), self._rejected[1])
             try:
-                index = compile_sources(sources)
+                index = compile_sources(sources, previous=self.holder.index)
             except RulesetError as exc:
                 return self._reject(current, tuple(exc.diagnostics))
             before = versions(self.holder.index)

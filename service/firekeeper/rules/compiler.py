@@ -154,9 +154,16 @@ class _Built:
     definitions: dict[str, object] = field(default_factory=dict)
 
 
-def compile_sources(sources: Mapping[str, str]) -> RulesetIndex:
+def compile_sources(
+    sources: Mapping[str, str], previous: RulesetIndex | None = None
+) -> RulesetIndex:
     """Compile every ruleset in ``{file name: YAML text}``; raises RulesetError listing
-    every problem in every file."""
+    every problem in every file.
+
+    ``previous`` (a hot reload: the index serving now): a ruleset whose version
+    (its text and its parents') is unchanged shares the previous one's engine
+    matcher instead of registering a new one, so editing one file registers
+    only that ruleset and those extending it."""
     problems: list[Diagnostic] = []
     specs: dict[str, spec.RulesetSpec] = {}
     for file in sorted(sources):
@@ -181,7 +188,9 @@ def compile_sources(sources: Mapping[str, str]) -> RulesetIndex:
     built = _Linker(specs, problems).link_all()
     rulesets: dict[str, CompiledRuleset] = {}
     if not problems:  # register in the engine only when everything compiled
-        rulesets = {name: _finish(b, problems) for name, b in built.items() if b is not None}
+        rulesets = {
+            name: _finish(b, problems, previous) for name, b in built.items() if b is not None
+        }
     if problems:
         raise RulesetError(list(dict.fromkeys(problems)))
     return RulesetIndex(rulesets)
@@ -393,19 +402,25 @@ def _plan(built: _Built, problems: list[Diagnostic]) -> None:
     }
 
 
-def _finish(built: _Built, problems: list[Diagnostic]) -> CompiledRuleset:
+def _finish(
+    built: _Built, problems: list[Diagnostic], previous: RulesetIndex | None
+) -> CompiledRuleset:
     header = built.spec.header
     digest = hashlib.sha256("\0".join(built.texts).encode()).hexdigest()[:12]
     label = "" if header.version is None else str(header.version)
+    version = f"{label}+{digest}" if label else digest
     matcher = None
-    if built.definitions:
+    before = previous._by_name.get(header.ruleset) if previous is not None else None
+    if before is not None and before.version == version:
+        matcher = before._matcher  # the same text lowers to the same engine rules
+    elif built.definitions:
         try:
             matcher = Matcher(built.definitions)
         except EngineError as exc:
             problems.append(built.spec.doc.diagnostic(("ruleset",), str(exc)))
     return CompiledRuleset(
         name=header.ruleset,
-        version=f"{label}+{digest}" if label else digest,
+        version=version,
         kind=built.kind,
         description=header.description,
         extends=header.extends,
