@@ -55,6 +55,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "rulesets_dir": args.rulesets,
         "log_format": args.log_format,
         "log_level": args.log_level,
+        "decision_retention_days": args.decision_retention_days,
     }
     env = dict(os.environ) | {ENV[k]: str(v) for k, v in flags.items() if v is not None}
     try:
@@ -79,6 +80,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from firekeeper.bench import run
     from firekeeper.rulesets_dir import default_dir
 
+    if args.reloads:
+        from firekeeper import reload_bench
+
+        return reload_bench.run(
+            Path(args.rulesets) if args.rulesets else default_dir(),
+            reloads=args.reloads,
+            seconds=args.seconds,
+            threads=args.threads,
+            chats=args.chats,
+        )
     return run(
         events=args.events,
         chats=args.chats,
@@ -186,6 +197,11 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--log-format", choices=["text", "json"], help="env FIREKEEPER_LOG_FORMAT")
     s.add_argument("--log-level", help="env FIREKEEPER_LOG_LEVEL (debug, info, warning, error)")
+    s.add_argument(
+        "--decision-retention-days",
+        help="days decisions are kept, 0: forever"
+        " (env FIREKEEPER_DECISION_RETENTION_DAYS; default 30)",
+    )
     s.set_defaults(func=_cmd_serve)
 
     c = sub.add_parser("check", help="validate rulesets; exit 1 with located errors")
@@ -202,6 +218,14 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--target", help="address of a running server (default: start one)")
     b.add_argument("--batch", type=int, default=100, help="events per EvaluateBatch call")
     b.add_argument("--no-grpc", action="store_true", help="skip the gRPC measurements")
+    b.add_argument(
+        "--reloads",
+        type=int,
+        default=0,
+        help="instead: memory and latency across N hot reloads per phase (firekeeper.reload_bench)",
+    )
+    b.add_argument("--seconds", type=float, default=20.0, help="length of each --reloads phase")
+    b.add_argument("--threads", type=int, default=1, help="worker threads for --reloads")
     b.set_defaults(func=_cmd_bench)
 
     r = sub.add_parser("rpc", help="call a unary method with a JSON request (proto JSON)")

@@ -26,6 +26,9 @@ validated; a bad value raises ``ConfigError`` naming the variable.
                                                     died is sent again after this long
     FIREKEEPER_OUTBOX_POLL_SECONDS seconds          1: how often an idle outbox stream looks for
                                                     items another replica made
+    FIREKEEPER_DECISION_RETENTION_DAYS days         30: decisions (and so replays of retried
+                                                    events, export and replay) are kept this
+                                                    long; older events are refused; 0: forever
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ ENV = {
     "scheduler": "FIREKEEPER_SCHEDULER",
     "outbox_lease_seconds": "FIREKEEPER_OUTBOX_LEASE_SECONDS",
     "outbox_poll_seconds": "FIREKEEPER_OUTBOX_POLL_SECONDS",
+    "decision_retention_days": "FIREKEEPER_DECISION_RETENTION_DAYS",
 }
 
 
@@ -91,6 +95,7 @@ class Settings:
     scheduler: bool = True  # False: never run the scheduler on this replica
     outbox_lease_seconds: float = 30.0
     outbox_poll_seconds: float = 1.0
+    decision_retention_days: int = 30  # 0: decisions are kept forever
 
     def __post_init__(self) -> None:
         if not self.store_url.strip():
@@ -123,6 +128,12 @@ class Settings:
             value = getattr(self, name)
             if not (math.isfinite(value) and 0.01 <= value <= 3600):
                 raise ConfigError(name, value, "must be a number of seconds from 0.01 to 3600")
+        if not 0 <= self.decision_retention_days <= 36_500:
+            raise ConfigError(
+                "decision_retention_days",
+                self.decision_retention_days,
+                "must be a whole number of days from 1 to 36500, or 0 to keep decisions forever",
+            )
 
     @property
     def grpc_host(self) -> str:
@@ -146,6 +157,7 @@ class Settings:
             "scheduler": (_on_off, "on or off"),
             "outbox_lease_seconds": (float, "a number of seconds"),
             "outbox_poll_seconds": (float, "a number of seconds"),
+            "decision_retention_days": (int, "a whole number of days (0: keep forever)"),
         }
         for f in fields(cls):
             raw = env.get(ENV[f.name], "").strip()

@@ -18,14 +18,14 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from firekeeper.domain.chats import ChatContext, ChatKey, ChatRecord, ChatRegistration
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event
 from firekeeper.domain.views import ChatView, RulesetSummary
-from firekeeper.errors import ChatNotFound, InvalidParam, UnknownRuleset
+from firekeeper.errors import ChatNotFound, InvalidEvent, InvalidParam, UnknownRuleset
 from firekeeper.rules.compiler import CompiledRuleset, RulesetIndex
 from firekeeper.rules.evaluate import Evaluation, evaluate
 from firekeeper.rules.explain import explained
@@ -91,8 +91,11 @@ class Pipeline:
         clock: Callable[[], datetime] = _utcnow,
         timing: StoreTiming | None = None,
         areas: Sequence[Area] = (),
+        decision_days: int = 0,
     ) -> None:
         self._areas = tuple(areas)
+        # decisions are kept this many days (0: forever); an older event is refused
+        self._decision_days = decision_days
         self._store = store
         self._rulesets = rulesets
         self._clock = clock
@@ -106,6 +109,7 @@ class Pipeline:
             stored = self._store.find_decision(env.tenant, env.platform, env.event_id)
         if stored is not None:
             return replace(stored, replayed=True)
+        self._refuse_if_too_old(event)
         key = ChatKey(env.platform, env.tenant, env.chat_id)
         try:
             with self._timed("event_transaction"), self._store.chat_transaction(key) as tx:
@@ -191,6 +195,23 @@ class Pipeline:
         return bool(self._rulesets.index.names()) and self._store.ping()
 
     # ------------------------------------------------------------ helpers
+    def _refuse_if_too_old(self, event: Event) -> None:
+        """An event older than the decision log's window may have been decided and pruned:
+        evaluating it again could count it twice, so it is refused (its stored decision,
+        while the sweep has not pruned it yet, is still returned above)."""
+        if not self._decision_days:
+            return
+        occurred = event.envelope.occurred_at
+        if occurred >= self._clock() - timedelta(days=self._decision_days):
+            return
+        days = self._decision_days
+        raise InvalidEvent(
+            "envelope.occurred_at",
+            f"the event occurred at {occurred.isoformat()}, more than {days} days ago; "
+            f"decisions are kept {days} days (FIREKEEPER_DECISION_RETENTION_DAYS), so an "
+            "event this old may already have been decided: it is not evaluated",
+        )
+
     def _default_name(self, kind: str) -> str:
         return kind if kind in self._rulesets.index else DEFAULT_RULESET
 

@@ -33,6 +33,7 @@ class HotQuery:
     statement: sa.Executable
     params: Mapping[str, Any]
     index: str  # the index (or key) it must use, by its name in the models
+    also: tuple[str, ...] = ()  # other indexes that narrow it as well (the planner may pick them)
 
 
 _NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
@@ -122,6 +123,7 @@ def hot_queries() -> tuple[HotQuery, ...]:
             sq._PRUNE_QUESTIONS,
             pk | {"b_before": _AGO},
             "ix_promo_questions_chat_pk_asked_at",
+            also=("pk_promo_questions",),  # the chat's questions either way
         ),
         HotQuery("chat activity", lc._ACTIVITY, pk, "pk_chat_activity"),
         HotQuery(
