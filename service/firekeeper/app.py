@@ -75,7 +75,13 @@ async def run_service(
         metrics.set_rulesets((rs.name, rs.version) for rs in index.all())
         holder = RulesetHolder(index)
         screening = ScreeningArea(phishing_domains=phishing_list(settings), observer=metrics)
-        pipeline = build_pipeline(store, holder, timing=metrics, screening=screening)
+        pipeline = build_pipeline(
+            store,
+            holder,
+            timing=metrics,
+            screening=screening,
+            decision_days=settings.decision_retention_days,
+        )
         admin = ScreeningAdmin(store)
         metrics.track_review_queue(admin.queue_depth)
         reloader = Reloader(

@@ -69,6 +69,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "tls_client_ca": args.tls_client_ca,
         "insecure": "on" if args.insecure else None,
         "drain_seconds": args.drain_seconds,
+        "decision_retention_days": args.decision_retention_days,
     }
     env = dict(os.environ) | {ENV[k]: str(v) for k, v in flags.items() if v is not None}
     try:
@@ -93,6 +94,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from firekeeper.bench import run
     from firekeeper.rulesets_dir import default_dir
 
+    if args.reloads:
+        from firekeeper import reload_bench
+
+        return reload_bench.run(
+            Path(args.rulesets) if args.rulesets else default_dir(),
+            reloads=args.reloads,
+            seconds=args.seconds,
+            threads=args.threads,
+            chats=args.chats,
+        )
     return run(
         events=args.events,
         chats=args.chats,
@@ -253,6 +264,11 @@ def parser() -> argparse.ArgumentParser:
         help="on SIGTERM, seconds of NOT_SERVING health while calls are still accepted"
         " (env FIREKEEPER_DRAIN_SECONDS; default 5)",
     )
+    s.add_argument(
+        "--decision-retention-days",
+        help="days decisions are kept, 0: forever"
+        " (env FIREKEEPER_DECISION_RETENTION_DAYS; default 30)",
+    )
     s.set_defaults(func=_cmd_serve)
 
     c = sub.add_parser("check", help="validate rulesets; exit 1 with located errors")
@@ -269,6 +285,14 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--target", help="address of a running server (default: start one)")
     b.add_argument("--batch", type=int, default=100, help="events per EvaluateBatch call")
     b.add_argument("--no-grpc", action="store_true", help="skip the gRPC measurements")
+    b.add_argument(
+        "--reloads",
+        type=int,
+        default=0,
+        help="instead: memory and latency across N hot reloads per phase (firekeeper.reload_bench)",
+    )
+    b.add_argument("--seconds", type=float, default=20.0, help="length of each --reloads phase")
+    b.add_argument("--threads", type=int, default=1, help="worker threads for --reloads")
     b.set_defaults(func=_cmd_bench)
 
     r = sub.add_parser("rpc", help="call a unary method with a JSON request (proto JSON)")

@@ -49,6 +49,9 @@ validated; a bad value raises ``ConfigError`` naming the variable.
     FIREKEEPER_CREDENTIALS_CHECK_SECONDS seconds    1: how often the credentials file is checked
     FIREKEEPER_HEALTH_ADDRESS      host:port        empty: none; a second, plaintext port serving
                                                     only grpc.health (for probes that cannot do TLS)
+    FIREKEEPER_DECISION_RETENTION_DAYS days         30: decisions (and so replays of retried
+                                                    events, export and replay) are kept this
+                                                    long; older events are refused; 0: forever
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ ENV = {
     "max_concurrent": "FIREKEEPER_MAX_CONCURRENT",
     "credentials_check_seconds": "FIREKEEPER_CREDENTIALS_CHECK_SECONDS",
     "health_address": "FIREKEEPER_HEALTH_ADDRESS",
+    "decision_retention_days": "FIREKEEPER_DECISION_RETENTION_DAYS",
 }
 
 
@@ -140,6 +144,7 @@ class Settings:
     credentials_check_seconds: float = 1.0
     health_address: str = ""  # a plaintext port with grpc.health only; empty: none
     drain_seconds: float = 5.0  # on SIGTERM: NOT_SERVING, still accepting, this long
+    decision_retention_days: int = 30  # 0: decisions are kept forever
 
     def __post_init__(self) -> None:
         if not self.store_url.strip():
@@ -204,6 +209,12 @@ class Settings:
             raise ConfigError(
                 "credentials_check_seconds", self.credentials_check_seconds, "must be >= 0"
             )
+        if not 0 <= self.decision_retention_days <= 36_500:
+            raise ConfigError(
+                "decision_retention_days",
+                self.decision_retention_days,
+                "must be a whole number of days from 1 to 36500, or 0 to keep decisions forever",
+            )
 
     @property
     def grpc_host(self) -> str:
@@ -235,6 +246,7 @@ class Settings:
             "max_concurrent": (int, "a whole number of calls"),
             "credentials_check_seconds": (float, "a number of seconds"),
             "drain_seconds": (float, "a number of seconds (0: no drain)"),
+            "decision_retention_days": (int, "a whole number of days (0: keep forever)"),
         }
         for f in fields(cls):
             raw = env.get(ENV[f.name], "").strip()

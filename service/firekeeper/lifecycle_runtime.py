@@ -24,6 +24,7 @@ from firekeeper.pipeline import RulesetHolder
 from firekeeper.scheduler import TickScheduler
 from firekeeper.store import Store
 from firekeeper.store.leader import Leadership, leadership_for
+from firekeeper.store.retention import Retention
 
 log = logging.getLogger("firekeeper.scheduler")
 
@@ -76,6 +77,7 @@ class LifecycleRuntime:
                 period_seconds=settings.tick_seconds,
                 clock=clock,
                 observer=_Observer(metrics, self.service.wakeups),
+                sweep=Retention(store.engine, decision_days=settings.decision_retention_days).sweep,
             )
 
     @contextlib.asynccontextmanager

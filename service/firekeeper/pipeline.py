@@ -25,7 +25,7 @@ from firekeeper.domain.chats import ChatContext, ChatKey, ChatRecord, ChatRegist
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event
 from firekeeper.domain.views import ChatView, RulesetSummary
-from firekeeper.errors import ChatNotFound, InvalidParam, UnknownRuleset
+from firekeeper.errors import ChatNotFound, InvalidEvent, InvalidParam, UnknownRuleset
 from firekeeper.rules.compiler import CompiledRuleset, RulesetIndex
 from firekeeper.rules.evaluate import Evaluation, evaluate
 from firekeeper.rules.explain import explained
@@ -35,6 +35,8 @@ from firekeeper.store import ChatTx, DuplicateEvent, Store
 log = logging.getLogger("firekeeper.pipeline")
 
 DEFAULT_RULESET = "base"
+# The retention mark is read again after this long (store.retention.MARK_GRACE is longer).
+MARK_TTL_SECONDS = 30.0
 
 
 class Area(Protocol):
@@ -91,8 +93,12 @@ class Pipeline:
         clock: Callable[[], datetime] = _utcnow,
         timing: StoreTiming | None = None,
         areas: Sequence[Area] = (),
+        decision_days: int = 0,
     ) -> None:
         self._areas = tuple(areas)
+        # decisions are kept this many days (0: forever); an older event is refused
+        self._decision_days = decision_days
+        self._mark: tuple[float, datetime | None] | None = None  # (read at, retention mark)
         self._store = store
         self._rulesets = rulesets
         self._clock = clock
@@ -106,6 +112,7 @@ class Pipeline:
             stored = self._store.find_decision(env.tenant, env.platform, env.event_id)
         if stored is not None:
             return replace(stored, replayed=True)
+        self._refuse_if_too_old(event)
         key = ChatKey(env.platform, env.tenant, env.chat_id)
         try:
             with self._timed("event_transaction"), self._store.chat_transaction(key) as tx:
@@ -191,6 +198,36 @@ class Pipeline:
         return bool(self._rulesets.index.names()) and self._store.ping()
 
     # ------------------------------------------------------------ helpers
+    def _refuse_if_too_old(self, event: Event) -> None:
+        """An event older than the decision log's retention mark may have been decided and
+        pruned: evaluating it again could count it twice, so it is refused (its stored
+        decision, while the sweep has not deleted it yet, is still returned above). Until
+        the sweep has pruned anything, no event is refused, however old."""
+        if not self._decision_days:
+            return
+        mark = self._pruned_before()
+        occurred = event.envelope.occurred_at
+        if mark is None or occurred >= mark:
+            return
+        days = self._decision_days
+        raise InvalidEvent(
+            "envelope.occurred_at",
+            f"the event occurred at {occurred.isoformat()}, before {mark.isoformat()}, up to "
+            f"which the decision log has been pruned (decisions are kept {days} days, "
+            "FIREKEEPER_DECISION_RETENTION_DAYS), so an event this old may already have "
+            "been decided: it is not evaluated",
+        )
+
+    def _pruned_before(self) -> datetime | None:
+        """The store's retention mark, read at most every MARK_TTL_SECONDS (the sweep
+        deletes only up to a mark published longer ago than that)."""
+        now = time.monotonic()
+        cached = self._mark
+        if cached is None or now - cached[0] > MARK_TTL_SECONDS:
+            cached = (now, self._store.decisions_pruned_before())
+            self._mark = cached
+        return cached[1]
+
     def _default_name(self, kind: str) -> str:
         return kind if kind in self._rulesets.index else DEFAULT_RULESET
 

@@ -100,7 +100,7 @@ class Reloader:
                 if found:
                     return self._reject(current, tuple(found))
             try:
-                index = compile_dir_sources(sources)
+                index = compile_dir_sources(sources, previous=self.holder.index)
             except RulesetError as exc:
                 return self._reject(current, tuple(exc.diagnostics))
             before = versions(self.holder.index)

@@ -223,9 +223,12 @@ def shipped_sources() -> Mapping[str, str]:
     return MappingProxyType(dict(scan(directory).sources))
 
 
-def compile_dir_sources(sources: Mapping[str, str]) -> RulesetIndex:
-    """Compile a directory's sources, with the shipped rulesets as fallback parents."""
-    return compile_sources(sources, shipped=shipped_sources())
+def compile_dir_sources(
+    sources: Mapping[str, str], previous: RulesetIndex | None = None
+) -> RulesetIndex:
+    """Compile a directory's sources, with the shipped rulesets as fallback parents
+    (``previous``: the index serving now, whose unchanged matchers are shared)."""
+    return compile_sources(sources, previous, shipped=shipped_sources())
 
 
 def load(directory: Path) -> RulesetIndex:

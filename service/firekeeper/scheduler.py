@@ -3,7 +3,9 @@
 Every period (``FIREKEEPER_TICK_SECONDS``) the leading replica evaluates one
 ``chat.tick`` event per chat through the same pipeline as every other event:
 the chat is locked, the decision is logged, areas load and write state, and
-the lifecycle area puts the tick's actions in the outbox.
+the lifecycle area puts the tick's actions in the outbox. After each completed
+round the leader runs the retention sweep (``firekeeper.store.retention``), so
+pruning happens once a period, on one replica, never on a request.
 
     period_index = floor(unix time / period)
     event_id     = "tick:<chat_id>:<period>s:<period_index>"   (idempotent)
@@ -113,6 +115,7 @@ class TickScheduler:
         clock: Callable[[], datetime] = _utcnow,
         observer: TickObserver | None = None,
         node: str = "",
+        sweep: Callable[[datetime], object] | None = None,
     ) -> None:
         if period_seconds < 1:
             raise ValueError("the tick period must be at least one second")
@@ -125,6 +128,8 @@ class TickScheduler:
         self.node = node or f"{socket.gethostname()}/{uuid.uuid4().hex[:8]}"
         self._done: int | None = None
         self.leading = False
+        # housekeeping after each completed round (the retention sweep), leader only
+        self._sweep = sweep
 
     def period_index(self, now: datetime) -> int:
         return int(now.timestamp()) // self.period_seconds
@@ -151,6 +156,11 @@ class TickScheduler:
             self._done = index
             self._record(result)
         self._observer.after_round()
+        if result.complete and self._sweep is not None:
+            try:
+                self._sweep(self._clock())
+            except Exception:  # the next round sweeps again; ticks go on regardless
+                log.exception("retention sweep failed", extra={"period": index})
         return result
 
     def _round(self, index: int) -> Round:

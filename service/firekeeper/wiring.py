@@ -37,9 +37,15 @@ def build_pipeline(
     clock: Callable[[], datetime] | None = None,
     timing: StoreTiming | None = None,
     screening: ScreeningArea | None = None,
+    decision_days: int = 0,
 ) -> Pipeline:
-    """The pipeline over ``store`` with every governance area."""
+    """The pipeline over ``store`` with every governance area.
+
+    ``decision_days``: the decision log's retention (the service's setting); events
+    older than that are refused. 0 (the tools): every event is evaluated."""
     areas = governance_areas(rulesets, screening=screening)
     if clock is None:
-        return Pipeline(store, rulesets, timing=timing, areas=areas)
-    return Pipeline(store, rulesets, clock=clock, timing=timing, areas=areas)
+        return Pipeline(store, rulesets, timing=timing, areas=areas, decision_days=decision_days)
+    return Pipeline(
+        store, rulesets, clock=clock, timing=timing, areas=areas, decision_days=decision_days
+    )

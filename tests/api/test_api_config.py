@@ -74,12 +74,23 @@ def test_empty_values_keep_defaults() -> None:
         ("FIREKEEPER_GRACE_SECONDS", "nan"),
         ("FIREKEEPER_WORKERS", "0"),
         ("FIREKEEPER_WORKERS", "two"),
+        ("FIREKEEPER_DECISION_RETENTION_DAYS", "-1"),
+        ("FIREKEEPER_DECISION_RETENTION_DAYS", "30d"),
+        ("FIREKEEPER_DECISION_RETENTION_DAYS", "100000"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError) as info:
         Settings.from_env({name: value})
     assert str(info.value).startswith(f"{name}=")
+
+
+def test_decision_retention_defaults_to_30_days_and_0_keeps_forever() -> None:
+    assert Settings().decision_retention_days == 30
+    env = {"FIREKEEPER_DECISION_RETENTION_DAYS": "0"}
+    assert Settings.from_env(env).decision_retention_days == 0
+    env = {"FIREKEEPER_DECISION_RETENTION_DAYS": "400"}
+    assert Settings.from_env(env).decision_retention_days == 400
 
 
 def test_overrides_are_validated_too() -> None:

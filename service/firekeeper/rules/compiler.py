@@ -176,18 +176,26 @@ LIMITS = source.Limits(
 
 
 def compile_sources(
-    sources: Mapping[str, str], *, shipped: Mapping[str, str] | None = None
+    sources: Mapping[str, str],
+    previous: RulesetIndex | None = None,
+    *,
+    shipped: Mapping[str, str] | None = None,
 ) -> RulesetIndex:
     """Compile every ruleset in ``{file name: YAML text}``; raises RulesetError listing
     every problem in every file. ``shipped``: where parents missing from ``sources``
     are looked up (module docstring).
+
+    ``previous`` (a hot reload: the index serving now): a ruleset whose version
+    (its text and its parents') is unchanged shares the previous one's engine
+    matcher instead of registering a new one, so editing one file registers
+    only that ruleset and those extending it.
 
     Raises nothing else: an unexpected exception (a bug) becomes a located internal
     error of the file being compiled, so ``check`` and reload never crash on input."""
     problems: list[Diagnostic] = []
     at = [min(sources, default="<rulesets>")]  # the file being compiled
     try:
-        return _compile(sources, shipped, problems, at)
+        return _compile(sources, shipped, previous, problems, at)
     except RulesetError:
         raise
     except Exception as exc:  # a bug: report it where it happened, never crash
@@ -206,6 +214,7 @@ def compile_sources(
 def _compile(
     sources: Mapping[str, str],
     shipped: Mapping[str, str] | None,
+    previous: RulesetIndex | None,
     problems: list[Diagnostic],
     at: list[str],
 ) -> RulesetIndex:
@@ -217,7 +226,7 @@ def _compile(
         for name, b in built.items():
             if b is not None:
                 at[0] = b.spec.doc.file
-                rulesets[name] = _finish(b, problems)
+                rulesets[name] = _finish(b, problems, previous)
     if problems:
         raise RulesetError(list(dict.fromkeys(problems)))
     return RulesetIndex(rulesets)
@@ -506,19 +515,25 @@ def _plan(built: _Built, problems: list[Diagnostic]) -> None:
     }
 
 
-def _finish(built: _Built, problems: list[Diagnostic]) -> CompiledRuleset:
+def _finish(
+    built: _Built, problems: list[Diagnostic], previous: RulesetIndex | None
+) -> CompiledRuleset:
     header = built.spec.header
     digest = hashlib.sha256("\0".join(built.texts).encode()).hexdigest()[:12]
     label = "" if header.version is None else str(header.version)
+    version = f"{label}+{digest}" if label else digest
     matcher = None
-    if built.definitions:
+    before = previous._by_name.get(header.ruleset) if previous is not None else None
+    if before is not None and before.version == version:
+        matcher = before._matcher  # the same text lowers to the same engine rules
+    elif built.definitions:
         try:
             matcher = Matcher(built.definitions)
         except EngineError as exc:
             problems.append(built.spec.doc.diagnostic(("ruleset",), str(exc)))
     return CompiledRuleset(
         name=header.ruleset,
-        version=f"{label}+{digest}" if label else digest,
+        version=version,
         kind=built.kind,
         description=header.description,
         extends=header.extends,

@@ -106,6 +106,7 @@ outbox = sa.Table(
     # a tick's decision is stored once, so its actions are enqueued once
     sa.UniqueConstraint("tenant", "platform", "event_id", "position"),
     sa.Index(None, "platform", "tenant", "acked_at", "id"),
+    sa.Index(None, "chat_pk", "acked_at"),  # a chat's tick prunes its acknowledged items
 )
 
 scheduler_runs = sa.Table(

@@ -101,6 +101,19 @@ members = sa.Table(
     sa.Column("account_created_at", UtcDateTime(), nullable=True),
 )
 
+
+# How far the retention sweep has pruned a table (today only "decisions"): the
+# pipeline refuses events older than ``before`` (their decisions may be gone),
+# and the sweep deletes up to a mark only once it was published a while ago.
+retention_marks = sa.Table(
+    "retention_marks",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("before", UtcDateTime(), nullable=False),
+    sa.Column("published_at", UtcDateTime(), nullable=False),
+    sa.Column("settled_before", UtcDateTime(), nullable=True),  # the mark the sweep acts on
+)
+
 decisions = sa.Table(
     "decisions",
     metadata,

@@ -59,6 +59,7 @@ from firekeeper.store.models import (
     member_from_row,
     member_values,
     members,
+    retention_marks,
 )
 
 
@@ -375,6 +376,14 @@ class Store:
             )
             _write_chat(conn, chat_pk, chat)
             return chat
+
+    def decisions_pruned_before(self) -> datetime | None:
+        """How far the retention sweep may have pruned the decision log (None: never)."""
+        with self._read("read the decision log's retention mark") as conn:
+            before: datetime | None = conn.execute(
+                sa.select(retention_marks.c.before).where(retention_marks.c.name == "decisions")
+            ).scalar_one_or_none()
+            return before
 
     def find_decision(self, tenant: str, platform: Platform, event_id: str) -> Decision | None:
         """The stored decision for an event id (``replayed=True``), read without any lock."""

@@ -82,6 +82,7 @@ joins = sa.Table(
     sa.Column("user_id", sa.Text(), nullable=False),
     sa.Column("at", UtcDateTime(), nullable=False),
     sa.Index(None, "chat_pk", "at"),
+    sa.Index(None, "at"),  # the retention sweep
 )
 
 invites = sa.Table(
@@ -97,6 +98,7 @@ invites = sa.Table(
     sa.Column("outcome_at", UtcDateTime(), nullable=False),
     sa.Index(None, "chat_pk", "inviter_id", "invited_at"),
     sa.Index(None, "chat_pk", "invitee_id"),
+    sa.Index(None, "outcome", "outcome_at"),  # the retention sweep
 )
 
 held = sa.Table(
@@ -119,6 +121,8 @@ held = sa.Table(
     # one queue entry per member of a chat: holding them again reopens it
     sa.UniqueConstraint("chat_pk", "user_id"),
     sa.Index(None, "status", "id"),
+    sa.Index(None, "chat_pk", "status"),  # a chat's pending count, on every join
+    sa.Index(None, "status", "resolved_at"),  # the retention sweep
 )
 
 strikes = sa.Table(
@@ -130,6 +134,7 @@ strikes = sa.Table(
     sa.Column("at", UtcDateTime(), nullable=False),
     sa.Column("rule_id", sa.Text(), nullable=False),
     sa.Index(None, "chat_pk", "user_id", "at"),
+    sa.Index(None, "at"),  # the retention sweep
 )
 
 value = sa.Table(
@@ -149,4 +154,5 @@ questions = sa.Table(
     sa.Column("asked_at", UtcDateTime(), nullable=False),
     sa.Column("answered_at", UtcDateTime(), nullable=True),
     sa.Index(None, "chat_pk", "asked_at"),
+    sa.Index(None, "asked_at"),  # the retention sweep
 )

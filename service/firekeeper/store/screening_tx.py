@@ -77,6 +77,7 @@ _BLOCKED_USERS = sa.select(blocklist.c.value).where(
 _BLOCKED_DOMAINS = sa.select(blocklist.c.value).where(
     blocklist.c.tenant == sa.bindparam("b_tenant"),
     blocklist.c.kind == BlockKind.DOMAIN.value,
+    blocklist.c.platform == "",  # domains are stored without one: the whole key is searched
     blocklist.c.value.in_(sa.bindparam("b_values", expanding=True)),
 )
 

@@ -1,0 +1,235 @@
+"""Retention of the tables that grow with traffic: one sweep, in batches, off the request path.
+
+    table               what goes                                        kept for
+    decisions           decided and occurred before the window           the setting (30 days)
+    screening_invites   settled or unanswered invitations                365 days after the outcome
+    screening_held      denied or withdrawn holds (approved ones stay:   90 days after resolution
+                        an approved member is never held again)
+    screening_joins     the join log behind the burst windows            24 hours
+    promo_strikes       strikes behind the escalation ladder             30 days
+    promo_questions     open questions an answer can be matched to       30 days
+
+Pending holds, invitations still pending or admitted, and everything newer
+than its window stay. The lifecycle tables (activity and poster days, flood
+windows, acknowledged outbox items) are pruned per chat on its tick
+(``firekeeper.store.lifecycle.prune``).
+
+Each batch is one short write transaction deleting at most ``batch`` rows
+chosen through the table's time index (``firekeeper.store.hot_queries`` checks
+the plans); a sweep repeats batches until a table has nothing old left or
+``max_batches`` is reached (the next sweep goes on). Deleting what is already
+gone deletes nothing, so a sweep is idempotent and two replicas sweeping at
+once only share the work. The leading replica's scheduler sweeps after every
+tick round (``firekeeper.scheduler``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from firekeeper.domain.screening import HeldStatus
+from firekeeper.store.db import SQLITE_BEGIN, unavailable_on_db_errors
+from firekeeper.store.models import decisions, retention_marks
+from firekeeper.store.screening import (
+    PENDING_OUTCOMES,
+    Outcome,
+    held,
+    invites,
+    joins,
+    questions,
+    strikes,
+)
+from firekeeper.store.screening_tx import JOIN_LOG_KEEP, QUESTIONS_KEEP, STRIKES_KEEP
+
+log = logging.getLogger("firekeeper.retention")
+
+DEFAULT_DECISION_DAYS = 30
+INVITES_KEEP = timedelta(days=365)
+HELD_KEEP = timedelta(days=90)
+BATCH = 1000
+MAX_BATCHES = 100  # per table and sweep: at most 100k rows per table per sweep
+# A published mark is acted on (its decisions deleted) only this long after it
+# was published: longer than any pipeline caches the mark (MARK_TTL_SECONDS in
+# firekeeper.pipeline), so no replica evaluates an event whose decision is gone.
+MARK_GRACE = timedelta(seconds=120)
+DECISIONS_MARK = "decisions"
+
+_BEFORE: sa.BindParameter[datetime] = sa.bindparam("b_before")
+_LIMIT: sa.BindParameter[int] = sa.bindparam("b_limit")
+_SETTLED = tuple(o.value for o in Outcome if o.value not in (*PENDING_OUTCOMES, "joined"))
+_FORGOTTEN = (*_SETTLED, Outcome.REQUESTED.value)  # a request nobody answered is settled too
+_CLOSED_HOLDS = (HeldStatus.DENIED.value, HeldStatus.WITHDRAWN.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    table: sa.Table
+    keep: timedelta | None  # None: the decision log's setting
+    pick: sa.Select[tuple[int]] | sa.Select[tuple[int, str]]  # keys of old rows, at most b_limit
+    index: str  # the index ``pick`` goes through
+    delete: sa.Delete  # the rows ``pick`` chose (at most b_limit)
+
+
+def _by_id(
+    table: sa.Table,
+    keep: timedelta | None,
+    old: sa.ColumnElement[bool],
+    index: str,
+    *order: sa.ColumnElement[object],
+) -> Policy:
+    pick = sa.select(table.c.id).where(old).order_by(*order).limit(_LIMIT)
+    return Policy(
+        table, keep, pick, index, sa.delete(table).where(table.c.id.in_(pick.scalar_subquery()))
+    )
+
+
+d, i, h, j, s, q = decisions, invites, held, joins, strikes, questions
+# promo_questions has no surrogate id: its batch picks (chat_pk, message_id) pairs
+_questions_pick = (
+    sa.select(q.c.chat_pk, q.c.message_id)
+    .where(q.c.asked_at < _BEFORE)
+    .order_by(q.c.asked_at)
+    .limit(_LIMIT)
+)
+POLICIES: tuple[Policy, ...] = (
+    _by_id(
+        d,
+        None,
+        sa.and_(d.c.decided_at < _BEFORE, d.c.occurred_at < _BEFORE),
+        "ix_decisions_decided_at_id",
+        d.c.decided_at,
+        d.c.id,
+    ),
+    _by_id(
+        i,
+        INVITES_KEEP,
+        sa.and_(i.c.outcome.in_(_FORGOTTEN), i.c.outcome_at < _BEFORE),
+        "ix_screening_invites_outcome_outcome_at",  # unordered: several outcomes
+    ),
+    _by_id(
+        h,
+        HELD_KEEP,
+        sa.and_(h.c.status.in_(_CLOSED_HOLDS), h.c.resolved_at < _BEFORE),
+        "ix_screening_held_status_resolved_at",  # unordered: two statuses
+    ),
+    _by_id(j, JOIN_LOG_KEEP, j.c.at < _BEFORE, "ix_screening_joins_at", j.c.at),
+    _by_id(s, STRIKES_KEEP, s.c.at < _BEFORE, "ix_promo_strikes_at", s.c.at),
+    Policy(
+        q,
+        QUESTIONS_KEEP,
+        _questions_pick,
+        "ix_promo_questions_asked_at",
+        sa.delete(q).where(sa.tuple_(q.c.chat_pk, q.c.message_id).in_(_questions_pick)),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    deleted: dict[str, int]  # rows deleted per table
+    complete: bool  # False: a table still had old rows after max_batches
+
+    @property
+    def total(self) -> int:
+        return sum(self.deleted.values())
+
+
+class Retention:
+    """Prunes every table that grows with traffic; ``sweep`` is safe to call at any time."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        decision_days: int = DEFAULT_DECISION_DAYS,
+        batch: int = BATCH,
+        max_batches: int = MAX_BATCHES,
+    ) -> None:
+        if decision_days < 0:
+            raise ValueError("decision_days must be 0 (keep forever) or more")
+        if batch < 1 or max_batches < 1:
+            raise ValueError("batch and max_batches must be at least 1")
+        self._engine = engine
+        self.decision_days = decision_days
+        self._batch = batch
+        self._max_batches = max_batches
+
+    def decision_cutoff(self, now: datetime) -> datetime | None:
+        """Decisions of events older than this are pruned (None: kept forever)."""
+        return now - timedelta(days=self.decision_days) if self.decision_days else None
+
+    def sweep(self, now: datetime) -> Sweep:
+        deleted: dict[str, int] = {}
+        complete = True
+        for policy in POLICIES:
+            before = self._advance_mark(now) if policy.keep is None else now - policy.keep
+            if before is None:  # kept forever, or no mark old enough yet
+                if policy.keep is None and self.decision_days:
+                    deleted[policy.table.name] = 0
+                continue
+            count, done = self._prune(policy.table.name, policy.delete, before)
+            deleted[policy.table.name] = count
+            complete = complete and done
+        if any(deleted.values()):
+            log.info("retention sweep", extra={"deleted": deleted, "complete": complete})
+        return Sweep(deleted, complete)
+
+    def _advance_mark(self, now: datetime) -> datetime | None:
+        """Publish the decision log's new cutoff, and return the mark decisions may be
+        deleted up to now: the one published at least MARK_GRACE ago (None: nothing yet).
+
+        Deleting always lags publishing, so every pipeline has seen a mark (and refuses
+        events older than it) before the decisions it covers are gone."""
+        cutoff = self.decision_cutoff(now)
+        if cutoff is None:
+            return None
+        where = retention_marks.c.name == DECISIONS_MARK
+        marks = retention_marks.c
+        with (
+            unavailable_on_db_errors(self._engine, "advance the retention mark"),
+            self._engine.connect() as conn,
+        ):
+            conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+            with conn.begin():
+                row = conn.execute(
+                    sa.select(marks.before, marks.published_at, marks.settled_before).where(where)
+                ).one_or_none()
+                if row is None:
+                    conn.execute(
+                        sa.insert(retention_marks).values(
+                            name=DECISIONS_MARK, before=cutoff, published_at=now
+                        )
+                    )
+                    return None
+                if row.published_at > now - MARK_GRACE:  # published too recently to act on
+                    settled: datetime | None = row.settled_before
+                    return settled
+                values: dict[str, object] = {"settled_before": row.before}
+                if cutoff > row.before:
+                    values |= {"before": cutoff, "published_at": now}
+                conn.execute(sa.update(retention_marks).where(where).values(**values))
+                return row.before  # type: ignore[no-any-return]
+
+    def _prune(self, name: str, statement: sa.Executable, before: datetime) -> tuple[int, bool]:
+        total = 0
+        for _ in range(self._max_batches):
+            count = self._batch_delete(name, statement, before)
+            total += count
+            if count < self._batch:
+                return total, True
+        return total, False
+
+    def _batch_delete(self, name: str, statement: sa.Executable, before: datetime) -> int:
+        with (
+            unavailable_on_db_errors(self._engine, f"prune {name}"),
+            self._engine.connect() as conn,
+        ):
+            conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+            with conn.begin():
+                result = conn.execute(statement, {"b_before": before, "b_limit": self._batch})
+                return int(result.rowcount)
