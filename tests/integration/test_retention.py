@@ -17,7 +17,7 @@ from firekeeper.rulesets_dir import load
 from firekeeper.scheduler import TickScheduler
 from firekeeper.store import Store, create_store
 from firekeeper.store.leader import AlwaysLeader
-from firekeeper.store.models import chats, decisions
+from firekeeper.store.models import decisions
 from firekeeper.store.retention import Retention
 from firekeeper.wiring import build_pipeline
 from tests.conftest import RULESETS
@@ -61,6 +61,8 @@ def test_an_event_older_than_the_pruned_mark_is_refused_and_nothing_is_written(
 ) -> None:
     clock = Clock(T0 + timedelta(days=31))
     pipeline = build_pipeline(store, RulesetHolder(INDEX), clock=clock, decision_days=30)
+    seed = build_pipeline(store, RulesetHolder(INDEX), clock=Clock(T0))
+    seed.evaluate(message(eid="m-seed"))  # a decision past the window: something to prune
     Retention(store.engine, decision_days=30).sweep(clock.now)  # publishes T0 + 1 day
     with pytest.raises(InvalidEvent) as refused:
         pipeline.evaluate(message(eid="m-old"))
@@ -68,7 +70,7 @@ def test_an_event_older_than_the_pruned_mark_is_refused_and_nothing_is_written(
     assert "30 days" in refused.value.reason and "FIREKEEPER_DECISION_RETENTION_DAYS" in str(
         refused.value
     )
-    assert _count(store, decisions) == 0 and _count(store, chats) == 0
+    assert _count(store, decisions) == 1  # the seed's only
     later = event(  # after the mark: decided
         MessagePosted(message_id="m-newer", text="hello"), eid="m-newer", at=T0 + timedelta(days=2)
     )
@@ -77,10 +79,15 @@ def test_an_event_older_than_the_pruned_mark_is_refused_and_nothing_is_written(
 
 def test_an_old_event_is_evaluated_while_nothing_was_pruned(store: Store) -> None:
     """A fresh store (a newcomer replaying the README's dated example months later)
-    refuses nothing: no decision can have been pruned yet."""
+    refuses nothing: no decision can have been pruned, and sweeps publish no mark."""
     clock = Clock(T0 + timedelta(days=400))
     pipeline = build_pipeline(store, RulesetHolder(INDEX), clock=clock, decision_days=30)
-    assert not pipeline.evaluate(message(eid="m-old")).replayed
+    retention = Retention(store.engine, decision_days=30)
+    retention.sweep(clock.now)
+    assert not pipeline.evaluate(message(eid="m-old")).replayed  # decided now: not prunable
+    retention.sweep(clock.now + timedelta(hours=1))
+    assert store.decisions_pruned_before() is None
+    assert not pipeline.evaluate(message(eid="m-older")).replayed
 
 
 def test_decisions_are_deleted_only_a_grace_after_their_mark_was_published(
@@ -94,7 +101,7 @@ def test_decisions_are_deleted_only_a_grace_after_their_mark_was_published(
     assert retention.sweep(now).deleted.get("decisions", 0) == 0  # published only
     assert retention.sweep(now + timedelta(seconds=5)).deleted.get("decisions", 0) == 0
     assert retention.sweep(now + timedelta(minutes=3)).deleted["decisions"] == 1
-    assert store.decisions_pruned_before() == now + timedelta(minutes=3) - timedelta(days=30)
+    assert store.decisions_pruned_before() == now - timedelta(days=30)  # nothing newer to prune
 
 
 def test_without_retention_every_event_is_evaluated(store: Store) -> None:

@@ -129,6 +129,17 @@ POLICIES: tuple[Policy, ...] = (
 )
 
 
+def _prunable(conn: sa.Connection, cutoff: datetime, after: datetime | None = None) -> bool:
+    """Whether a decision older than ``cutoff`` (and, with ``after``, not older than it:
+    not already covered by the mark) is stored: a mark is moved only when it would let
+    the sweep delete something, so a store with nothing to prune refuses no event."""
+    d = decisions.c
+    where = sa.and_(d.decided_at < cutoff, d.occurred_at < cutoff)
+    if after is not None:
+        where = sa.and_(where, sa.or_(d.decided_at >= after, d.occurred_at >= after))
+    return conn.execute(sa.select(d.id).where(where).limit(1)).first() is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Sweep:
     deleted: dict[str, int]  # rows deleted per table
@@ -200,17 +211,18 @@ class Retention:
                     sa.select(marks.before, marks.published_at, marks.settled_before).where(where)
                 ).one_or_none()
                 if row is None:
-                    conn.execute(
-                        sa.insert(retention_marks).values(
-                            name=DECISIONS_MARK, before=cutoff, published_at=now
+                    if _prunable(conn, cutoff):  # no mark until something would go
+                        conn.execute(
+                            sa.insert(retention_marks).values(
+                                name=DECISIONS_MARK, before=cutoff, published_at=now
+                            )
                         )
-                    )
                     return None
                 if row.published_at > now - MARK_GRACE:  # published too recently to act on
                     settled: datetime | None = row.settled_before
                     return settled
                 values: dict[str, object] = {"settled_before": row.before}
-                if cutoff > row.before:
+                if cutoff > row.before and _prunable(conn, cutoff, after=row.before):
                     values |= {"before": cutoff, "published_at": now}
                 conn.execute(sa.update(retention_marks).where(where).values(**values))
                 return row.before  # type: ignore[no-any-return]
