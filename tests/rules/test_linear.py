@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 # Importing the checks compiles (and registers) every built-in pattern.
 from firekeeper.rules import announcements, features, linear, promo, topic, unmask, value
-from firekeeper.rules.linear import PatternSyntax, translate
+from firekeeper.rules.linear import PatternSyntax
 
 DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "datasets"
 
@@ -109,7 +109,7 @@ def _python(source: str, ignore_case: bool) -> re.Pattern[str]:
 
 
 def test_every_check_module_registered_its_patterns() -> None:
-    sources = {src for src, _, _, _ in linear.compiled()}
+    sources = {c.source for c in linear.compiled()}
     # one known pattern of each module that runs on user text
     for module, name in (
         (features, "_URL"),
@@ -120,13 +120,14 @@ def test_every_check_module_registered_its_patterns() -> None:
         (value, "_QUESTION_WORDS"),
     ):
         pattern = getattr(module, name)
-        assert any(translate(src) == pattern.pattern for src in sources), (module, name)
+        assert any(c.pattern is pattern for c in linear.compiled()), (module, name)
     assert len(sources) >= 25
 
 
 def test_re2_finds_what_python_re_found(corpus: list[str]) -> None:
     disagree: list[tuple[str, str]] = []
-    for source, _, ignore_case, pattern in linear.compiled():
+    for c in linear.compiled():
+        source, ignore_case, pattern = c.source, c.ignore_case, c.pattern
         reference = _python(source, ignore_case)
         exact = r"\b" not in source
         for text in corpus:
@@ -141,7 +142,7 @@ def test_re2_finds_what_python_re_found(corpus: list[str]) -> None:
 
 
 def test_links_are_the_same_as_the_python_link_finder_found(corpus: list[str]) -> None:
-    source = next(src for src, _, _, p in linear.compiled() if p is features._URL)
+    source = next(c.source for c in linear.compiled() if c.pattern is features._URL)
     reference = _python(source, True)
     for text in corpus:
         want = [m.group(1) for m in reference.finditer(text)]
@@ -219,3 +220,9 @@ def test_scanned_bounds_a_text_and_keeps_a_short_one() -> None:
     assert linear.scanned("short") == "short"
     long = "x" * (linear.SCANNED_CHARS + 10)
     assert len(linear.scanned(long)) == linear.SCANNED_CHARS
+
+
+@pytest.mark.parametrize("source", [r"[a]+b", r"(a)+", r"(?:a+)+", r"[a]*", r"a|b+c"])
+def test_a_tokenizer_must_be_one_character_class_repeated(source: str) -> None:
+    with pytest.raises(PatternSyntax):
+        linear.tokens(source)

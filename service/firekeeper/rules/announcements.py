@@ -36,8 +36,8 @@ CLEAR_FIRST_LINE = 60  # display columns
 WALL_LINE = 240  # display columns
 SHORT = 20  # display columns
 
-_CJK = linear.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
-_WORDS = linear.compile(r"[^\W_]+")
+_CJK = linear.tokens(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_WORDS = linear.tokens(r"[^\W_]+")
 _DETAIL = linear.compile(
     r"\d|[一二三四五六七八九十]+[点號号日月]|明天|后天|今晚|周[一二三四五六日天]|星期"
 )

@@ -60,8 +60,8 @@ _any = linear.any_of
 _CURRENCY = r"[$¥€£₽₹₩₴]"
 _PRICE = _any(
     rf"{_CURRENCY}\s?\d",
-    rf"\d(?:[\d,.]*\d)?\s?(?:k\s?)?(?:{_CURRENCY}|元|块|塊|人民币|rmb\b|cny\b|usdt?\b|eur\b"
-    r"|euros?\b|dollars?\b|bucks\b|eth\b|btc\b|руб|р\.|грн|баксов|зел[её]ных|к\$)",
+    rf"\d(?:[\d,.]*\d)?\s?(?:k\s?)?(?:{_CURRENCY}|元|块|塊|人民币"
+    r"|(?:rmb|cny|usdt?|eur|euros?|dollars?|bucks|eth|btc)\b|руб|р\.|грн|баксов|зел[её]ных|к\$)",
     r"\b(?:rmb|cny|usd|usdt|eur)\s?\d",
 )
 _PRIVATE_CONTACT = _any(
@@ -130,7 +130,7 @@ _OFFER = _any(
     r"\benrol(?:l|ls|led|ling|ment)\b",
     r"\b(?:sign\s+up|register|book|buy|order|subscribe|reserve|join)\s+(?:now|here|today|through|via)\b",
     r"\bdiscounts?\b",
-    r"\b\d+\s*%\s*(?:off|sale|discount)\b|\bsale\b",
+    r"\b(?:\d+\s*%\s*(?:off|sale|discount)|sale)\b",
     r"\bcoupons?\b",
     r"\bexclusive\s+(?:offer|deal|discount|package|access)\b",
     r"\bwebinars?\b",
@@ -156,7 +156,7 @@ _URGENCY = _any(
     r"срочно|только\s+сегодня",
 )
 _VICE = _any(
-    r"\bcasino\b|\bbetting\b|\bbet\s+on\b",
+    r"\b(?:casino|betting|bet\s+on)\b",
     r"博彩|赌场|百家乐|彩票",
     r"ставк|ставим|букмекер|18\+|интим|эскорт|фальш|без\s+тр[уy]сик|поддельн",
 )

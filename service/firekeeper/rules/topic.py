@@ -47,8 +47,8 @@ KEYWORD_WEIGHT = 0.7
 PHRASE_WEIGHT = 0.9
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_CJK_RUN = linear.compile(f"[{_CJK}]+")
-_WORD = linear.compile(r"[^\W_]+")  # read after CJK runs became spaces
+_CJK_RUN = linear.tokens(f"[{_CJK}]+")
+_WORD = linear.tokens(r"[^\W_]+")  # read after CJK runs became spaces
 _URL = linear.compile(r"(?i)\b(?:https?://|www\.)\S+")
 _MENTION = linear.compile(r"@\S+")
 _LAUGH = linear.compile(r"^(?:(?:ha)+h?|(?:he)+h?|(?:hi){2,}|l+o+l+|x+d+|233+|6+)$")

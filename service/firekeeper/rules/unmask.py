@@ -67,7 +67,7 @@ _TO_LATIN = {
     "α": "a", "ο": "o", "ε": "e", "ρ": "p", "τ": "t", "κ": "k", "χ": "x", "ν": "v",
     "ι": "i", "υ": "u", "Α": "A", "Ο": "O", "Ε": "E", "Ρ": "P", "Τ": "T", "Κ": "K",
 }  # fmt: skip
-_WORD = linear.compile(r"[^\W_]+")
+_WORD = linear.tokens(r"[^\W_]+")
 _SPACED_LETTERS = 4  # single letters in a row, each but the last followed by one space
 _SPACES = " \u3000"
 _SPACED_CJK = linear.compile(

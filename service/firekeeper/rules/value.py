@@ -26,8 +26,8 @@ from firekeeper.rules import linear
 SUBSTANTIVE_WORDS = 20
 ANSWER_WORDS = 3
 
-_LATIN_WORD = linear.compile(r"[^\W\d_]{2,}|\d+")  # read after CJK became spaces
-_CJK = linear.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_LATIN_WORD = linear.tokens(r"[^\W\d_]{2,}|\d+")  # read after CJK became spaces
+_CJK = linear.tokens(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _QUESTION_WORDS = linear.compile(
     r"^\s*(?:(?:how|what|why|when|where|which|who|can\s+(?:anyone|someone|you)|does\s+anyone"
     r"|is\s+there|anyone\s+know|any\s+(?:idea|tips)|как|что|почему|зачем|где|когда|какой|какая"
