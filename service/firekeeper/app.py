@@ -73,7 +73,14 @@ async def run_service(
         metrics.set_rulesets((rs.name, rs.version) for rs in index.all())
         holder = RulesetHolder(index)
         screening = ScreeningArea(phishing_domains=phishing_list(settings), observer=metrics)
-        pipeline = build_pipeline(store, holder, timing=metrics, screening=screening)
+        pipeline = build_pipeline(
+            store,
+            holder,
+            timing=metrics,
+            screening=screening,
+            budget_seconds=settings.evaluation_budget_seconds,
+            on_over_budget=metrics.observe_over_budget,
+        )
         admin = ScreeningAdmin(store)
         metrics.track_review_queue(admin.queue_depth)
         reloader = Reloader(directory, holder, metrics, fingerprint=fingerprint(sources))

@@ -26,6 +26,8 @@ validated; a bad value raises ``ConfigError`` naming the variable.
                                                     died is sent again after this long
     FIREKEEPER_OUTBOX_POLL_SECONDS seconds          1: how often an idle outbox stream looks for
                                                     items another replica made
+    FIREKEEPER_EVALUATION_BUDGET_SECONDS seconds    0.25: how long one event's feature stages may
+                                                    take before the rest skip their text checks
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ ENV = {
     "scheduler": "FIREKEEPER_SCHEDULER",
     "outbox_lease_seconds": "FIREKEEPER_OUTBOX_LEASE_SECONDS",
     "outbox_poll_seconds": "FIREKEEPER_OUTBOX_POLL_SECONDS",
+    "evaluation_budget_seconds": "FIREKEEPER_EVALUATION_BUDGET_SECONDS",
 }
 
 
@@ -91,6 +94,7 @@ class Settings:
     scheduler: bool = True  # False: never run the scheduler on this replica
     outbox_lease_seconds: float = 30.0
     outbox_poll_seconds: float = 1.0
+    evaluation_budget_seconds: float = 0.25
 
     def __post_init__(self) -> None:
         if not self.store_url.strip():
@@ -123,6 +127,11 @@ class Settings:
             value = getattr(self, name)
             if not (math.isfinite(value) and 0.01 <= value <= 3600):
                 raise ConfigError(name, value, "must be a number of seconds from 0.01 to 3600")
+        budget = self.evaluation_budget_seconds
+        if not (math.isfinite(budget) and 0.001 <= budget <= 60):
+            raise ConfigError(
+                "evaluation_budget_seconds", budget, "must be a number of seconds from 0.001 to 60"
+            )
 
     @property
     def grpc_host(self) -> str:
@@ -146,6 +155,7 @@ class Settings:
             "scheduler": (_on_off, "on or off"),
             "outbox_lease_seconds": (float, "a number of seconds"),
             "outbox_poll_seconds": (float, "a number of seconds"),
+            "evaluation_budget_seconds": (float, "a number of seconds"),
         }
         for f in fields(cls):
             raw = env.get(ENV[f.name], "").strip()

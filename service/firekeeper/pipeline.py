@@ -27,7 +27,7 @@ from firekeeper.domain.events import Event
 from firekeeper.domain.views import ChatView, RulesetSummary
 from firekeeper.errors import ChatNotFound, InvalidParam, UnknownRuleset
 from firekeeper.rules.compiler import CompiledRuleset, RulesetIndex
-from firekeeper.rules.evaluate import Evaluation, evaluate
+from firekeeper.rules.evaluate import Budget, Evaluation, evaluate
 from firekeeper.rules.explain import explained
 from firekeeper.rules.facts import people_ids, size_tier
 from firekeeper.store import ChatTx, DuplicateEvent, Store
@@ -91,8 +91,16 @@ class Pipeline:
         clock: Callable[[], datetime] = _utcnow,
         timing: StoreTiming | None = None,
         areas: Sequence[Area] = (),
+        budget_seconds: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        on_over_budget: Callable[[str], None] | None = None,
     ) -> None:
+        """``budget_seconds``: how long one event's pure feature stages may take
+        (``firekeeper.rules.evaluate.Budget``); ``on_over_budget(kind)`` counts an overrun."""
         self._areas = tuple(areas)
+        self._budget_seconds = budget_seconds
+        self._monotonic = monotonic
+        self._on_over_budget = on_over_budget
         self._store = store
         self._rulesets = rulesets
         self._clock = clock
@@ -121,9 +129,18 @@ class Pipeline:
                 if self._areas:
                     ctx = replace(ctx, extra={a.name: a.load(tx, event, ctx) for a in self._areas})
                 params = self._params_for(ruleset, tx.chat)
+                started = self._monotonic()
                 result = evaluate(
-                    ruleset, event, ctx, params, self._clock(), [a.enrich for a in self._areas]
+                    ruleset,
+                    event,
+                    ctx,
+                    params,
+                    self._clock(),
+                    {a.name: a.enrich for a in self._areas},
+                    budget=self._budget(started),
                 )
+                if result.over_budget:
+                    self._over_budget(event, result, self._monotonic() - started)
                 if explain:
                     result = replace(
                         result, decision=explained(ruleset, result.decision, result.fact)
@@ -191,6 +208,28 @@ class Pipeline:
         return bool(self._rulesets.index.names()) and self._store.ping()
 
     # ------------------------------------------------------------ helpers
+    def _budget(self, started: float) -> Budget | None:
+        if self._budget_seconds is None:
+            return None
+        return Budget(self._monotonic, started + self._budget_seconds)
+
+    def _over_budget(self, event: Event, result: Evaluation, seconds: float) -> None:
+        """Log (without any text) and count an evaluation that ran past its budget."""
+        env = event.envelope
+        log.warning(
+            "evaluation over its time budget",
+            extra={
+                "event_id": env.event_id,
+                "kind": event.kind.value,
+                "platform": env.platform.value,
+                "budget_ms": round((self._budget_seconds or 0) * 1000, 3),
+                "elapsed_ms": round(seconds * 1000, 3),
+                "skipped_stages": list(result.decision.skipped_stages),
+            },
+        )
+        if self._on_over_budget is not None:
+            self._on_over_budget(event.kind.value)
+
     def _default_name(self, kind: str) -> str:
         return kind if kind in self._rulesets.index else DEFAULT_RULESET
 

@@ -37,9 +37,27 @@ def build_pipeline(
     clock: Callable[[], datetime] | None = None,
     timing: StoreTiming | None = None,
     screening: ScreeningArea | None = None,
+    budget_seconds: float | None = None,
+    on_over_budget: Callable[[str], None] | None = None,
 ) -> Pipeline:
-    """The pipeline over ``store`` with every governance area."""
+    """The pipeline over ``store`` with every governance area; ``budget_seconds``:
+    the per-event time budget of the feature stages (none for the tools)."""
     areas = governance_areas(rulesets, screening=screening)
     if clock is None:
-        return Pipeline(store, rulesets, timing=timing, areas=areas)
-    return Pipeline(store, rulesets, clock=clock, timing=timing, areas=areas)
+        return Pipeline(
+            store,
+            rulesets,
+            timing=timing,
+            areas=areas,
+            budget_seconds=budget_seconds,
+            on_over_budget=on_over_budget,
+        )
+    return Pipeline(
+        store,
+        rulesets,
+        clock=clock,
+        timing=timing,
+        areas=areas,
+        budget_seconds=budget_seconds,
+        on_over_budget=on_over_budget,
+    )
