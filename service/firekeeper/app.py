@@ -81,6 +81,8 @@ async def run_service(
             timing=metrics,
             screening=screening,
             decision_days=settings.decision_retention_days,
+            budget_seconds=settings.evaluation_budget_seconds,
+            on_over_budget=metrics.observe_over_budget,
         )
         admin = ScreeningAdmin(store)
         metrics.track_review_queue(admin.queue_depth)

@@ -52,6 +52,8 @@ validated; a bad value raises ``ConfigError`` naming the variable.
     FIREKEEPER_DECISION_RETENTION_DAYS days         30: decisions (and so replays of retried
                                                     events, export and replay) are kept this
                                                     long; older events are refused; 0: forever
+    FIREKEEPER_EVALUATION_BUDGET_SECONDS seconds    0.25: how long one event's feature stages may
+                                                    take before the rest skip their text checks
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ ENV = {
     "credentials_check_seconds": "FIREKEEPER_CREDENTIALS_CHECK_SECONDS",
     "health_address": "FIREKEEPER_HEALTH_ADDRESS",
     "decision_retention_days": "FIREKEEPER_DECISION_RETENTION_DAYS",
+    "evaluation_budget_seconds": "FIREKEEPER_EVALUATION_BUDGET_SECONDS",
 }
 
 
@@ -145,6 +148,7 @@ class Settings:
     health_address: str = ""  # a plaintext port with grpc.health only; empty: none
     drain_seconds: float = 5.0  # on SIGTERM: NOT_SERVING, still accepting, this long
     decision_retention_days: int = 30  # 0: decisions are kept forever
+    evaluation_budget_seconds: float = 0.25
 
     def __post_init__(self) -> None:
         if not self.store_url.strip():
@@ -215,6 +219,11 @@ class Settings:
                 self.decision_retention_days,
                 "must be a whole number of days from 1 to 36500, or 0 to keep decisions forever",
             )
+        budget = self.evaluation_budget_seconds
+        if not (math.isfinite(budget) and 0.001 <= budget <= 60):
+            raise ConfigError(
+                "evaluation_budget_seconds", budget, "must be a number of seconds from 0.001 to 60"
+            )
 
     @property
     def grpc_host(self) -> str:
@@ -247,6 +256,7 @@ class Settings:
             "credentials_check_seconds": (float, "a number of seconds"),
             "drain_seconds": (float, "a number of seconds (0: no drain)"),
             "decision_retention_days": (int, "a whole number of days (0: keep forever)"),
+            "evaluation_budget_seconds": (float, "a number of seconds"),
         }
         for f in fields(cls):
             raw = env.get(ENV[f.name], "").strip()

@@ -8,7 +8,8 @@ Who records what:
 - the gRPC servicer: ``observe_decision`` (events, actions, rule matches by
   mode, evaluation latency, replays), ``observe_error`` (errors by gRPC code), ``inflight``;
 - the pipeline / store: ``time_store(operation)`` around each store operation,
-  ``set_rulesets`` whenever the set of loaded rulesets changes;
+  ``set_rulesets`` whenever the set of loaded rulesets changes,
+  ``observe_over_budget`` when an event's feature stages ran past their time budget;
 - the screening area and admin API: ``observe_promo_signals``, ``observe_join_held``,
   ``track_review_queue`` (the queue depth is read from the store at scrape time);
 - the tick scheduler and outbox (``firekeeper.scheduler``, ``firekeeper.api.lifecycle_servicer``):
@@ -35,6 +36,7 @@ from firekeeper.domain.health import HealthStatus
 from firekeeper.rules.promo import SIGNALS as PROMO_SIGNALS
 
 TICK_OUTCOMES = ("evaluated", "replayed", "failed")
+_KINDS = frozenset(kind.value for kind in EventKind)
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 ERROR_CODES = (
     "INVALID_ARGUMENT",
@@ -51,6 +53,13 @@ ERROR_CODES = (
 class Metrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
+        self.over_budget = Counter(
+            "firekeeper_evaluation_over_budget",
+            "Events whose feature stages ran past FIREKEEPER_EVALUATION_BUDGET_SECONDS"
+            " (later stages then skipped their text checks).",
+            ["kind"],
+            registry=registry,
+        )
         self.events = Counter(
             "firekeeper_events",
             "Events evaluated (replays of stored decisions are not counted again).",
@@ -180,6 +189,7 @@ class Metrics:
                 self.events.labels(platform=platform.value, kind=kind.value)
         for kind in EventKind:
             self.evaluation_seconds.labels(kind=kind.value)
+            self.over_budget.labels(kind=kind.value)
         for code in ERROR_CODES:
             self.errors.labels(code=code)
         for result in ("ok", "rejected"):
@@ -197,6 +207,11 @@ class Metrics:
             self.actions.labels(type=ActionType(action.type).value, rule=action.rule_id).inc()
         for match in decision.trace:
             self.rule_matches.labels(rule=match.rule_id, mode=match.mode.value).inc()
+
+    def observe_over_budget(self, kind: str) -> None:
+        """One event (of ``kind``, an ``EventKind`` value) ran past its time budget."""
+        if kind in _KINDS:
+            self.over_budget.labels(kind=kind).inc()
 
     def observe_reload(self, ok: bool) -> None:
         """Count one reload of the rulesets directory (``ok``: the new set was swapped in)."""

@@ -27,7 +27,7 @@ from firekeeper.domain.events import Event
 from firekeeper.domain.views import ChatView, RulesetSummary
 from firekeeper.errors import ChatNotFound, InvalidEvent, InvalidParam, UnknownRuleset
 from firekeeper.rules.compiler import CompiledRuleset, RulesetIndex
-from firekeeper.rules.evaluate import Evaluation, evaluate
+from firekeeper.rules.evaluate import Budget, Evaluation, evaluate
 from firekeeper.rules.explain import explained
 from firekeeper.rules.facts import people_ids, size_tier
 from firekeeper.store import ChatTx, DuplicateEvent, Store
@@ -94,11 +94,19 @@ class Pipeline:
         timing: StoreTiming | None = None,
         areas: Sequence[Area] = (),
         decision_days: int = 0,
+        budget_seconds: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        on_over_budget: Callable[[str], None] | None = None,
     ) -> None:
+        """``budget_seconds``: how long one event's pure feature stages may take
+        (``firekeeper.rules.evaluate.Budget``); ``on_over_budget(kind)`` counts an overrun."""
         self._areas = tuple(areas)
         # decisions are kept this many days (0: forever); an older event is refused
         self._decision_days = decision_days
         self._mark: tuple[float, datetime | None] | None = None  # (read at, retention mark)
+        self._budget_seconds = budget_seconds
+        self._monotonic = monotonic
+        self._on_over_budget = on_over_budget
         self._store = store
         self._rulesets = rulesets
         self._clock = clock
@@ -128,9 +136,18 @@ class Pipeline:
                 if self._areas:
                     ctx = replace(ctx, extra={a.name: a.load(tx, event, ctx) for a in self._areas})
                 params = self._params_for(ruleset, tx.chat)
+                started = self._monotonic()
                 result = evaluate(
-                    ruleset, event, ctx, params, self._clock(), [a.enrich for a in self._areas]
+                    ruleset,
+                    event,
+                    ctx,
+                    params,
+                    self._clock(),
+                    {a.name: a.enrich for a in self._areas},
+                    budget=self._budget(started),
                 )
+                if result.over_budget:
+                    self._over_budget(event, result, self._monotonic() - started)
                 if explain:
                     result = replace(
                         result, decision=explained(ruleset, result.decision, result.fact)
@@ -227,6 +244,28 @@ class Pipeline:
             cached = (now, self._store.decisions_pruned_before())
             self._mark = cached
         return cached[1]
+
+    def _budget(self, started: float) -> Budget | None:
+        if self._budget_seconds is None:
+            return None
+        return Budget(self._monotonic, started + self._budget_seconds)
+
+    def _over_budget(self, event: Event, result: Evaluation, seconds: float) -> None:
+        """Log (without any text) and count an evaluation that ran past its budget."""
+        env = event.envelope
+        log.warning(
+            "evaluation over its time budget",
+            extra={
+                "event_id": env.event_id,
+                "kind": event.kind.value,
+                "platform": env.platform.value,
+                "budget_ms": round((self._budget_seconds or 0) * 1000, 3),
+                "elapsed_ms": round(seconds * 1000, 3),
+                "skipped_stages": list(result.decision.skipped_stages),
+            },
+        )
+        if self._on_over_budget is not None:
+            self._on_over_budget(event.kind.value)
 
     def _default_name(self, kind: str) -> str:
         return kind if kind in self._rulesets.index else DEFAULT_RULESET

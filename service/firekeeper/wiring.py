@@ -38,14 +38,32 @@ def build_pipeline(
     timing: StoreTiming | None = None,
     screening: ScreeningArea | None = None,
     decision_days: int = 0,
+    budget_seconds: float | None = None,
+    on_over_budget: Callable[[str], None] | None = None,
 ) -> Pipeline:
-    """The pipeline over ``store`` with every governance area.
+    """The pipeline over ``store`` with every governance area; ``budget_seconds``:
+    the per-event time budget of the feature stages (none for the tools).
 
     ``decision_days``: the decision log's retention (the service's setting); events
-    older than that are refused. 0 (the tools): every event is evaluated."""
+    older than what it pruned are refused. 0 (the tools): every event is evaluated."""
     areas = governance_areas(rulesets, screening=screening)
     if clock is None:
-        return Pipeline(store, rulesets, timing=timing, areas=areas, decision_days=decision_days)
+        return Pipeline(
+            store,
+            rulesets,
+            timing=timing,
+            areas=areas,
+            decision_days=decision_days,
+            budget_seconds=budget_seconds,
+            on_over_budget=on_over_budget,
+        )
     return Pipeline(
-        store, rulesets, clock=clock, timing=timing, areas=areas, decision_days=decision_days
+        store,
+        rulesets,
+        clock=clock,
+        timing=timing,
+        areas=areas,
+        decision_days=decision_days,
+        budget_seconds=budget_seconds,
+        on_over_budget=on_over_budget,
     )

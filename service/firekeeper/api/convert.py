@@ -455,6 +455,7 @@ def decision_to_proto(decision: Decision) -> pb.Decision:
         ruleset=decision.ruleset,
         ruleset_version=decision.ruleset_version,
         replayed=decision.replayed,
+        skipped_stages=decision.skipped_stages,
     )
     out.actions.extend(action_to_proto(a) for a in decision.actions)
     for m in decision.trace:
@@ -537,6 +538,7 @@ def decision_from_proto(msg: pb.Decision) -> Decision:
                 )
                 for c in msg.explanation
             ),
+            skipped_stages=tuple(msg.skipped_stages),
         )
     except KeyError as exc:
         raise ValueError(f"decision {msg.event_id!r} has an unknown enum value {exc}") from None

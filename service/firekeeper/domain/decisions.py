@@ -79,3 +79,6 @@ class Decision:
     # Only when asked for: every rule (not `off`) on the event's kind, matched or
     # not and why (firekeeper.rules.explain).
     explanation: tuple[RuleCheck, ...] = ()
+    # Feature stages (area names) whose text checks did not run because the
+    # event's time budget had run out (firekeeper.rules.evaluate); usually empty.
+    skipped_stages: tuple[str, ...] = ()

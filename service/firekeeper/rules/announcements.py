@@ -17,14 +17,18 @@ either too short [and] a bunch of questions", which leave members unable to
 
 The owner gets a concrete suggestion built from these measurements, in the
 notice's own script (Chinese for a mostly-CJK notice), never a deletion.
+
+A notice is measured on its first ``SCANNED_CHARS`` code points (RE2 patterns,
+``firekeeper.rules.linear``); its ``length`` is that of the whole text, and a
+notice that long reads in over a minute, so it is ``too_long`` anyway.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 
+from firekeeper.rules import linear
 from firekeeper.rules.textmatch import fold
 
 LONG_SECONDS = 60
@@ -32,12 +36,12 @@ CLEAR_FIRST_LINE = 60  # display columns
 WALL_LINE = 240  # display columns
 SHORT = 20  # display columns
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
-_WORDS = re.compile(r"[^\W_]+")
-_DETAIL = re.compile(
+_CJK = linear.tokens(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_WORDS = linear.tokens(r"[^\W_]+")
+_DETAIL = linear.compile(
     r"\d|[一二三四五六七八九十]+[点號号日月]|明天|后天|今晚|周[一二三四五六日天]|星期"
 )
-_GREETING = re.compile(
+_GREETING = linear.compile(
     r"(?i)^[\W_]*(?:(?:hi|hello|hey|dear|good (?:morning|evening|afternoon))"
     r"(?:[\W_]+(?:all|everyone|everybody|friends|folks|members|guys|team|readers))?|"
     r"(?:notice|announcement|important|update|reminder|attention|fyi|pinned)|"
@@ -73,7 +77,8 @@ def reading_seconds(text: str) -> int:
 
 
 def check(text: str) -> NoticeCheck:
-    stripped = text.strip()
+    length = len(text.strip())
+    stripped = linear.scanned(text.strip())
     lines = [ln.strip() for ln in stripped.splitlines() if ln.strip()]
     first = lines[0] if lines else ""
     first_width = width(first)
@@ -94,7 +99,7 @@ def check(text: str) -> NoticeCheck:
     )
     zh = len(_CJK.findall(stripped)) * 2 > len(_WORDS.findall(_CJK.sub(" ", stripped)))
     return NoticeCheck(
-        length=len(stripped),
+        length=length,
         line_count=len(lines),
         reading_seconds=seconds,
         first_line=first,

@@ -66,9 +66,16 @@ CHAT_INVITE_PREFIXES = (
 PRIVATE_CHAT_DOMAINS = frozenset({"wa.me", "u.wechat.com", "line.me", "m.me"})
 
 
+MAX_LABELS = 127  # labels in the longest name DNS can hold (253 characters)
+
+
 def parents(domain: str) -> tuple[str, ...]:
-    """``a.b.c`` -> (``a.b.c``, ``b.c``); a bare top-level name is not a parent."""
-    parts = domain.lower().strip(".").split(".")
+    """``a.b.c`` -> (``a.b.c``, ``b.c``); a bare top-level name is not a parent.
+
+    Only the last :data:`MAX_LABELS` labels count: no listed (real) domain is
+    longer, and a made-up host of thousands of labels would otherwise cost time
+    quadratic in its length."""
+    parts = domain.lower().strip(".").split(".")[-MAX_LABELS:]
     return tuple(".".join(parts[i:]) for i in range(len(parts) - 1)) or (domain.lower(),)
 
 

@@ -1,15 +1,26 @@
-"""One event through the pure core: fact -> matches -> decision -> state changes."""
+"""One event through the pure core: fact -> matches -> decision -> state changes.
+
+The feature stages may run under a time :class:`Budget`. The fact itself
+(``build_fact``: the event's fields, links and text shape, all bounded) is
+always built, and the matcher, the decision and the state changes always run;
+the areas' feature stages run in order while the budget lasts. Once it has run
+out, each remaining stage still runs, but on the event without its texts
+(message text, bio, announcement text): what it reads from the store
+(blocklists, join windows, inviter records, strikes, windows) is all there,
+only its text checks (promotion signals, topic, notice, value) are not run.
+Those stages are named in ``Decision.skipped_stages``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from firekeeper.domain.chats import ChatContext, StateChanges
 from firekeeper.domain.decisions import Decision
-from firekeeper.domain.events import Event
+from firekeeper.domain.events import ChatUpdated, Event, JoinRequested, MessagePosted
 from firekeeper.rules.decide import _Rule, decide
 from firekeeper.rules.facts import build_fact
 from firekeeper.rules.state import changes_for
@@ -32,10 +43,36 @@ loaded (``ctx.extra``) to fact sections, e.g. ``{"promo": {...}, "inviter":
 
 
 @dataclass(frozen=True, slots=True)
+class Budget:
+    """How long one event's feature stages may take. ``clock`` is a monotonic clock in
+    seconds (the pipeline's; the core reads no clock of its own), ``deadline`` a
+    reading of it."""
+
+    clock: Callable[[], float]
+    deadline: float
+
+    def spent(self) -> bool:
+        return self.clock() >= self.deadline
+
+
+@dataclass(frozen=True, slots=True)
 class Evaluation:
     decision: Decision
     changes: StateChanges
     fact: Mapping[str, Any]
+    over_budget: bool = False  # the feature stages ran past the budget
+
+
+def without_text(event: Event) -> Event:
+    """The event with the texts the built-in checks read emptied (links and ids kept)."""
+    p = event.payload
+    if isinstance(p, MessagePosted):
+        return replace(event, payload=replace(p, text=""))
+    if isinstance(p, JoinRequested):
+        return replace(event, payload=replace(p, bio=""))
+    if isinstance(p, ChatUpdated):
+        return replace(event, payload=replace(p, announcement_text=""))
+    return event
 
 
 def evaluate(
@@ -44,12 +81,23 @@ def evaluate(
     ctx: ChatContext,
     params: Mapping[str, Any],
     decided_at: datetime,
-    enrichers: Sequence[Enricher] = (),
+    enrichers: Mapping[str, Enricher] | None = None,
+    *,
+    budget: Budget | None = None,
 ) -> Evaluation:
+    """``enrichers``: the areas' feature stages by area name, run in order."""
     fact = build_fact(event, ctx, params)
-    for enrich in enrichers:
-        for section, values in enrich(event, ctx).items():
+    skipped: list[str] = []
+    for name, enrich in (enrichers or {}).items():
+        seen = event
+        if budget is not None and budget.spent():
+            seen = without_text(event)
+            skipped.append(name)
+        for section, values in enrich(seen, ctx).items():
             fact.setdefault(section, {}).update(values)
+    over = bool(skipped) or (budget is not None and budget.spent())
     matched = ruleset.match(fact)
     decision = decide(event, matched, fact, ruleset.name, ruleset.version, decided_at)
-    return Evaluation(decision, changes_for(event, decision, ctx), fact)
+    if skipped:
+        decision = replace(decision, skipped_stages=tuple(skipped))
+    return Evaluation(decision, changes_for(event, decision, ctx), fact, over_budget=over)

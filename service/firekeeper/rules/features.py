@@ -1,28 +1,31 @@
-"""Text features computed before the engine: links, domains, lengths.
+"""Text features computed before the engine: links, domains, lengths. Pure.
 
-These are fixed patterns written here (not authors' patterns), so the stdlib
-``re`` is safe; authors' patterns go through RE2 in the compiler.
+The link finder is an RE2 pattern (``firekeeper.rules.linear``): linear time
+on any text, and it reads only the first ``SCANNED_CHARS`` code points.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from firekeeper.rules import linear
+
 # A link as people type it: a scheme, or www., or a bare host with a known TLD-ish
 # ending followed by a path. Deliberately conservative for bare hosts, so "e.g."
 # or "3.5" are not links.
-_URL = re.compile(
-    r"""(?ix)
-    \b(
-      (?:https?://|www\.)[^\s<>"'，。！？、]+
-      |
-      (?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+
-      (?:com|net|org|io|me|ly|gl|cc|co|info|biz|xyz|top|site|app|dev|ru|cn|link|club|shop|store|gg|tv|to|ws)
-      (?:/[^\s<>"'，。！？、]*)?
-    )""",
+_STOP = "[^\\s<>\"'，。！？、]"
+_URL = linear.compile(
+    r"\b("
+    rf"(?:https?://|www\.){_STOP}+"
+    r"|"
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+    r"(?:com|net|org|io|me|ly|gl|cc|co|info|biz|xyz|top|site|app|dev|ru|cn|link|club|shop|store"
+    r"|gg|tv|to|ws)"
+    rf"(?:/{_STOP}*)?"
+    r")",
+    ignore_case=True,
 )
 _TRAILING = ".,;:!?)]}'\"”’"
 
@@ -39,7 +42,7 @@ def find_links(text: str, given: Iterable[str] = ()) -> tuple[str, ...]:
     for link in given:
         if link:
             seen.setdefault(link.strip(), None)
-    for m in _URL.finditer(text):
+    for m in _URL.finditer(linear.scanned(text)):
         seen.setdefault(m.group(1).rstrip(_TRAILING), None)
     return tuple(seen)
 

@@ -15,18 +15,18 @@ Links to the chat's own domains (``allowed``) count for nothing here; links to
 phishing domains (the list loaded at the edge) and to the tenant's blocked
 domains are counted whatever the chat allows.
 
-Languages: English, Chinese and Russian phrases. The patterns are fixed and
-written here, so the stdlib ``re`` is safe (authors' patterns use RE2).
+Languages: English, Chinese and Russian phrases. The patterns run on RE2
+(``firekeeper.rules.linear``), so no text makes them take more than linear
+time, and they read the first ``SCANNED_CHARS`` code points of a text.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from firekeeper.rules import domains as dl
-from firekeeper.rules import features
+from firekeeper.rules import features, linear
 from firekeeper.rules.unmask import Unmasked, unmask
 
 PROMOTION_SCORE = 3  # the shipped rulesets' promo_threshold; `firekeeper signals` measures it
@@ -56,15 +56,12 @@ SIGNALS = tuple(WEIGHTS)
 _CARD_KINDS = frozenset({"qr_code", "mini_program", "contact_card"})
 
 
-def _any(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
-
-
+_any = linear.any_of
 _CURRENCY = r"[$¥€£₽₹₩₴]"
 _PRICE = _any(
     rf"{_CURRENCY}\s?\d",
-    rf"\d(?:[\d,.]*\d)?\s?(?:k\s?)?(?:{_CURRENCY}|元|块|塊|人民币|rmb\b|cny\b|usdt?\b|eur\b"
-    r"|euros?\b|dollars?\b|bucks\b|eth\b|btc\b|руб|р\.|грн|баксов|зел[её]ных|к\$)",
+    rf"\d(?:[\d,.]*\d)?\s?(?:k\s?)?(?:{_CURRENCY}|元|块|塊|人民币"
+    r"|(?:rmb|cny|usdt?|eur|euros?|dollars?|bucks|eth|btc)\b|руб|р\.|грн|баксов|зел[её]ных|к\$)",
     r"\b(?:rmb|cny|usd|usdt|eur)\s?\d",
 )
 _PRIVATE_CONTACT = _any(
@@ -94,9 +91,9 @@ _REFERRAL = _any(
     r"邀请码|推荐码|优惠码|推广码|分享码|注册码|口令",
     r"промокод|реферальн|по\s+моей\s+ссылке",
 )
-_REFERRAL_LINK = re.compile(
+_REFERRAL_LINK = linear.compile(
     r"[?&](?:ref|referral|refid|ref_id|invite_code|inviter|aff|affiliate|start|promo)=",
-    re.IGNORECASE,
+    ignore_case=True,
 )
 _EARNING = _any(
     r"\bearn(?:ing)?s?\s+(?:up\s+to\s+|over\s+|more\s+than\s+)?[$€£\d]",
@@ -133,7 +130,7 @@ _OFFER = _any(
     r"\benrol(?:l|ls|led|ling|ment)\b",
     r"\b(?:sign\s+up|register|book|buy|order|subscribe|reserve|join)\s+(?:now|here|today|through|via)\b",
     r"\bdiscounts?\b",
-    r"\b\d+\s*%\s*(?:off|sale|discount)\b|\bsale\b",
+    r"\b(?:\d+\s*%\s*(?:off|sale|discount)|sale)\b",
     r"\bcoupons?\b",
     r"\bexclusive\s+(?:offer|deal|discount|package|access)\b",
     r"\bwebinars?\b",
@@ -159,13 +156,13 @@ _URGENCY = _any(
     r"срочно|только\s+сегодня",
 )
 _VICE = _any(
-    r"\bcasino\b|\bbetting\b|\bbet\s+on\b",
+    r"\b(?:casino|betting|bet\s+on)\b",
     r"博彩|赌场|百家乐|彩票",
     r"ставк|ставим|букмекер|18\+|интим|эскорт|фальш|без\s+тр[уy]сик|поддельн",
 )
-_POINTER_EMOJI = re.compile("[\U0001f449\u27a1\u2b05\U0001f447\u2b07]")
+_POINTER_EMOJI = linear.compile("[\U0001f449\u27a1\u2b05\U0001f447\u2b07]")
 _QR_TEXT = _any(r"扫码|二维码|\bscan\s+(?:the|this|my)\s+qr\b|\bqr[\s-]?code\b")
-_MONEY_EMOJI = re.compile(
+_MONEY_EMOJI = linear.compile(
     "[\U0001f4b0\U0001f4b8\U0001f4b5\U0001f4b4\U0001f4b6\U0001f4b7\U0001f911\U0001f4b2\U0001fa99]"
 )
 
@@ -215,7 +212,7 @@ def signals(
     """Signals of one message (or a profile bio): its text, the links the platform
     marked, and its attachments' kinds. ``allowed``/``phishing``/``blocked`` are
     domain lists matched with their subdomains."""
-    um = unmask(text)
+    um = unmask(linear.scanned(text))
     plain = um.text
     found = features.find_links(plain, links)
     kinds = frozenset(attachment_kinds)

@@ -25,17 +25,20 @@ A message is then one of:
 
 So one stray remark is never off-topic by accident, and a "哈哈" or a "thanks!"
 is never held against a group.
+
+A message is read up to ``SCANNED_CHARS`` code points, with RE2 patterns
+(``firekeeper.rules.linear``): linear time on any text.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from firekeeper.domain.chats import Theme
+from firekeeper.rules import linear
 from firekeeper.rules.textmatch import fold
 
 ON_TOPIC = 0.3  # a partial CJK match of half a term (0.35) already counts
@@ -44,11 +47,11 @@ KEYWORD_WEIGHT = 0.7
 PHRASE_WEIGHT = 0.9
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_CJK_RUN = re.compile(f"[{_CJK}]+")
-_WORD = re.compile(rf"[^\W_{_CJK}]+")
-_URL = re.compile(r"(?i)\b(?:https?://|www\.)\S+")
-_MENTION = re.compile(r"@\S+")
-_LAUGH = re.compile(r"^(?:(?:ha)+h?|(?:he)+h?|(?:hi){2,}|l+o+l+|x+d+|233+|6+)$")
+_CJK_RUN = linear.tokens(f"[{_CJK}]+")
+_WORD = linear.tokens(r"[^\W_]+")  # read after CJK runs became spaces
+_URL = linear.compile(r"(?i)\b(?:https?://|www\.)\S+")
+_MENTION = linear.compile(r"@\S+")
+_LAUGH = linear.compile(r"^(?:(?:ha)+h?|(?:he)+h?|(?:hi){2,}|l+o+l+|x+d+|233+|6+)$")
 
 
 def _listed(words: str) -> tuple[str, ...]:
@@ -186,6 +189,7 @@ def theme_for(theme: Theme, channel_id: str = "", thread_id: str = "") -> Compil
 
 def is_social(text: str, *, sticker_only: bool = False) -> bool:
     """Greetings, thanks, laughter, acknowledgements, emoji and stickers."""
+    text = linear.scanned(text)
     folded = fold(_MENTION.sub(" ", _URL.sub(" ", text)))
     raw_words = _WORD.findall(_CJK_RUN.sub(" ", folded))
     runs = _CJK_RUN.findall(folded)
@@ -240,7 +244,8 @@ def _strength(term: _Term, words: Sequence[str], word_set: set[str], grams: set[
 
 
 def score(text: str, theme: CompiledTheme, *, sticker_only: bool = False) -> TopicResult:
-    """Classify one message against a compiled theme."""
+    """Classify one message (its first ``SCANNED_CHARS`` code points) against a theme."""
+    text = linear.scanned(text)
     social = is_social(text, sticker_only=sticker_only)
     if theme.empty:
         return TopicResult("unscored", None, social, (), 0)
@@ -272,7 +277,7 @@ def score(text: str, theme: CompiledTheme, *, sticker_only: bool = False) -> Top
 
 # -- theme sprawl: announcements of new activities ---------------------------------------------
 
-_ACTIVITY_EN = re.compile(
+_ACTIVITY_EN = linear.compile(
     r"(?i)\b(sign[\s-]?up|register|registration|join us|enrol+|event|meet[\s-]?up|offline|"
     r"check[\s-]?in|challenge|workshop|webinar|session|course|class|camp|bootcamp|"
     r"new (?:section|channel|group|topic|area|series|club)|let'?s (?:add|start|try|organi[sz]e)|"
@@ -305,7 +310,7 @@ _ACTIVITY_ZH = (
 
 def announces_activity(text: str) -> bool:
     """The text announces an activity, a new section or a new series (EN and ZH cues)."""
-    folded = fold(text)
+    folded = fold(linear.scanned(text))
     return bool(_ACTIVITY_EN.search(folded)) or any(cue in folded for cue in _ACTIVITY_ZH)
 
 

@@ -19,14 +19,20 @@
    ``В Л С``) are joined: four or more single letters in a row, three for
    CJK characters.
 
-The patterns here are fixed (not authors'), so the stdlib ``re`` is safe.
+Every step is linear in the text: the patterns run on RE2
+(``firekeeper.rules.linear``), the spaced-out runs are found by a scan (their
+rule needs look-around, which RE2 lacks), and the text is first cut to
+``SCANNED_CHARS`` code points.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from firekeeper.rules import linear
 
 _INVISIBLE = frozenset(
     "\u00ad\u034f\u115f\u1160\u180e\u200b\u200c\u200d\u200e\u200f"
@@ -61,9 +67,10 @@ _TO_LATIN = {
     "α": "a", "ο": "o", "ε": "e", "ρ": "p", "τ": "t", "κ": "k", "χ": "x", "ν": "v",
     "ι": "i", "υ": "u", "Α": "A", "Ο": "O", "Ε": "E", "Ρ": "P", "Τ": "T", "Κ": "K",
 }  # fmt: skip
-_WORD = re.compile(r"[^\W_]+")
-_SPACED = re.compile(r"(?<![^\W_])(?:[^\W\d_][ \u3000]){3,}[^\W\d_](?![^\W_])")
-_SPACED_CJK = re.compile(
+_WORD = linear.tokens(r"[^\W_]+")
+_SPACED_LETTERS = 4  # single letters in a row, each but the last followed by one space
+_SPACES = " \u3000"
+_SPACED_CJK = linear.compile(
     r"(?:[\u3400-\u9fff\uf900-\ufaff][ \u3000]){2,}[\u3400-\u9fff\uf900-\ufaff]"
 )
 
@@ -97,17 +104,69 @@ def _script(ch: str) -> str:
 
 
 def _strip_invisible(text: str) -> tuple[str, int]:
-    inside = 0
+    """The text without invisible characters, and how many sat between two letters or
+    digits (a run of them counts each one; one pass, so linear)."""
+    inside = pending = 0
     out: list[str] = []
-    for i, ch in enumerate(text):
-        if ch not in _INVISIBLE:
-            out.append(ch)
+    for ch in text:
+        if ch in _INVISIBLE:
+            pending += 1
             continue
-        before = out[-1] if out else ""
-        after = next((c for c in text[i + 1 :] if c not in _INVISIBLE), "")
-        if before.isalnum() and after.isalnum():
-            inside += 1
+        if pending:
+            if out and out[-1].isalnum() and ch.isalnum():
+                inside += pending
+            pending = 0
+        out.append(ch)
     return "".join(out), inside
+
+
+def _letter(ch: str) -> bool:
+    return ch.isalnum() and not ch.isdecimal()
+
+
+def _join_spaced(text: str, on_run: Callable[[], Any]) -> str:
+    """Join runs of :data:`_SPACED_LETTERS` or more single letters spaced out by one space
+    (``f r e e`` -> ``free``), not touching a letter or digit on either side.
+
+    A scan in one pass: at a letter that follows no letter or digit, count the
+    letter-space pairs after it. A run of k pairs ends either at its next letter
+    (when nothing alphanumeric follows it) or, with one pair fewer, at its last
+    pair's letter; positions inside a run that does not qualify are skipped at once.
+    """
+    n = len(text)
+    out: list[str] = []
+    i = done = 0
+    while i < n:
+        if not _letter(text[i]) or (i > 0 and text[i - 1].isalnum()):
+            i += 1
+            continue
+        pairs = 0
+        while (
+            i + 2 * pairs + 1 < n
+            and _letter(text[i + 2 * pairs])
+            and text[i + 2 * pairs + 1] in _SPACES
+        ):
+            pairs += 1
+        last = i + 2 * pairs  # the letter that would end a run of all the pairs
+        end = -1
+        if (
+            pairs >= _SPACED_LETTERS - 1
+            and last < n
+            and _letter(text[last])
+            and (last + 1 == n or not text[last + 1].isalnum())
+        ):
+            end = last + 1
+        elif pairs >= _SPACED_LETTERS:
+            end = last - 1  # one pair fewer: ends on a letter followed by a space
+        if end < 0:
+            i = max(i + 1, last)
+            continue
+        on_run()
+        out.append(text[done:i])
+        out.append("".join(text[j] for j in range(i, end, 2)))
+        i = done = end
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _folded_letters(text: str) -> int:
@@ -145,6 +204,8 @@ def _fix_word(word: str) -> str:
 
 
 def unmask(text: str) -> Unmasked:
+    """``text`` (its first ``SCANNED_CHARS`` code points) as a reader sees it."""
+    text = linear.scanned(text)
     if not text:
         return Unmasked("")
     stripped, invisible = _strip_invisible(text)
@@ -152,7 +213,7 @@ def unmask(text: str) -> Unmasked:
     folded = unicodedata.normalize("NFKC", stripped).translate(_SMALL_CAPS)
     lookalike = 0
 
-    def fix(m: re.Match[str]) -> str:
+    def fix(m: linear.Match) -> str:
         nonlocal lookalike
         fixed = _fix_word(m.group(0))
         if fixed != m.group(0):
@@ -162,12 +223,15 @@ def unmask(text: str) -> Unmasked:
     fixed = _WORD.sub(fix, folded)
     spaced = 0
 
-    def join(m: re.Match[str]) -> str:
+    def count() -> None:
         nonlocal spaced
         spaced += 1
-        return m.group(0).replace(" ", "").replace("\u3000", "")
 
-    joined = _SPACED_CJK.sub(join, _SPACED.sub(join, fixed))
+    def join(m: linear.Match) -> str:
+        count()
+        return str(m.group(0)).replace(" ", "").replace("\u3000", "")
+
+    joined = _SPACED_CJK.sub(join, _join_spaced(fixed, count))
     return Unmasked(
         text=joined,
         invisible=invisible,

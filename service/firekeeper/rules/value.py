@@ -21,29 +21,32 @@ engine measures that proof as ``chat.value_delivered`` =
 
 from __future__ import annotations
 
-import re
+from firekeeper.rules import linear
 
 SUBSTANTIVE_WORDS = 20
 ANSWER_WORDS = 3
 
-_LATIN_WORD = re.compile(r"[^\W\d_\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]{2,}|\d+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_QUESTION_WORDS = re.compile(
+_LATIN_WORD = linear.tokens(r"[^\W\d_]{2,}|\d+")  # read after CJK became spaces
+_CJK = linear.tokens(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_QUESTION_WORDS = linear.compile(
     r"^\s*(?:(?:how|what|why|when|where|which|who|can\s+(?:anyone|someone|you)|does\s+anyone"
     r"|is\s+there|anyone\s+know|any\s+(?:idea|tips)|как|что|почему|зачем|где|когда|какой|какая"
     r"|какие|кто|подскажите|посоветуйте|есть\s+ли)\b"
     r"|怎么|怎样|如何|为什么|为啥|请问|有没有|谁知道|哪里|哪个|能不能)",
-    re.IGNORECASE,
+    ignore_case=True,
 )
 
 
 def words(text: str) -> int:
-    """Words in a text: runs of two or more letters, numbers, and CJK characters / 2."""
-    return len(_LATIN_WORD.findall(text)) + (len(_CJK.findall(text)) + 1) // 2
+    """Words in a text (its first ``SCANNED_CHARS`` code points): runs of two or more
+    letters, numbers, and CJK characters / 2."""
+    text = linear.scanned(text)
+    cjk = len(_CJK.findall(text))
+    return len(_LATIN_WORD.findall(_CJK.sub(" ", text))) + (cjk + 1) // 2
 
 
 def is_question(text: str) -> bool:
-    stripped = text.strip()
+    stripped = linear.scanned(text).strip()
     if not stripped or words(stripped) < 2:
         return False
     return "?" in stripped or "？" in stripped or bool(_QUESTION_WORDS.search(stripped))

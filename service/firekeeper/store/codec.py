@@ -180,35 +180,44 @@ def event_to_json(event: Event) -> JsonObject:
 
 def decision_to_json(decision: Decision) -> JsonObject:
     """Everything but ``replayed``, which describes how a decision is returned, not what it is."""
-    return {
-        "v": FORMAT_VERSION,
-        "event_id": decision.event_id,
-        "ruleset": decision.ruleset,
-        "ruleset_version": decision.ruleset_version,
-        "decided_at": _time(decision.decided_at, "decided_at"),
-        "actions": [
-            {
-                "type": a.type.value,
-                "rule_id": a.rule_id,
-                "target_user_id": a.target_user_id,
-                "target_message_id": a.target_message_id,
-                "text": a.text,
-                "duration_seconds": a.duration_seconds,
-                "chat_id": a.chat_id,
-                "channel_id": a.channel_id,
-            }
-            for a in decision.actions
-        ],
-        "trace": [
-            {
-                "rule_id": m.rule_id,
-                "mode": m.mode.value,
-                "reason": m.reason,
-                "values": [[path, value] for path, value in m.values],
-            }
-            for m in decision.trace
-        ],
-    } | _explanation(decision)
+    return (
+        {
+            "v": FORMAT_VERSION,
+            "event_id": decision.event_id,
+            "ruleset": decision.ruleset,
+            "ruleset_version": decision.ruleset_version,
+            "decided_at": _time(decision.decided_at, "decided_at"),
+            "actions": [
+                {
+                    "type": a.type.value,
+                    "rule_id": a.rule_id,
+                    "target_user_id": a.target_user_id,
+                    "target_message_id": a.target_message_id,
+                    "text": a.text,
+                    "duration_seconds": a.duration_seconds,
+                    "chat_id": a.chat_id,
+                    "channel_id": a.channel_id,
+                }
+                for a in decision.actions
+            ],
+            "trace": [
+                {
+                    "rule_id": m.rule_id,
+                    "mode": m.mode.value,
+                    "reason": m.reason,
+                    "values": [[path, value] for path, value in m.values],
+                }
+                for m in decision.trace
+            ],
+        }
+        | _explanation(decision)
+        | _skipped(decision)
+    )
+
+
+def _skipped(decision: Decision) -> JsonObject:
+    """Only when the time budget ran out (rare): nothing is added otherwise."""
+    return {"skipped_stages": list(decision.skipped_stages)} if decision.skipped_stages else {}
 
 
 def _explanation(decision: Decision) -> JsonObject:
@@ -483,6 +492,7 @@ def decision_from_json(data: object, *, replayed: bool = False) -> Decision:
         decided_at=root.time("decided_at"),
         replayed=replayed,
         explanation=tuple(_read_check(c) for c in root.objs("explanation")),
+        skipped_stages=root.texts("skipped_stages"),
     )
 
 

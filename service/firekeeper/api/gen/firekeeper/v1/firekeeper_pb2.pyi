@@ -928,6 +928,7 @@ class Decision(_message.Message):
     REPLAYED_FIELD_NUMBER: _builtins.int
     DECIDED_AT_FIELD_NUMBER: _builtins.int
     EXPLANATION_FIELD_NUMBER: _builtins.int
+    SKIPPED_STAGES_FIELD_NUMBER: _builtins.int
     event_id: _builtins.str
     ruleset: _builtins.str
     ruleset_version: _builtins.str
@@ -950,6 +951,14 @@ class Decision(_message.Message):
         retried event returns what was stored with its first evaluation.
         """
 
+    @_builtins.property
+    def skipped_stages(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Usually empty. The feature stages (governance area names, e.g. "screening")
+        whose text checks were not run because the event's time budget had run out
+        (FIREKEEPER_EVALUATION_BUDGET_SECONDS): the decision was made on everything
+        else, those stages' text signals read as absent (docs/operations.md).
+        """
+
     def __init__(
         self,
         *,
@@ -961,10 +970,11 @@ class Decision(_message.Message):
         replayed: _builtins.bool = ...,
         decided_at: _timestamp_pb2.Timestamp | None = ...,
         explanation: _abc.Iterable[Global___RuleCheck] | None = ...,
+        skipped_stages: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["decided_at", b"decided_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "decided_at", b"decided_at", "event_id", b"event_id", "explanation", b"explanation", "replayed", b"replayed", "ruleset", b"ruleset", "ruleset_version", b"ruleset_version", "trace", b"trace"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "decided_at", b"decided_at", "event_id", b"event_id", "explanation", b"explanation", "replayed", b"replayed", "ruleset", b"ruleset", "ruleset_version", b"ruleset_version", "skipped_stages", b"skipped_stages", "trace", b"trace"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

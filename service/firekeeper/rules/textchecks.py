@@ -1,0 +1,42 @@
+"""Every built-in check that reads user text, listed in one place. Pure.
+
+Message texts, bios, entry answers, display names and notices reach these
+functions (through the screening and lifecycle areas and ``build_fact``).
+``tests/rules/test_text_timing.py`` runs each one on adversarial texts of
+growing size and fails when one grows faster than linearly, and it fails too
+when a module compiles patterns (``firekeeper.rules.linear``) without a check
+here: a new check on user text is added to :data:`CHECKS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from firekeeper.rules import announcements, features, lifecycle, promo, topic, unmask, value
+from firekeeper.rules.textmatch import fold
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    module: str  # the module whose patterns and scans it exercises
+    run: Callable[[str], object]
+
+
+_THEME = topic.compile_theme(("reading", "books", "novel"), ("读书会", "book club"))
+
+CHECKS: tuple[Check, ...] = (
+    Check("links", features.__name__, features.find_links),
+    Check("text_shape", features.__name__, features.shape),
+    Check("unmask", unmask.__name__, unmask.unmask),
+    Check("promo_signals", promo.__name__, promo.signals),
+    Check("topic_score", topic.__name__, lambda text: topic.score(text, _THEME)),
+    Check("social", topic.__name__, topic.is_social),
+    Check("announces_activity", topic.__name__, topic.announces_activity),
+    Check("notice", announcements.__name__, announcements.check),
+    Check("value_words", value.__name__, value.words),
+    Check("question", value.__name__, value.is_question),
+    Check("repeat_key", lifecycle.__name__, lifecycle.text_key),
+    Check("fold", "firekeeper.rules.textmatch", fold),
+)
