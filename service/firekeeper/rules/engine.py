@@ -43,7 +43,12 @@ import weakref
 from collections.abc import Mapping
 from decimal import Decimal
 
-import durable_rules_engine
+from firekeeper.runtime import durable_rules_hint
+
+try:
+    import durable_rules_engine
+except ImportError as exc:  # at start, with what to do; not a bare linker error
+    raise ImportError(durable_rules_hint(str(exc))) from exc
 
 _LOCK = threading.Lock()
 _names = itertools.count(1)
