@@ -77,6 +77,31 @@ def peer_names(context: Context) -> list[str]:
     return names
 
 
+class _Recording:
+    """The call's context, whose ``abort`` writes the audit entry first: grpc.aio sends the
+    status as ``abort`` is called, so a client must not see the refusal before its entry."""
+
+    def __init__(
+        self,
+        context: Context,
+        entry: AuditEntry,
+        record: Callable[[AuditEntry, str], Awaitable[None]],
+    ) -> None:
+        self._context = context
+        self._entry = entry
+        self._write = record
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+    async def abort(
+        self, code: grpc.StatusCode, details: str = "", trailing_metadata: Any = ()
+    ) -> NoReturn:
+        await self._write(self._entry, code.name)
+        await self._context.abort(code, details, trailing_metadata)
+        raise AssertionError("abort returned")  # grpc.aio's abort always raises
+
+
 class AuthInterceptor(grpc.aio.ServerInterceptor):
     def __init__(
         self,
@@ -268,7 +293,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                     return await behavior(request, context)
                 with pending(entry):
                     try:
-                        result = await behavior(request, context)
+                        result = await behavior(request, _Recording(context, entry, self._record))
                     except BaseException:
                         code = context.code()
                         await self._record(entry, _code_name(code, "UNKNOWN"))
