@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 HEALTH_SERVICES = ("", SERVICE_NAME)
+PROBE_FINISH_SECONDS = 2.0  # at stop: how long a running readiness probe may take to end
 
 
 _P = ParamSpec("_P")
@@ -238,6 +239,12 @@ class Server:
             await self._health_server.stop(0)
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._probe.shutdown(wait=False, cancel_futures=True)
+        # A readiness probe still running would take a connection from a store that is
+        # about to close (and leak it): give it a moment to finish, bounded.
+        loop = asyncio.get_running_loop()
+        until = loop.time() + PROBE_FINISH_SECONDS
+        while self._probe.busy and loop.time() < until:
+            await asyncio.sleep(0.01)
         log.info("grpc server stopped")
 
     async def _update_readiness(self) -> None:
