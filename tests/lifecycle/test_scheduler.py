@@ -50,8 +50,11 @@ def _kill_holder(store: Store) -> None:
             {"hi": (key >> 32) & 0xFFFFFFFF, "lo": key & 0xFFFFFFFF},
         ).scalar_one()
         conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        conn.commit()
         # pg_terminate_backend only signals; wait (bounded) until the session is gone.
+        # pg_stat_activity is read once per transaction, so each look is its own one.
         for _ in range(100):
+            conn.commit()
             alive = conn.execute(
                 sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
             ).scalar_one()
