@@ -99,7 +99,6 @@ def _from_adapter(msg: pb.Event, path: str) -> Event:
     rows, reminders), and an adapter event under a tick's id would make the
     scheduler's real tick come back as a replay of something else.
     """
-    check_strings(msg, path)  # the boundary leaves a batch's events to this check
     event = convert.event_from_proto(msg, path=path)
     if event.kind == EventKind.CHAT_TICK:
         raise InvalidEvent(
@@ -158,6 +157,8 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
                 parsed: list[Event | ErrorStatus] = []
                 for i, msg in enumerate(request.events):
                     try:
+                        # the boundary leaves a batch's events to this check (per entry)
+                        check_strings(msg, f"events[{i}]")
                         parsed.append(_from_adapter(msg, f"events[{i}]"))
                     except InvalidEvent as exc:
                         parsed.append(status_for(exc))
