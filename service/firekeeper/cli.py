@@ -210,6 +210,34 @@ def _rpc_credentials(args: argparse.Namespace) -> tuple[str, grpc.ChannelCredent
     return token, tls_credentials(ca=ca, cert=cert, key=key)
 
 
+def _cmd_tick(args: argparse.Namespace) -> int:
+    """``firekeeper tick``: Scheduler.RunTicks on a running server, through ``rpc``."""
+    import json
+    from datetime import UTC, datetime
+
+    if args.at:
+        try:
+            at = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
+        except ValueError:
+            print(f"firekeeper: --at {args.at!r} is not an ISO 8601 time", file=sys.stderr)
+            return 2
+        if at.tzinfo is None:
+            print("firekeeper: --at needs a time zone (e.g. 2026-12-08T09:00:00Z)", file=sys.stderr)
+            return 2
+    else:
+        at = datetime.now(UTC)
+    request: dict[str, str] = {"at": at.astimezone(UTC).isoformat().replace("+00:00", "Z")}
+    if args.tenant:
+        request["tenant"] = args.tenant
+    if args.platform:
+        request["platform"] = f"PLATFORM_{args.platform.upper()}"
+    if args.chat:
+        request["chat_id"] = args.chat
+    args.method = "Scheduler.RunTicks"
+    args.request = json.dumps(request)
+    return _cmd_rpc(args)
+
+
 def _cmd_token(args: argparse.Namespace) -> int:
     import secrets
 
@@ -310,6 +338,23 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--cert", help="client certificate for mutual TLS (env FIREKEEPER_CLIENT_CERT)")
     r.add_argument("--key", help="client key for mutual TLS (env FIREKEEPER_CLIENT_KEY)")
     r.set_defaults(func=_cmd_rpc)
+
+    k = sub.add_parser(
+        "tick",
+        help="run the scheduler's round for a given time now (Scheduler.RunTicks); idempotent",
+    )
+    k.add_argument("--at", help="ISO 8601 time whose tick period to run (default: now)")
+    k.add_argument("--tenant", help="only this tenant's chats")
+    k.add_argument("--platform", help="only this platform's chats (telegram, discord, wecom, ...)")
+    k.add_argument("--chat", help="one chat (with --tenant and --platform)")
+    k.add_argument("--target", default="127.0.0.1:50051", help="server address")
+    k.add_argument("--timeout", type=float, default=60.0, help="deadline in seconds")
+    k.add_argument("--token", help="bearer token (env FIREKEEPER_TOKEN)")
+    k.add_argument("--tls", action="store_true", help="TLS with the system's root certificates")
+    k.add_argument("--ca", help="CA certificate that signed the server's, PEM (env FIREKEEPER_CA)")
+    k.add_argument("--cert", help="client certificate for mutual TLS (env FIREKEEPER_CLIENT_CERT)")
+    k.add_argument("--key", help="client key for mutual TLS (env FIREKEEPER_CLIENT_KEY)")
+    k.set_defaults(func=_cmd_tick)
 
     t = sub.add_parser("token", help="make a bearer token and the hash the credentials file holds")
     t.set_defaults(func=_cmd_token)

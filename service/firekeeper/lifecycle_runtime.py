@@ -21,7 +21,7 @@ from firekeeper.domain.events import Event
 from firekeeper.lifecycle import LifecycleService, Wakeups
 from firekeeper.metrics import Metrics
 from firekeeper.pipeline import RulesetHolder
-from firekeeper.scheduler import TickScheduler
+from firekeeper.scheduler import ChatSelection, ManualRound, TickScheduler, run_ticks
 from firekeeper.store import Store
 from firekeeper.store.leader import Leadership, leadership_for
 from firekeeper.store.retention import Retention
@@ -50,6 +50,35 @@ class _Observer:
         self._wakeups.notify()
 
 
+class ManualTicks:
+    """The Scheduler.RunTicks port: a tick round for a named time, on any replica
+    (no leadership needed: the events are the scheduler's own, so nothing is
+    decided twice). Every replica serves it, whether or not it runs the scheduler."""
+
+    def __init__(
+        self,
+        store: Store,
+        evaluate: Callable[[Event], Decision],
+        observer: _Observer,
+        *,
+        period_seconds: int,
+    ) -> None:
+        self._store = store
+        self._evaluate = evaluate
+        self._observer = observer
+        self.period_seconds = period_seconds
+
+    def run_ticks(self, at: datetime, selection: ChatSelection) -> ManualRound:
+        return run_ticks(
+            self._store,
+            self._evaluate,
+            period_seconds=self.period_seconds,
+            at=at,
+            selection=selection,
+            observer=self._observer,
+        )
+
+
 class LifecycleRuntime:
     def __init__(
         self,
@@ -65,7 +94,11 @@ class LifecycleRuntime:
         self.service = LifecycleService(
             store, rulesets, clock=clock, lease_seconds=settings.outbox_lease_seconds
         )
-        self.api = LifecycleServices(self.service, poll_seconds=settings.outbox_poll_seconds)
+        observer = _Observer(metrics, self.service.wakeups)
+        self.ticks = ManualTicks(store, evaluate, observer, period_seconds=settings.tick_seconds)
+        self.api = LifecycleServices(
+            self.service, poll_seconds=settings.outbox_poll_seconds, ticks=self.ticks
+        )
         metrics.track_lifecycle(self.service.status_counts, self.service.pending)
         metrics.set_leader(False)
         self.scheduler: TickScheduler | None = None
@@ -76,7 +109,7 @@ class LifecycleRuntime:
                 leadership or leadership_for(store.engine),
                 period_seconds=settings.tick_seconds,
                 clock=clock,
-                observer=_Observer(metrics, self.service.wakeups),
+                observer=observer,
                 sweep=Retention(store.engine, decision_days=settings.decision_retention_days).sweep,
             )
 

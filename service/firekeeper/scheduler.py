@@ -18,6 +18,13 @@ is checked before every round and every 200 chats within one.
 
 The clock is injected; ``run_once`` does one check-and-round synchronously, so
 tests drive the scheduler without waiting.
+
+``run_ticks`` is the same round for a time the caller names, for one chat, a
+tenant's chats or all of them (the Scheduler.RunTicks RPC and ``firekeeper
+tick``): operators and tests exercise time-driven rules without waiting for
+the clock. It makes the very events the scheduler would make for that period,
+so running a period twice, or running one the scheduler runs too, decides
+nothing new: the second time every chat answers with its stored decision.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ import sqlalchemy as sa
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import ChatTick, Envelope, Event, Platform
+from firekeeper.errors import FirekeeperError
 from firekeeper.store import Store
 from firekeeper.store.db import SQLITE_BEGIN, unavailable_on_db_errors
 from firekeeper.store.leader import Leadership
@@ -84,6 +92,117 @@ class Round:
     replayed: int  # already decided (an earlier, interrupted round)
     failed: int
     complete: bool  # False: leadership was lost part way
+
+
+@dataclass(frozen=True, slots=True)
+class TickOutcome:
+    key: ChatKey
+    decision: Decision | None  # None: the evaluation failed (``error`` says why)
+    error: Exception | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ManualRound:
+    """What ``run_ticks`` did for one period."""
+
+    period_seconds: int
+    period_index: int
+    outcomes: tuple[TickOutcome, ...]
+
+    @property
+    def period_start(self) -> datetime:
+        return datetime.fromtimestamp(self.period_index * self.period_seconds, UTC)
+
+    @property
+    def evaluated(self) -> int:
+        return sum(1 for o in self.outcomes if o.decision is not None and not o.decision.replayed)
+
+    @property
+    def replayed(self) -> int:
+        return sum(1 for o in self.outcomes if o.decision is not None and o.decision.replayed)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for o in self.outcomes if o.decision is None)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSelection:
+    """Which chats a manual round covers: all, a tenant's (on one platform or all), or one."""
+
+    tenant: str = ""
+    platform: Platform | None = None
+    chat_id: str = ""
+
+    def __post_init__(self) -> None:
+        if self.chat_id and not (self.tenant and self.platform is not None):
+            raise ValueError("a chat is named by platform, tenant and chat id together")
+
+
+def select_chat_keys(store: Store, selection: ChatSelection) -> list[ChatKey]:
+    """The registered chats ``selection`` names, in registration order."""
+    engine = store.engine
+    query = sa.select(chats.c.platform, chats.c.tenant, chats.c.chat_id).order_by(chats.c.id)
+    if selection.tenant:
+        query = query.where(chats.c.tenant == selection.tenant)
+    if selection.platform is not None:
+        query = query.where(chats.c.platform == selection.platform.value)
+    if selection.chat_id:
+        query = query.where(chats.c.chat_id == selection.chat_id)
+    with unavailable_on_db_errors(engine, "list chats for ticks"), engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [ChatKey(Platform(r.platform), r.tenant, r.chat_id) for r in rows]
+
+
+def run_ticks(
+    store: Store,
+    evaluate: Callable[[Event], Decision],
+    *,
+    period_seconds: int,
+    at: datetime,
+    selection: ChatSelection = ChatSelection(),
+    observer: TickObserver | None = None,
+) -> ManualRound:
+    """Evaluate the tick of the period ``at`` falls in for each chat of ``selection``.
+
+    No leadership is needed: the events are the scheduler's own (same ids), so a
+    chat already ticked for that period, by the scheduler or an earlier call,
+    answers with its stored decision and nothing is sent twice. A chat whose
+    evaluation fails is reported and the others go on."""
+    if at.tzinfo is None:
+        raise ValueError("the time of a tick round must carry a time zone")
+    index = int(at.timestamp()) // period_seconds
+    watcher: TickObserver = observer or _Unobserved()
+    outcomes: list[TickOutcome] = []
+    for key in select_chat_keys(store, selection):
+        event = tick_event(key, period_seconds, index)
+        start = time.perf_counter()
+        try:
+            decision = evaluate(event)
+        except Exception as exc:
+            log.warning(
+                "manual tick failed",
+                extra={"chat": str(key), "period": index, "error": type(exc).__name__},
+                exc_info=not isinstance(exc, FirekeeperError),
+            )
+            watcher.observe_tick(event, None, time.perf_counter() - start)
+            outcomes.append(TickOutcome(key, None, exc))
+            continue
+        watcher.observe_tick(event, decision, time.perf_counter() - start)
+        outcomes.append(TickOutcome(key, decision))
+    watcher.after_round()
+    result = ManualRound(period_seconds, index, tuple(outcomes))
+    log.info(
+        "manual tick round done",
+        extra={
+            "period": index,
+            "chats": len(outcomes),
+            "evaluated": result.evaluated,
+            "replayed": result.replayed,
+            "failed": result.failed,
+        },
+    )
+    return result
 
 
 def tick_event(key: ChatKey, period_seconds: int, index: int) -> Event:
@@ -203,12 +322,7 @@ class TickScheduler:
     # ------------------------------------------------------------ store
 
     def _chat_keys(self) -> list[ChatKey]:
-        engine = self._store.engine
-        with unavailable_on_db_errors(engine, "list chats for ticks"), engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(chats.c.platform, chats.c.tenant, chats.c.chat_id).order_by(chats.c.id)
-            ).all()
-        return [ChatKey(Platform(r.platform), r.tenant, r.chat_id) for r in rows]
+        return select_chat_keys(self._store, ChatSelection())
 
     def _last_finished(self) -> int | None:
         engine = self._store.engine

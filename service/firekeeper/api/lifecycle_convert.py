@@ -1,4 +1,4 @@
-"""``lifecycle.proto`` messages <-> domain values (Outbox and Health), both directions.
+"""``lifecycle.proto`` messages <-> domain values (Outbox, Health, Scheduler), both directions.
 
 Requests are parsed and bounded here (``InvalidEvent`` with the field path);
 the ``*_from_proto`` functions of replies are the client's direction.
@@ -7,12 +7,13 @@ the ``*_from_proto`` functions of replies are the client's direction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from firekeeper.api import convert
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2 as lpb
+from firekeeper.api.status import status_for
 from firekeeper.domain.decisions import Action, ActionType
 from firekeeper.domain.events import Platform
 from firekeeper.domain.health import (
@@ -25,9 +26,11 @@ from firekeeper.domain.health import (
 )
 from firekeeper.domain.outbox import OutboxItem
 from firekeeper.errors import InvalidEvent
+from firekeeper.scheduler import ChatSelection, ManualRound
 
 MAX_IDS = 1000
 MAX_ID = 2**63 - 1  # outbox ids are BIGINT
+MAX_TICK_RESULTS = 1000  # RunTicksResponse.results
 
 _ACTION_TO = {t: pb.ActionType.Value(f"ACTION_TYPE_{t.name}") for t in ActionType}
 _ACTION = {v: k for k, v in _ACTION_TO.items()}
@@ -181,3 +184,50 @@ def chat_health_from_proto(msg: lpb.ChatHealth) -> ChatHealth:
             Diagnosis(Pose(d.pose), Finding(d.finding), d.evidence) for d in msg.diagnoses
         ),
     )
+
+
+# ---------------------------------------------------------------- scheduler
+
+
+def run_ticks_request_from_proto(request: lpb.RunTicksRequest) -> tuple[datetime, ChatSelection]:
+    if not request.HasField("at"):
+        raise InvalidEvent("at", "required: the time whose tick period to run")
+    try:
+        at = request.at.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidEvent("at", "not a valid timestamp") from None
+    platform: Platform | None = None
+    if request.platform != pb.PLATFORM_UNSPECIFIED:
+        platform, _ = _platform_tenant(request.platform, "-")
+    for name in ("tenant", "chat_id"):
+        value = getattr(request, name)
+        if value and (not value.strip() or len(value) > convert.MAX_ID_CHARS):
+            raise InvalidEvent(name, "must be empty or 1 to 256 characters")
+    if request.chat_id and not (request.tenant and platform is not None):
+        raise InvalidEvent("chat_id", "one chat is named with its tenant and platform")
+    return at, ChatSelection(tenant=request.tenant, platform=platform, chat_id=request.chat_id)
+
+
+def run_ticks_response(result: ManualRound) -> lpb.RunTicksResponse:
+    out = lpb.RunTicksResponse(
+        period_seconds=result.period_seconds,
+        period_index=result.period_index,
+        chats=len(result.outcomes),
+        evaluated=result.evaluated,
+        replayed=result.replayed,
+        failed=result.failed,
+    )
+    out.period_start.FromDatetime(result.period_start)
+    for outcome in result.outcomes:
+        decision = outcome.decision
+        if decision is not None and (decision.replayed or not decision.actions):
+            continue  # counted only
+        if len(out.results) >= MAX_TICK_RESULTS:
+            out.results_truncated = True
+            break
+        item = out.results.add(chat=convert.chat_key_to_proto(outcome.key))
+        if decision is not None:
+            item.decision.CopyFrom(convert.decision_to_proto(decision))
+        else:
+            item.error = status_for(outcome.error or RuntimeError(), context="RunTicks").message
+    return out

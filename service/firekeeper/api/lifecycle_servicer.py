@@ -7,6 +7,9 @@ is shutting down - releases what was not acknowledged, so the next stream gets
 it again. Between claims it sleeps until the scheduler says there may be new
 items, or ``poll_seconds`` pass (another replica may have made them).
 
+Scheduler.RunTicks runs the scheduler's round for a period the caller names
+(``firekeeper.scheduler.run_ticks``), now.
+
 Errors go through ``firekeeper.api.status``, the one error-to-status mapping.
 """
 
@@ -17,6 +20,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor, Future
+from datetime import datetime
 from typing import Any, NoReturn, Protocol, TypeVar
 
 import grpc
@@ -32,11 +36,13 @@ from firekeeper.domain.health import ChatHealth
 from firekeeper.domain.outbox import OutboxItem
 from firekeeper.errors import InvalidEvent
 from firekeeper.metrics import Metrics
+from firekeeper.scheduler import ChatSelection, ManualRound
 
 log = logging.getLogger(__name__)
 
 OUTBOX_SERVICE_NAME = lpb.DESCRIPTOR.services_by_name["Outbox"].full_name
 HEALTH_SERVICE_NAME = lpb.DESCRIPTOR.services_by_name["Health"].full_name
+SCHEDULER_SERVICE_NAME = lpb.DESCRIPTOR.services_by_name["Scheduler"].full_name
 
 _T = TypeVar("_T")
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -67,6 +73,12 @@ class LifecyclePort(Protocol):
     def chat_health(self, key: ChatKey) -> ChatHealth:
         """``ChatNotFound`` for a chat never seen."""
         ...
+
+
+class TicksPort(Protocol):
+    """Runs a manual tick round (``firekeeper.lifecycle_runtime.ManualTicks``). Blocks."""
+
+    def run_ticks(self, at: datetime, selection: ChatSelection) -> ManualRound: ...
 
 
 class _Base:
@@ -208,20 +220,47 @@ class HealthServicer(_Base, lpb_grpc.HealthServicer):
             await self._fail(context, exc, "GetChatHealth")
 
 
+class SchedulerServicer(_Base, lpb_grpc.SchedulerServicer):
+    def __init__(
+        self, port: LifecyclePort, ticks: TicksPort, metrics: Metrics, executor: Executor
+    ) -> None:
+        super().__init__(port, metrics, executor)
+        self._ticks = ticks
+
+    async def RunTicks(
+        self, request: lpb.RunTicksRequest, context: Context
+    ) -> lpb.RunTicksResponse:
+        try:
+            at, selection = lconvert.run_ticks_request_from_proto(request)
+            result = await self._run(lambda: self._ticks.run_ticks(at, selection))
+            return lconvert.run_ticks_response(result)
+        except Exception as exc:
+            await self._fail(context, exc, "RunTicks")
+
+
 class LifecycleServices:
-    """Both services, as the server registers them."""
+    """The services, as the server registers them (Scheduler only with a ``ticks`` port)."""
 
-    names = (OUTBOX_SERVICE_NAME, HEALTH_SERVICE_NAME)
-
-    def __init__(self, port: LifecyclePort, *, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self, port: LifecyclePort, *, poll_seconds: float = 1.0, ticks: TicksPort | None = None
+    ) -> None:
         self._port = port
         self._poll = poll_seconds
+        self._ticks = ticks
         self._outbox: OutboxServicer | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        names = (OUTBOX_SERVICE_NAME, HEALTH_SERVICE_NAME)
+        return names if self._ticks is None else (*names, SCHEDULER_SERVICE_NAME)
 
     def add_to(self, server: grpc.aio.Server, metrics: Metrics, executor: Executor) -> None:
         self._outbox = OutboxServicer(self._port, metrics, executor, poll_seconds=self._poll)
         lpb_grpc.add_OutboxServicer_to_server(self._outbox, server)
         lpb_grpc.add_HealthServicer_to_server(HealthServicer(self._port, metrics, executor), server)
+        if self._ticks is not None:
+            scheduler = SchedulerServicer(self._port, self._ticks, metrics, executor)
+            lpb_grpc.add_SchedulerServicer_to_server(scheduler, server)
 
     async def close(self) -> None:
         """Outbox streams end and give back what they hold."""

@@ -119,6 +119,7 @@ _ADMIN = "/firekeeper.v1.Admin/"
 _SCREENING = "/firekeeper.v1.Screening/"
 _OUTBOX = "/firekeeper.v1.Outbox/"
 _HEALTH = "/firekeeper.v1.Health/"
+_SCHEDULER = "/firekeeper.v1.Scheduler/"
 
 METHODS: dict[str, Rule] = {
     _GOV + "Evaluate": Rule(ADAPTER, _event),
@@ -138,6 +139,7 @@ METHODS: dict[str, Rule] = {
     _OUTBOX + "StreamActions": Rule(ADAPTER, _flat()),
     _OUTBOX + "Ack": Rule(ADAPTER, _flat()),
     _HEALTH + "GetChatHealth": Rule(ADMIN, _chat_key("key")),
+    _SCHEDULER + "RunTicks": Rule(ADMIN | OPERATOR, _flat(), audited=True),
 }
 
 # Services outside the table: health answers anyone (load balancers, probes);

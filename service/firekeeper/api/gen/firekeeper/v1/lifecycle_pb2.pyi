@@ -402,3 +402,127 @@ class ChatHealth(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ChatHealth: _TypeAlias = ChatHealth  # noqa: Y015
+
+@_typing.final
+class RunTicksRequest(_message.Message):
+    """---------------------------------------------------------------- scheduler"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AT_FIELD_NUMBER: _builtins.int
+    TENANT_FIELD_NUMBER: _builtins.int
+    PLATFORM_FIELD_NUMBER: _builtins.int
+    CHAT_ID_FIELD_NUMBER: _builtins.int
+    tenant: _builtins.str
+    """optional: only this tenant's chats (else every tenant)"""
+    platform: _firekeeper_pb2.Platform.ValueType
+    """optional: only this platform's chats"""
+    chat_id: _builtins.str
+    """optional: one chat (needs tenant and platform)"""
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp:
+        """The time whose tick period to run (required). The round evaluates the
+        period's chat.tick, exactly the event the scheduler makes for it, so a
+        period already run (by the scheduler or by an earlier call) decides
+        nothing new.
+        """
+
+    def __init__(
+        self,
+        *,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        tenant: _builtins.str = ...,
+        platform: _firekeeper_pb2.Platform.ValueType = ...,
+        chat_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "chat_id", b"chat_id", "platform", b"platform", "tenant", b"tenant"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RunTicksRequest: _TypeAlias = RunTicksRequest  # noqa: Y015
+
+@_typing.final
+class TickResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHAT_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    error: _builtins.str
+    """why it failed; the other chats went on"""
+    @_builtins.property
+    def chat(self) -> _firekeeper_pb2.ChatKey: ...
+    @_builtins.property
+    def decision(self) -> _firekeeper_pb2.Decision:
+        """unset when the evaluation failed"""
+
+    def __init__(
+        self,
+        *,
+        chat: _firekeeper_pb2.ChatKey | None = ...,
+        decision: _firekeeper_pb2.Decision | None = ...,
+        error: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chat", b"chat", "decision", b"decision"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat", b"chat", "decision", b"decision", "error", b"error"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TickResult: _TypeAlias = TickResult  # noqa: Y015
+
+@_typing.final
+class RunTicksResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERIOD_SECONDS_FIELD_NUMBER: _builtins.int
+    PERIOD_INDEX_FIELD_NUMBER: _builtins.int
+    PERIOD_START_FIELD_NUMBER: _builtins.int
+    CHATS_FIELD_NUMBER: _builtins.int
+    EVALUATED_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    FAILED_FIELD_NUMBER: _builtins.int
+    RESULTS_FIELD_NUMBER: _builtins.int
+    RESULTS_TRUNCATED_FIELD_NUMBER: _builtins.int
+    period_seconds: _builtins.int
+    """the service's tick period (FIREKEEPER_TICK_SECONDS)"""
+    period_index: _builtins.int
+    chats: _builtins.int
+    evaluated: _builtins.int
+    """new decisions (their actions are in the outbox)"""
+    replayed: _builtins.int
+    """chats already ticked for this period: nothing new"""
+    failed: _builtins.int
+    results_truncated: _builtins.bool
+    @_builtins.property
+    def period_start(self) -> _timestamp_pb2.Timestamp:
+        """the ticks' occurred_at"""
+
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___TickResult]:
+        """The chats that were decided anew with actions, or failed (at most 1000);
+        a replayed or quiet chat is only counted.
+        """
+
+    def __init__(
+        self,
+        *,
+        period_seconds: _builtins.int = ...,
+        period_index: _builtins.int = ...,
+        period_start: _timestamp_pb2.Timestamp | None = ...,
+        chats: _builtins.int = ...,
+        evaluated: _builtins.int = ...,
+        replayed: _builtins.int = ...,
+        failed: _builtins.int = ...,
+        results: _abc.Iterable[Global___TickResult] | None = ...,
+        results_truncated: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["period_start", b"period_start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chats", b"chats", "evaluated", b"evaluated", "failed", b"failed", "period_index", b"period_index", "period_seconds", b"period_seconds", "period_start", b"period_start", "replayed", b"replayed", "results", b"results", "results_truncated", b"results_truncated"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RunTicksResponse: _TypeAlias = RunTicksResponse  # noqa: Y015

@@ -216,3 +216,79 @@ class Health:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class SchedulerStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.RunTicks = channel.unary_unary(
+                '/firekeeper.v1.Scheduler/RunTicks',
+                request_serializer=firekeeper_dot_v1_dot_lifecycle__pb2.RunTicksRequest.SerializeToString,
+                response_deserializer=firekeeper_dot_v1_dot_lifecycle__pb2.RunTicksResponse.FromString,
+                _registered_method=True)
+
+
+class SchedulerServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def RunTicks(self, request, context):
+        """Run the scheduler's round for the period of a given time, for every chat,
+        a tenant's chats or one chat, now, without waiting for the clock (tests,
+        replays, operators). Idempotent per period. New actions go to the outbox,
+        as the scheduler's do.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_SchedulerServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'RunTicks': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunTicks,
+                    request_deserializer=firekeeper_dot_v1_dot_lifecycle__pb2.RunTicksRequest.FromString,
+                    response_serializer=firekeeper_dot_v1_dot_lifecycle__pb2.RunTicksResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'firekeeper.v1.Scheduler', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('firekeeper.v1.Scheduler', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class Scheduler:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def RunTicks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firekeeper.v1.Scheduler/RunTicks',
+            firekeeper_dot_v1_dot_lifecycle__pb2.RunTicksRequest.SerializeToString,
+            firekeeper_dot_v1_dot_lifecycle__pb2.RunTicksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -111,3 +111,40 @@ class HealthServicer(metaclass=_abc_1.ABCMeta):
         """NOT_FOUND for a chat the service has never seen."""
 
 def add_HealthServicer_to_server(servicer: HealthServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class SchedulerStub:
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> SchedulerAsyncStub: ...
+    RunTicks: _grpc.UnaryUnaryMultiCallable[_lifecycle_pb2.RunTicksRequest, _lifecycle_pb2.RunTicksResponse]
+    """Run the scheduler's round for the period of a given time, for every chat,
+    a tenant's chats or one chat, now, without waiting for the clock (tests,
+    replays, operators). Idempotent per period. New actions go to the outbox,
+    as the scheduler's do.
+    """
+
+@_typing.type_check_only
+class SchedulerAsyncStub(SchedulerStub):
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    RunTicks: _aio.UnaryUnaryMultiCallable[_lifecycle_pb2.RunTicksRequest, _lifecycle_pb2.RunTicksResponse]  # type: ignore[assignment]
+    """Run the scheduler's round for the period of a given time, for every chat,
+    a tenant's chats or one chat, now, without waiting for the clock (tests,
+    replays, operators). Idempotent per period. New actions go to the outbox,
+    as the scheduler's do.
+    """
+
+class SchedulerServicer(metaclass=_abc_1.ABCMeta):
+    @_abc_1.abstractmethod
+    def RunTicks(
+        self,
+        request: _lifecycle_pb2.RunTicksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_lifecycle_pb2.RunTicksResponse, _abc.Awaitable[_lifecycle_pb2.RunTicksResponse]]:
+        """Run the scheduler's round for the period of a given time, for every chat,
+        a tenant's chats or one chat, now, without waiting for the clock (tests,
+        replays, operators). Idempotent per period. New actions go to the outbox,
+        as the scheduler's do.
+        """
+
+def add_SchedulerServicer_to_server(servicer: SchedulerServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
