@@ -99,8 +99,16 @@ def test_owner_silence_reaches_the_outbox_without_any_event(world: World) -> Non
         world.tick(T0 + timedelta(days=day, hours=1))
         assert world.new_outbox() == []
     world.tick(T0 + timedelta(days=14, hours=1))
-    rules = sorted(i.action.rule_id for i in world.new_outbox())
-    assert rules == ["lifecycle.group_silent", "lifecycle.owner_silent"]
+    # both the owner's and the group's silence match: one voice per chat, the higher priority
+    (reminder,) = world.new_outbox()
+    assert reminder.action.rule_id == "lifecycle.group_silent"
+    stored = world.store.find_decision(KEY.tenant, KEY.platform, reminder.event_id)
+    assert stored is not None and [a.rule_id for a in stored.actions] == [reminder.action.rule_id]
+    silenced = {m.rule_id: m.silenced_by for m in stored.trace}
+    assert silenced == {
+        "lifecycle.group_silent": "",
+        "lifecycle.owner_silent": reminder.action.rule_id,
+    }
     # the owner speaks: that reminder stops
     world.evaluate(message("Next book: pick one by Friday", T0 + timedelta(days=15), OWNER))
     world.tick(T0 + timedelta(days=21, hours=1))

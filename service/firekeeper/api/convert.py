@@ -459,7 +459,9 @@ def decision_to_proto(decision: Decision) -> pb.Decision:
     )
     out.actions.extend(action_to_proto(a) for a in decision.actions)
     for m in decision.trace:
-        match = out.trace.add(rule_id=m.rule_id, mode=_MODE_TO[m.mode], reason=m.reason)
+        match = out.trace.add(
+            rule_id=m.rule_id, mode=_MODE_TO[m.mode], reason=m.reason, silenced_by=m.silenced_by
+        )
         match.values.extend(pb.FieldValue(field=f, value=v) for f, v in m.values)
     for c in decision.explanation:
         check = out.explanation.add(rule_id=c.rule_id, mode=_MODE_TO[c.mode], matched=c.matched)
@@ -520,7 +522,11 @@ def decision_from_proto(msg: pb.Decision) -> Decision:
             actions=tuple(_action_from(a) for a in msg.actions),
             trace=tuple(
                 RuleMatch(
-                    m.rule_id, _MODE[m.mode], m.reason, tuple((v.field, v.value) for v in m.values)
+                    m.rule_id,
+                    _MODE[m.mode],
+                    m.reason,
+                    tuple((v.field, v.value) for v in m.values),
+                    silenced_by=m.silenced_by,
                 )
                 for m in msg.trace
             ),

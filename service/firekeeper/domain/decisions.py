@@ -46,6 +46,9 @@ class RuleMatch:
     mode: RuleMode
     reason: str
     values: tuple[tuple[str, str], ...]  # (field path, JSON rendering of the value)
+    # On a chat.tick: the rule whose reminder went out instead of this one's (one
+    # voice per chat per period); "" when this rule's actions were not held back.
+    silenced_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)

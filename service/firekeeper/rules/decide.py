@@ -6,17 +6,25 @@ action on the same target is kept once (texts are part of the identity of
 warn, notify and post, so two different notices both go out). Conflicts are
 resolved toward the stronger action on the same member: ban > remove > mute;
 deny_join > hold_for_review > approve_join.
+
+One voice per chat: on a ``chat.tick`` (the scheduler's proactive round) at most
+one enforced rule speaks (warns, notifies the admins or posts): the first by
+priority, then ruleset order. The others that matched stay in the trace with
+``silenced_by`` naming it, and their actions are dropped, so a chat gets one
+reminder per period whichever rules fire (the reminder clock,
+``chat.days_since_reminder``, then keeps the next one to its interval).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from firekeeper.domain.decisions import Action, ActionType, Decision, RuleMatch, RuleMode
-from firekeeper.domain.events import Event, MessagePosted
+from firekeeper.domain.events import ChatTick, Event, MessagePosted
 from firekeeper.rules import templates
 from firekeeper.rules.facts import lookup
 
@@ -67,6 +75,9 @@ class _Rule(Protocol):
     def fields(self) -> tuple[str, ...]: ...
     @property
     def actions(self) -> Sequence[_Template]: ...
+
+
+_R = TypeVar("_R", bound=_Rule)
 
 
 def render(text: str, fact: Mapping[str, Any]) -> str:
@@ -138,6 +149,21 @@ def _resolve(actions: list[Action]) -> list[Action]:
     ]
 
 
+def _one_voice(ordered: list[_R]) -> tuple[list[_R], dict[str, str]]:
+    """Keep the first rule that speaks; later speakers are silenced (rule id -> by whom)."""
+    speaker = ""
+    kept: list[_R] = []
+    silenced: dict[str, str] = {}
+    for r in ordered:
+        if any(t.type in _TEXTUAL for t in r.actions):
+            if speaker:
+                silenced[r.id] = speaker
+                continue
+            speaker = r.id
+        kept.append(r)
+    return kept, silenced
+
+
 def decide(
     event: Event,
     matched: Sequence[_Rule],
@@ -157,6 +183,13 @@ def decide(
         (r for r in matched if r.mode == RuleMode.ENFORCE),
         key=lambda r: -r.priority,  # stable: ruleset order within a priority
     )
+    if isinstance(event.payload, ChatTick):
+        ordered, silenced = _one_voice(ordered)
+        if silenced:
+            trace = tuple(
+                replace(m, silenced_by=silenced[m.rule_id]) if m.rule_id in silenced else m
+                for m in trace
+            )
     actions = [
         Action(
             type=t.type,

@@ -207,6 +207,7 @@ def decision_to_json(decision: Decision) -> JsonObject:
                     "reason": m.reason,
                     "values": [[path, value] for path, value in m.values],
                 }
+                | ({"silenced_by": m.silenced_by} if m.silenced_by else {})
                 for m in decision.trace
             ],
         }
@@ -484,6 +485,7 @@ def decision_from_json(data: object, *, replayed: bool = False) -> Decision:
                 mode=m.choice("mode", RuleMode, RuleMode.ENFORCE),
                 reason=m.text("reason"),
                 values=m.pairs("values"),
+                silenced_by=m.text("silenced_by"),
             )
             for m in root.objs("trace")
         ),

@@ -311,7 +311,13 @@ def describe_decision(decision: Decision) -> Iterable[str]:
             yield ("  actions: " if n == 0 else "           ") + describe_action(a)
     else:
         yield "  actions: none"
-    matched = ", ".join(f"{m.rule_id} ({m.mode})" for m in decision.trace) or "none"
+    matched = (
+        ", ".join(
+            f"{m.rule_id} ({m.mode}" + (f", silenced by {m.silenced_by})" if m.silenced_by else ")")
+            for m in decision.trace
+        )
+        or "none"
+    )
     yield f"  matched: {matched}"
 
 

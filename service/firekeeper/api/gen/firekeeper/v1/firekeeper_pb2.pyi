@@ -826,9 +826,15 @@ class RuleMatch(_message.Message):
     MODE_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     VALUES_FIELD_NUMBER: _builtins.int
+    SILENCED_BY_FIELD_NUMBER: _builtins.int
     rule_id: _builtins.str
     mode: Global___RuleMode.ValueType
     reason: _builtins.str
+    silenced_by: _builtins.str
+    """Set on a chat.tick decision when this rule matched but its actions were held
+    back because another rule's reminder went out for the chat in this period
+    (one voice per chat): the id of that rule.
+    """
     @_builtins.property
     def values(self) -> _containers.RepeatedCompositeFieldContainer[Global___FieldValue]: ...
     def __init__(
@@ -838,10 +844,11 @@ class RuleMatch(_message.Message):
         mode: Global___RuleMode.ValueType = ...,
         reason: _builtins.str = ...,
         values: _abc.Iterable[Global___FieldValue] | None = ...,
+        silenced_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["mode", b"mode", "reason", b"reason", "rule_id", b"rule_id", "values", b"values"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["mode", b"mode", "reason", b"reason", "rule_id", b"rule_id", "silenced_by", b"silenced_by", "values", b"values"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
