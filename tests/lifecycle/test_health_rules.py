@@ -10,7 +10,7 @@ import pytest
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.events import Platform
 from firekeeper.domain.health import Finding, HealthMetrics, HealthStatus, Pose
-from firekeeper.rules.health import diagnose, judge, status
+from firekeeper.rules.health import decline, diagnose, judge, status
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 LIVELY = HealthMetrics(
@@ -91,8 +91,42 @@ def test_falling_activity_and_a_single_voice_cool_a_group() -> None:
         HealthStatus.COOLING,
         "only one person posted in the last 30 days",
     )
-    three_weeks = replace(LIVELY, weeks_falling=3)
-    assert status(three_weeks, "hobby")[0] is HealthStatus.COOLING
+    # three weeks of a message or two fewer is a wobble; a sustained decline cools
+    wobble = replace(LIVELY, weeks_falling=3)
+    assert status(wobble, "hobby")[0] is not HealthStatus.COOLING
+    trend = decline([6, 8, 18, 20, 21, 19, 22, 20], 8)
+    declining = replace(
+        LIVELY,
+        weeks_falling=2,
+        messages_usual_week=trend.usual_week,
+        activity_drop_percent=trend.drop_percent,
+        activity_declining=trend.declining,
+    )
+    assert status(declining, "hobby") == (
+        HealthStatus.COOLING,
+        "the last two weeks had 65% fewer messages than the usual 20 a week",
+    )
+
+
+# weekly counts, newest first (weeks[0] is the last 7 days)
+@pytest.mark.parametrize(
+    ("weeks", "watched", "declining", "usual", "drop"),
+    [
+        ([27, 28, 30, 29, 31], 5, False, 30, 8),  # the steady group: 31, 29, 30, 28, 27
+        ([15, 25, 39, 41, 38, 40], 6, True, 40, 49),  # 40, 38, 41, 39, 25, 15
+        ([19, 5, 19, 20, 20, 19, 21, 20], 8, False, 20, 39),  # one holiday week, then back
+        ([6, 8, 18, 20, 21, 19, 22, 20], 8, True, 20, 65),  # about 20 a week, then 8 and 6
+        ([2, 3, 6, 5, 6, 7], 6, False, 6, 58),  # large share, but 3.5 messages a week
+        ([10, 12, 30, 2, 28, 3, 29], 7, False, 18, 40),  # a group that always swings widely
+        ([1, 2, 30, 30, 30], 4, False, None, None),  # four weeks watched: not assessed
+        ([0, 0, 0, 0, 0, 0], 6, False, 0, None),  # never any messages: nothing to lose
+    ],
+)
+def test_decline_is_a_trend_not_noise(
+    weeks: list[int], watched: int, declining: bool, usual: int | None, drop: int | None
+) -> None:
+    found = decline(weeks, watched)
+    assert (found.declining, found.usual_week, found.drop_percent) == (declining, usual, drop)
 
 
 def test_a_new_group_where_nobody_spoke_yet_is_new() -> None:

@@ -119,6 +119,8 @@ _OPTIONAL = (
     "days_since_admin_spoke",
     "off_topic_share",
     "age_days",
+    "messages_usual_week",
+    "activity_drop_percent",
 )
 _PLAIN = (
     "member_count",
@@ -134,6 +136,7 @@ _PLAIN = (
     "scored_messages_30d",
     "new_themes_30d",
     "notices_flagged_30d",
+    "activity_declining",
 )
 
 

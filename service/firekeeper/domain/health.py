@@ -71,6 +71,11 @@ class HealthMetrics:
     notices_flagged_30d: int = 0
     age_days: int | None = None
     ever_spoke: bool = False  # anyone has posted since Firekeeper first saw the chat
+    # decline as a trend (firekeeper.rules.health.decline): the weekly messages of the
+    # last two weeks against the weeks before; None when too few weeks were watched
+    messages_usual_week: int | None = None
+    activity_drop_percent: int | None = None
+    activity_declining: bool = False
 
     @property
     def net_joins_30d(self) -> int:

@@ -16,14 +16,26 @@ have a natural life cycle"), in days:
 Status, first that applies: ``new`` (nobody has posted and the group is
 younger than its quiet days), ``cemetery`` / ``dormant`` (no person has posted
 for that many days), ``cooling`` (quiet days passed, or the last week has under
-half the messages of the three before, or three weeks in a row fell, or only
+half the messages of the three before, or activity is declining, or only
 one person still speaks), ``thriving`` (spoken this week by at least three
 people and a tenth of the members, and not falling), else ``steady``.
+
+Decline is a trend, not noise (``decline``): the last two weeks' messages
+against the usual week of the (up to six) weeks before them. Declining when
+the drop is large relatively (at least 25 % of the usual week) and absolutely
+(at least 5 messages a week), beyond the group's own week-to-week variation
+(more than twice the usual weeks' standard deviation), and sustained (each of
+the two recent weeks on its own down by half those bars and by more than that
+variation). A group at 31, 29, 30, 28, 27 messages a week is steady, one at
+20 a week with one holiday week of 5 is steady, 40, 38, 41, 39, 25, 15 is
+declining. Needs five watched weeks (two recent, three usual at least).
 """
 
 from __future__ import annotations
 
 import math
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from firekeeper.domain.chats import ChatKey
@@ -56,6 +68,45 @@ CADENCE: dict[str, Cadence] = {
 DEFAULT_CADENCE = Cadence(4, 14, 30, 10)
 
 MIN_SCORED = 10  # scored messages before the off-topic share means anything
+
+RECENT_WEEKS = 2  # the weeks judged
+MIN_USUAL_WEEKS = 3  # at least this many weeks before them, to know the usual week
+DECLINE_MIN_SHARE = 0.25  # of the usual week: the floor; rulesets may ask for more
+DECLINE_MIN_MESSAGES = 5  # a week
+DECLINE_NOISE_FACTOR = 2.0  # times the usual weeks' standard deviation
+
+
+@dataclass(frozen=True, slots=True)
+class Decline:
+    usual_week: int | None  # rounded mean of the usual weeks; None: not assessed
+    drop_percent: int | None  # of the usual week lost in the recent weeks (0 when none)
+    declining: bool
+
+
+def decline(weeks: Sequence[int], watched_weeks: int) -> Decline:
+    """``weeks[0]`` is the last 7 days, ``weeks[i]`` the week ``i`` weeks before;
+    only the first ``watched_weeks`` count (weeks before Firekeeper saw the chat, or
+    before its imported history, say nothing)."""
+    usable = list(weeks[: max(0, watched_weeks)])
+    if len(usable) < RECENT_WEEKS + MIN_USUAL_WEEKS:
+        return Decline(None, None, False)
+    recent, usual = usable[:RECENT_WEEKS], usable[RECENT_WEEKS:]
+    base = statistics.fmean(usual)
+    if base <= 0:
+        return Decline(0, None, False)
+    noise = statistics.pstdev(usual)
+    drop = base - statistics.fmean(recent)
+    share = max(0.0, drop / base)
+    # sustained: each recent week on its own is down by half the bar at least, and by
+    # more than the usual variation (one quiet week, a holiday, is not a trend)
+    each = max(DECLINE_NOISE_FACTOR * noise, DECLINE_MIN_MESSAGES / 2, base * DECLINE_MIN_SHARE / 2)
+    declining = (
+        share >= DECLINE_MIN_SHARE
+        and drop >= DECLINE_MIN_MESSAGES
+        and drop > DECLINE_NOISE_FACTOR * noise
+        and all(base - w >= each for w in recent)
+    )
+    return Decline(round(base), round(share * 100), declining)
 
 
 def cadence(kind: str) -> Cadence:
@@ -90,8 +141,12 @@ def status(m: HealthMetrics, kind: str) -> tuple[HealthStatus, str]:
             f"the last week had {m.messages_7d} messages, under half the weekly "
             f"{round(m.messages_prev_21d / 3)} of the three weeks before",
         )
-    if m.weeks_falling >= 3:
-        return HealthStatus.COOLING, f"messages fell {m.weeks_falling} weeks in a row"
+    if m.activity_declining:
+        return (
+            HealthStatus.COOLING,
+            f"the last two weeks had {m.activity_drop_percent}% fewer messages than the usual "
+            f"{m.messages_usual_week} a week",
+        )
     if m.monthly_active_posters <= 1 and m.member_count >= 3:
         return HealthStatus.COOLING, "only one person posted in the last 30 days"
     wide = max(3, math.ceil(m.member_count / 10))
@@ -161,8 +216,7 @@ def _leading(m: HealthMetrics, kind: str) -> Diagnosis:
         admins_lead = admin is not None and admin < c.owner_silent
         return Diagnosis(pose, Finding.WATCH if admins_lead else Finding.PRESENT, said)
     young = m.age_days is not None and m.age_days < 90
-    falling = m.weeks_falling >= 2
-    if owner * 2 >= c.owner_silent and (young or falling):
+    if owner * 2 >= c.owner_silent and (young or m.activity_declining):
         return Diagnosis(pose, Finding.WATCH, said)
     return Diagnosis(pose, Finding.ABSENT, said)
 

@@ -232,6 +232,11 @@ def _tick(
     if m.activity_trend is not None:
         chat["activity_trend"] = m.activity_trend
     chat["weeks_falling"] = m.weeks_falling
+    chat["activity_declining"] = m.activity_declining
+    if m.activity_drop_percent is not None:
+        chat["activity_drop_percent"] = m.activity_drop_percent
+    if m.messages_usual_week is not None:
+        chat["messages_usual_week"] = m.messages_usual_week
     chat["active_posters_30d"] = m.monthly_active_posters
     chat["new_themes_30d"] = m.new_themes_30d
     chat["health_status"] = status(m, ctx.chat.kind)[0].value

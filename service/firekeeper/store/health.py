@@ -14,11 +14,12 @@ from sqlalchemy.engine import Connection
 
 from firekeeper.domain.chats import ChatRecord
 from firekeeper.domain.health import HealthMetrics
+from firekeeper.rules.health import decline
 from firekeeper.rules.lifecycle import ChatActivity
 from firekeeper.store.lifecycle import activity_days, day_of, poster_days
 from firekeeper.store.models import members
 
-WEEKS = 5  # weekly message counts looked at for the trend and falling weeks
+WEEKS = 8  # weekly message counts looked at for the trend, falling weeks and decline
 
 
 def _days(now: datetime, then: datetime | None) -> int | None:
@@ -75,8 +76,10 @@ def measure(
     weeks = [total("messages", today - 7 * i - 6, today - 7 * i) for i in range(WEEKS)]
     prev21 = sum(weeks[1:4])
     falling = 0
-    while falling < WEEKS - 1 and weeks[falling] < weeks[falling + 1]:
+    while falling < 4 and weeks[falling] < weeks[falling + 1]:
         falling += 1
+    # whole weeks watched: a week partly before Firekeeper saw the chat counts as unknown
+    trend = decline(weeks, (_days(now, first_seen) or 0) // 7)
     on, off = total("on_topic", today - 29), total("off_topic", today - 29)
 
     cohort_rows = conn.execute(
@@ -128,4 +131,7 @@ def measure(
         notices_flagged_30d=total("notices_flagged", today - 29),
         age_days=_days(now, chat.created_at or first_seen),
         ever_spoke=spoke,
+        messages_usual_week=trend.usual_week,
+        activity_drop_percent=trend.drop_percent,
+        activity_declining=trend.declining,
     )

@@ -210,6 +210,9 @@ class HealthMetrics(_message.Message):
     NEW_THEMES_30D_FIELD_NUMBER: _builtins.int
     NOTICES_FLAGGED_30D_FIELD_NUMBER: _builtins.int
     AGE_DAYS_FIELD_NUMBER: _builtins.int
+    MESSAGES_USUAL_WEEK_FIELD_NUMBER: _builtins.int
+    ACTIVITY_DROP_PERCENT_FIELD_NUMBER: _builtins.int
+    ACTIVITY_DECLINING_FIELD_NUMBER: _builtins.int
     member_count: _builtins.int
     posters: _builtins.int
     """current members who have ever posted"""
@@ -253,6 +256,14 @@ class HealthMetrics(_message.Message):
     """announcements or pinned notices with readability problems"""
     age_days: _builtins.int
     """since creation (or since Firekeeper first saw the chat)"""
+    messages_usual_week: _builtins.int
+    """Decline as a trend (docs/lifecycle.md): the usual messages a week (mean of up
+    to six weeks before the last two), the share of it the last two weeks lost,
+    and whether that is a sustained fall beyond the group's usual variation.
+    Unset / false until five weeks were watched.
+    """
+    activity_drop_percent: _builtins.int
+    activity_declining: _builtins.bool
     def __init__(
         self,
         *,
@@ -280,11 +291,16 @@ class HealthMetrics(_message.Message):
         new_themes_30d: _builtins.int = ...,
         notices_flagged_30d: _builtins.int = ...,
         age_days: _builtins.int | None = ...,
+        messages_usual_week: _builtins.int | None = ...,
+        activity_drop_percent: _builtins.int | None = ...,
+        activity_declining: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_activity_trend", b"_activity_trend", "_age_days", b"_age_days", "_days_since_admin_spoke", b"_days_since_admin_spoke", "_days_since_last_message", b"_days_since_last_message", "_days_since_owner_spoke", b"_days_since_owner_spoke", "_joiner_retention", b"_joiner_retention", "_joiners_posted_share", b"_joiners_posted_share", "_off_topic_share", b"_off_topic_share", "_poster_share", b"_poster_share", "_top3_share", b"_top3_share", "activity_trend", b"activity_trend", "age_days", b"age_days", "days_since_admin_spoke", b"days_since_admin_spoke", "days_since_last_message", b"days_since_last_message", "days_since_owner_spoke", b"days_since_owner_spoke", "joiner_retention", b"joiner_retention", "joiners_posted_share", b"joiners_posted_share", "off_topic_share", b"off_topic_share", "poster_share", b"poster_share", "top3_share", b"top3_share"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_activity_drop_percent", b"_activity_drop_percent", "_activity_trend", b"_activity_trend", "_age_days", b"_age_days", "_days_since_admin_spoke", b"_days_since_admin_spoke", "_days_since_last_message", b"_days_since_last_message", "_days_since_owner_spoke", b"_days_since_owner_spoke", "_joiner_retention", b"_joiner_retention", "_joiners_posted_share", b"_joiners_posted_share", "_messages_usual_week", b"_messages_usual_week", "_off_topic_share", b"_off_topic_share", "_poster_share", b"_poster_share", "_top3_share", b"_top3_share", "activity_drop_percent", b"activity_drop_percent", "activity_trend", b"activity_trend", "age_days", b"age_days", "days_since_admin_spoke", b"days_since_admin_spoke", "days_since_last_message", b"days_since_last_message", "days_since_owner_spoke", b"days_since_owner_spoke", "joiner_retention", b"joiner_retention", "joiners_posted_share", b"joiners_posted_share", "messages_usual_week", b"messages_usual_week", "off_topic_share", b"off_topic_share", "poster_share", b"poster_share", "top3_share", b"top3_share"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_activity_trend", b"_activity_trend", "_age_days", b"_age_days", "_days_since_admin_spoke", b"_days_since_admin_spoke", "_days_since_last_message", b"_days_since_last_message", "_days_since_owner_spoke", b"_days_since_owner_spoke", "_joiner_retention", b"_joiner_retention", "_joiners_posted_share", b"_joiners_posted_share", "_off_topic_share", b"_off_topic_share", "_poster_share", b"_poster_share", "_top3_share", b"_top3_share", "activity_trend", b"activity_trend", "age_days", b"age_days", "daily_active_posters", b"daily_active_posters", "days_since_admin_spoke", b"days_since_admin_spoke", "days_since_last_message", b"days_since_last_message", "days_since_owner_spoke", b"days_since_owner_spoke", "joiner_retention", b"joiner_retention", "joiners_posted_share", b"joiners_posted_share", "joins_30d", b"joins_30d", "leaves_30d", b"leaves_30d", "member_count", b"member_count", "messages_7d", b"messages_7d", "messages_prev_21d", b"messages_prev_21d", "monthly_active_posters", b"monthly_active_posters", "net_joins_30d", b"net_joins_30d", "new_themes_30d", b"new_themes_30d", "notices_flagged_30d", b"notices_flagged_30d", "off_topic_share", b"off_topic_share", "poster_share", b"poster_share", "posters", b"posters", "retention_cohort", b"retention_cohort", "scored_messages_30d", b"scored_messages_30d", "top3_share", b"top3_share", "weeks_falling", b"weeks_falling"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_activity_drop_percent", b"_activity_drop_percent", "_activity_trend", b"_activity_trend", "_age_days", b"_age_days", "_days_since_admin_spoke", b"_days_since_admin_spoke", "_days_since_last_message", b"_days_since_last_message", "_days_since_owner_spoke", b"_days_since_owner_spoke", "_joiner_retention", b"_joiner_retention", "_joiners_posted_share", b"_joiners_posted_share", "_messages_usual_week", b"_messages_usual_week", "_off_topic_share", b"_off_topic_share", "_poster_share", b"_poster_share", "_top3_share", b"_top3_share", "activity_declining", b"activity_declining", "activity_drop_percent", b"activity_drop_percent", "activity_trend", b"activity_trend", "age_days", b"age_days", "daily_active_posters", b"daily_active_posters", "days_since_admin_spoke", b"days_since_admin_spoke", "days_since_last_message", b"days_since_last_message", "days_since_owner_spoke", b"days_since_owner_spoke", "joiner_retention", b"joiner_retention", "joiners_posted_share", b"joiners_posted_share", "joins_30d", b"joins_30d", "leaves_30d", b"leaves_30d", "member_count", b"member_count", "messages_7d", b"messages_7d", "messages_prev_21d", b"messages_prev_21d", "messages_usual_week", b"messages_usual_week", "monthly_active_posters", b"monthly_active_posters", "net_joins_30d", b"net_joins_30d", "new_themes_30d", b"new_themes_30d", "notices_flagged_30d", b"notices_flagged_30d", "off_topic_share", b"off_topic_share", "poster_share", b"poster_share", "posters", b"posters", "retention_cohort", b"retention_cohort", "scored_messages_30d", b"scored_messages_30d", "top3_share", b"top3_share", "weeks_falling", b"weeks_falling"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__activity_drop_percent: _TypeAlias = _typing.Literal["activity_drop_percent"]  # noqa: Y015
+    _WhichOneofArgType__activity_drop_percent: _TypeAlias = _typing.Literal["_activity_drop_percent", b"_activity_drop_percent"]  # noqa: Y015
     _WhichOneofReturnType__activity_trend: _TypeAlias = _typing.Literal["activity_trend"]  # noqa: Y015
     _WhichOneofArgType__activity_trend: _TypeAlias = _typing.Literal["_activity_trend", b"_activity_trend"]  # noqa: Y015
     _WhichOneofReturnType__age_days: _TypeAlias = _typing.Literal["age_days"]  # noqa: Y015
@@ -299,12 +315,16 @@ class HealthMetrics(_message.Message):
     _WhichOneofArgType__joiner_retention: _TypeAlias = _typing.Literal["_joiner_retention", b"_joiner_retention"]  # noqa: Y015
     _WhichOneofReturnType__joiners_posted_share: _TypeAlias = _typing.Literal["joiners_posted_share"]  # noqa: Y015
     _WhichOneofArgType__joiners_posted_share: _TypeAlias = _typing.Literal["_joiners_posted_share", b"_joiners_posted_share"]  # noqa: Y015
+    _WhichOneofReturnType__messages_usual_week: _TypeAlias = _typing.Literal["messages_usual_week"]  # noqa: Y015
+    _WhichOneofArgType__messages_usual_week: _TypeAlias = _typing.Literal["_messages_usual_week", b"_messages_usual_week"]  # noqa: Y015
     _WhichOneofReturnType__off_topic_share: _TypeAlias = _typing.Literal["off_topic_share"]  # noqa: Y015
     _WhichOneofArgType__off_topic_share: _TypeAlias = _typing.Literal["_off_topic_share", b"_off_topic_share"]  # noqa: Y015
     _WhichOneofReturnType__poster_share: _TypeAlias = _typing.Literal["poster_share"]  # noqa: Y015
     _WhichOneofArgType__poster_share: _TypeAlias = _typing.Literal["_poster_share", b"_poster_share"]  # noqa: Y015
     _WhichOneofReturnType__top3_share: _TypeAlias = _typing.Literal["top3_share"]  # noqa: Y015
     _WhichOneofArgType__top3_share: _TypeAlias = _typing.Literal["_top3_share", b"_top3_share"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__activity_drop_percent) -> _WhichOneofReturnType__activity_drop_percent | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__activity_trend) -> _WhichOneofReturnType__activity_trend | None: ...
     @_typing.overload
@@ -319,6 +339,8 @@ class HealthMetrics(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__joiner_retention) -> _WhichOneofReturnType__joiner_retention | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__joiners_posted_share) -> _WhichOneofReturnType__joiners_posted_share | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__messages_usual_week) -> _WhichOneofReturnType__messages_usual_week | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__off_topic_share) -> _WhichOneofReturnType__off_topic_share | None: ...
     @_typing.overload
