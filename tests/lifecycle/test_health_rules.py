@@ -10,7 +10,7 @@ import pytest
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.events import Platform
 from firekeeper.domain.health import Finding, HealthMetrics, HealthStatus, Pose
-from firekeeper.rules.health import decline, diagnose, judge, status
+from firekeeper.rules.health import decline, diagnose, judge, maturity, status
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 LIVELY = HealthMetrics(
@@ -164,3 +164,34 @@ def test_aimless_recruiting_and_unreadable_notices() -> None:
     assert _find(replace(LIVELY, notices_flagged_30d=2), Pose.NO_DESIGNED_COMMUNICATION) is (
         Finding.PRESENT
     )
+
+
+def test_maturity_tells_a_self_running_group_from_a_young_one() -> None:
+    mature = replace(LIVELY, age_days=400, others_active_30d=14, owner_message_share=0.05)
+    assert maturity(mature, "hobby") == "mature"
+    assert maturity(replace(mature, age_days=30), "hobby") == "young"
+    assert maturity(replace(mature, age_days=120), "hobby") == "established"  # not yet half a year
+    assert maturity(replace(mature, others_active_30d=3), "hobby") == "established"
+    assert maturity(replace(mature, owner_message_share=0.6), "hobby") == "established"  # owner-led
+    assert maturity(replace(mature, activity_declining=True), "hobby") == "established"
+    assert maturity(replace(mature, days_since_last_message=5), "hobby") == "established"  # quiet
+
+
+def test_an_owner_away_from_a_mature_group_is_no_death_pose_but_is_in_a_young_one() -> None:
+    away = replace(LIVELY, days_since_owner_spoke=25, days_since_admin_spoke=25)
+    mature = replace(away, age_days=400, others_active_30d=14, owner_message_share=0.0)
+    young = replace(away, age_days=40, others_active_30d=14, owner_message_share=0.0)
+    found = {
+        stage: next(d for d in diagnose(m, "hobby", has_theme=True) if d.pose is Pose.NO_LEADING)
+        for stage, m in (("mature", mature), ("young", young))
+    }
+    assert found["mature"].finding is Finding.ABSENT
+    assert "a mature group: 14 others posted" in found["mature"].evidence
+    assert found["young"].finding is Finding.PRESENT
+    assert "a young group needs its owner" in found["young"].evidence
+    # much longer (4x the hobby cadence of 10 days): worth watching even when mature
+    long_gone = replace(mature, days_since_owner_spoke=45)
+    assert _find(long_gone, Pose.NO_LEADING, "hobby") is Finding.WATCH
+    key = ChatKey(Platform.TELEGRAM, "t", "c")
+    assert judge(key, "hobby", mature, has_theme=True).maturity == "mature"
+    assert judge(key, "hobby", young, has_theme=True).maturity == "young"

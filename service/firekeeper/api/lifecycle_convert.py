@@ -121,6 +121,7 @@ _OPTIONAL = (
     "age_days",
     "messages_usual_week",
     "activity_drop_percent",
+    "owner_message_share",
 )
 _PLAIN = (
     "member_count",
@@ -137,6 +138,7 @@ _PLAIN = (
     "new_themes_30d",
     "notices_flagged_30d",
     "activity_declining",
+    "others_active_30d",
 )
 
 
@@ -162,6 +164,7 @@ def chat_health_to_proto(h: ChatHealth) -> lpb.ChatHealth:
             for d in h.diagnoses
         ],
         kind=h.kind,
+        maturity=h.maturity,
     )
     out.measured_at.FromDatetime(h.metrics.measured_at)
     return out
@@ -186,6 +189,7 @@ def chat_health_from_proto(msg: lpb.ChatHealth) -> ChatHealth:
         diagnoses=tuple(
             Diagnosis(Pose(d.pose), Finding(d.finding), d.evidence) for d in msg.diagnoses
         ),
+        maturity=msg.maturity,
     )
 
 

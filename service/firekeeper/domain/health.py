@@ -76,6 +76,10 @@ class HealthMetrics:
     messages_usual_week: int | None = None
     activity_drop_percent: int | None = None
     activity_declining: bool = False
+    # does conversation run without the owner: people other than the owner who posted
+    # in the last 30 days, and the owner's share of those days' messages
+    others_active_30d: int = 0
+    owner_message_share: float | None = None
 
     @property
     def net_joins_30d(self) -> int:
@@ -97,3 +101,4 @@ class ChatHealth:
     status_reason: str
     metrics: HealthMetrics
     diagnoses: tuple[Diagnosis, ...]
+    maturity: str = ""  # young | established | mature (firekeeper.rules.health.maturity)

@@ -83,6 +83,39 @@ class Decline:
     declining: bool
 
 
+MATURE_AGE_DAYS = 180  # half a year of life at least
+YOUNG_AGE_DAYS = 90  # "the new group must burn firewood": the first three months
+MATURE_OTHERS = 5  # people besides the owner who posted in the last 30 days
+MATURE_OWNER_SHARE = 0.2  # the owner writes at most a fifth of the messages
+MATURE_OWNER_FACTOR = 4  # a mature group's owner is "watch" only after 4x the cadence
+
+
+def maturity(m: HealthMetrics, kind: str) -> str:
+    """``young``, ``established`` or ``mature``. The article: "'rule by doing nothing'
+    only applies to mature communities", while a new group needs its owner as tinder.
+
+    Mature: at least half a year old, at least five people besides the owner posted
+    in the last 30 days, the owner wrote at most a fifth of those messages (the
+    conversation runs without them), and it is neither declining nor gone quiet.
+    Young: under three months old. Established: everything between."""
+    age = m.age_days
+    if age is None or age < YOUNG_AGE_DAYS:
+        return "young"
+    quiet = (
+        m.days_since_last_message is not None and m.days_since_last_message >= cadence(kind).quiet
+    )
+    runs_alone = m.owner_message_share is None or m.owner_message_share <= MATURE_OWNER_SHARE
+    if (
+        age >= MATURE_AGE_DAYS
+        and m.others_active_30d >= MATURE_OTHERS
+        and runs_alone
+        and not m.activity_declining
+        and not quiet
+    ):
+        return "mature"
+    return "established"
+
+
 def decline(weeks: Sequence[int], watched_weeks: int) -> Decline:
     """``weeks[0]`` is the last 7 days, ``weeks[i]`` the week ``i`` weeks before;
     only the first ``watched_weeks`` count (weeks before Firekeeper saw the chat, or
@@ -212,8 +245,20 @@ def _leading(m: HealthMetrics, kind: str) -> Diagnosis:
         said += f", an admin {admin} days ago"
     a = f"a {kind} group" if kind in CADENCE else "a group"
     said += f" ({a} needs its owner at least every {c.owner_silent} days)"
+    stage = maturity(m, kind)
+    if stage == "mature":
+        # "rule by doing nothing" is how a mature group runs: its owner's absence is
+        # no death pose while the members carry the conversation
+        said += (
+            f"; a mature group: {m.others_active_30d} others posted in the last 30 days and "
+            "the conversation runs without the owner"
+        )
+        far = owner >= MATURE_OWNER_FACTOR * c.owner_silent
+        return Diagnosis(pose, Finding.WATCH if far else Finding.ABSENT, said)
     if owner >= c.owner_silent:
         admins_lead = admin is not None and admin < c.owner_silent
+        if stage == "young":
+            said += "; a young group needs its owner to keep it going"
         return Diagnosis(pose, Finding.WATCH if admins_lead else Finding.PRESENT, said)
     young = m.age_days is not None and m.age_days < 90
     if owner * 2 >= c.owner_silent and (young or m.activity_declining):
@@ -274,4 +319,12 @@ def diagnose(m: HealthMetrics, kind: str, *, has_theme: bool) -> tuple[Diagnosis
 
 def judge(key: ChatKey, kind: str, m: HealthMetrics, *, has_theme: bool) -> ChatHealth:
     state, reason = status(m, kind)
-    return ChatHealth(key, kind, state, reason, m, diagnose(m, kind, has_theme=has_theme))
+    return ChatHealth(
+        key,
+        kind,
+        state,
+        reason,
+        m,
+        diagnose(m, kind, has_theme=has_theme),
+        maturity=maturity(m, kind),
+    )

@@ -35,7 +35,7 @@ from firekeeper.domain.events import ChatTick, ChatUpdated, Event, MessagePosted
 from firekeeper.domain.health import HealthMetrics
 from firekeeper.rules import announcements, topic
 from firekeeper.rules.facts import effective_role
-from firekeeper.rules.health import status
+from firekeeper.rules.health import maturity, status
 from firekeeper.rules.textmatch import fold
 
 AREA = "lifecycle"
@@ -240,3 +240,5 @@ def _tick(
     chat["active_posters_30d"] = m.monthly_active_posters
     chat["new_themes_30d"] = m.new_themes_30d
     chat["health_status"] = status(m, ctx.chat.kind)[0].value
+    chat["maturity"] = maturity(m, ctx.chat.kind)
+    chat["others_active_30d"] = m.others_active_30d

@@ -294,6 +294,8 @@ FIELDS: tuple[Field, ...] = (
     Field("chat.weeks_falling", "int", "weeks in a row with fewer messages than the week before (up to 4)", _TICK),
     Field("chat.activity_declining", "bool", "activity is falling as a trend: the last two weeks lost at least 25 % and 5 messages a week against the usual week of the weeks before, beyond its usual variation (docs/lifecycle.md)", _TICK),
     Field("chat.activity_drop_percent", "int", "share of the usual week's messages the last two weeks lost, 0-100 (absent until five weeks were watched)", _TICK),
+    Field("chat.maturity", "string", "young (under 90 days), mature (180 days or more, 5 or more others posted in 30 days, the owner wrote at most a fifth of it, not declining or quiet) or established (docs/lifecycle.md)", _TICK),
+    Field("chat.others_active_30d", "int", "people other than the owner who posted in the last 30 days", _TICK),
     Field("chat.messages_usual_week", "int", "the usual messages a week: the mean of up to six weeks before the last two (absent until five weeks were watched)", _TICK),
     Field("chat.active_posters_30d", "int", "people who posted in the last 30 days", _TICK),
     Field("chat.health_status", "string", "new, thriving, steady, cooling, dormant or cemetery (docs/lifecycle.md)", _TICK),

@@ -59,6 +59,10 @@ def measure(
     daily = sum(1 for row in per_user if row[2] >= today - 1)
     counts = sorted((int(row[1]) for row in per_user), reverse=True)
     top3 = _share(sum(counts[:3]), sum(counts))
+    owner = chat.owner_id
+    others = sum(1 for row in per_user if row[0] != owner)
+    by_owner = sum(int(row[1]) for row in per_user if owner and row[0] == owner)
+    owner_share = _share(by_owner, sum(counts)) if owner else None
 
     d = activity_days
     by_day = {
@@ -134,4 +138,6 @@ def measure(
         messages_usual_week=trend.usual_week,
         activity_drop_percent=trend.drop_percent,
         activity_declining=trend.declining,
+        others_active_30d=others,
+        owner_message_share=owner_share,
     )

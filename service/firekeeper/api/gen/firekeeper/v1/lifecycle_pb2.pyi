@@ -213,6 +213,8 @@ class HealthMetrics(_message.Message):
     MESSAGES_USUAL_WEEK_FIELD_NUMBER: _builtins.int
     ACTIVITY_DROP_PERCENT_FIELD_NUMBER: _builtins.int
     ACTIVITY_DECLINING_FIELD_NUMBER: _builtins.int
+    OTHERS_ACTIVE_30D_FIELD_NUMBER: _builtins.int
+    OWNER_MESSAGE_SHARE_FIELD_NUMBER: _builtins.int
     member_count: _builtins.int
     posters: _builtins.int
     """current members who have ever posted"""
@@ -264,6 +266,10 @@ class HealthMetrics(_message.Message):
     """
     activity_drop_percent: _builtins.int
     activity_declining: _builtins.bool
+    others_active_30d: _builtins.int
+    """people besides the owner who posted in the last 30 days"""
+    owner_message_share: _builtins.float
+    """the owner's share of the last 30 days' messages"""
     def __init__(
         self,
         *,
@@ -294,10 +300,12 @@ class HealthMetrics(_message.Message):
         messages_usual_week: _builtins.int | None = ...,
         activity_drop_percent: _builtins.int | None = ...,
         activity_declining: _builtins.bool = ...,
+        others_active_30d: _builtins.int = ...,
+        owner_message_share: _builtins.float | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_activity_drop_percent", b"_activity_drop_percent", "_activity_trend", b"_activity_trend", "_age_days", b"_age_days", "_days_since_admin_spoke", b"_days_since_admin_spoke", "_days_since_last_message", b"_days_since_last_message", "_days_since_owner_spoke", b"_days_since_owner_spoke", "_joiner_retention", b"_joiner_retention", "_joiners_posted_share", b"_joiners_posted_share", "_messages_usual_week", b"_messages_usual_week", "_off_topic_share", b"_off_topic_share", "_poster_share", b"_poster_share", "_top3_share", b"_top3_share", "activity_drop_percent", b"activity_drop_percent", "activity_trend", b"activity_trend", "age_days", b"age_days", "days_since_admin_spoke", b"days_since_admin_spoke", "days_since_last_message", b"days_since_last_message", "days_since_owner_spoke", b"days_since_owner_spoke", "joiner_retention", b"joiner_retention", "joiners_posted_share", b"joiners_posted_share", "messages_usual_week", b"messages_usual_week", "off_topic_share", b"off_topic_share", "poster_share", b"poster_share", "top3_share", b"top3_share"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_activity_drop_percent", b"_activity_drop_percent", "_activity_trend", b"_activity_trend", "_age_days", b"_age_days", "_days_since_admin_spoke", b"_days_since_admin_spoke", "_days_since_last_message", b"_days_since_last_message", "_days_since_owner_spoke", b"_days_since_owner_spoke", "_joiner_retention", b"_joiner_retention", "_joiners_posted_share", b"_joiners_posted_share", "_messages_usual_week", b"_messages_usual_week", "_off_topic_share", b"_off_topic_share", "_owner_message_share", b"_owner_message_share", "_poster_share", b"_poster_share", "_top3_share", b"_top3_share", "activity_drop_percent", b"activity_drop_percent", "activity_trend", b"activity_trend", "age_days", b"age_days", "days_since_admin_spoke", b"days_since_admin_spoke", "days_since_last_message", b"days_since_last_message", "days_since_owner_spoke", b"days_since_owner_spoke", "joiner_retention", b"joiner_retention", "joiners_posted_share", b"joiners_posted_share", "messages_usual_week", b"messages_usual_week", "off_topic_share", b"off_topic_share", "owner_message_share", b"owner_message_share", "poster_share", b"poster_share", "top3_share", b"top3_share"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_activity_drop_percent", b"_activity_drop_percent", "_activity_trend", b"_activity_trend", "_age_days", b"_age_days", "_days_since_admin_spoke", b"_days_since_admin_spoke", "_days_since_last_message", b"_days_since_last_message", "_days_since_owner_spoke", b"_days_since_owner_spoke", "_joiner_retention", b"_joiner_retention", "_joiners_posted_share", b"_joiners_posted_share", "_messages_usual_week", b"_messages_usual_week", "_off_topic_share", b"_off_topic_share", "_poster_share", b"_poster_share", "_top3_share", b"_top3_share", "activity_declining", b"activity_declining", "activity_drop_percent", b"activity_drop_percent", "activity_trend", b"activity_trend", "age_days", b"age_days", "daily_active_posters", b"daily_active_posters", "days_since_admin_spoke", b"days_since_admin_spoke", "days_since_last_message", b"days_since_last_message", "days_since_owner_spoke", b"days_since_owner_spoke", "joiner_retention", b"joiner_retention", "joiners_posted_share", b"joiners_posted_share", "joins_30d", b"joins_30d", "leaves_30d", b"leaves_30d", "member_count", b"member_count", "messages_7d", b"messages_7d", "messages_prev_21d", b"messages_prev_21d", "messages_usual_week", b"messages_usual_week", "monthly_active_posters", b"monthly_active_posters", "net_joins_30d", b"net_joins_30d", "new_themes_30d", b"new_themes_30d", "notices_flagged_30d", b"notices_flagged_30d", "off_topic_share", b"off_topic_share", "poster_share", b"poster_share", "posters", b"posters", "retention_cohort", b"retention_cohort", "scored_messages_30d", b"scored_messages_30d", "top3_share", b"top3_share", "weeks_falling", b"weeks_falling"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_activity_drop_percent", b"_activity_drop_percent", "_activity_trend", b"_activity_trend", "_age_days", b"_age_days", "_days_since_admin_spoke", b"_days_since_admin_spoke", "_days_since_last_message", b"_days_since_last_message", "_days_since_owner_spoke", b"_days_since_owner_spoke", "_joiner_retention", b"_joiner_retention", "_joiners_posted_share", b"_joiners_posted_share", "_messages_usual_week", b"_messages_usual_week", "_off_topic_share", b"_off_topic_share", "_owner_message_share", b"_owner_message_share", "_poster_share", b"_poster_share", "_top3_share", b"_top3_share", "activity_declining", b"activity_declining", "activity_drop_percent", b"activity_drop_percent", "activity_trend", b"activity_trend", "age_days", b"age_days", "daily_active_posters", b"daily_active_posters", "days_since_admin_spoke", b"days_since_admin_spoke", "days_since_last_message", b"days_since_last_message", "days_since_owner_spoke", b"days_since_owner_spoke", "joiner_retention", b"joiner_retention", "joiners_posted_share", b"joiners_posted_share", "joins_30d", b"joins_30d", "leaves_30d", b"leaves_30d", "member_count", b"member_count", "messages_7d", b"messages_7d", "messages_prev_21d", b"messages_prev_21d", "messages_usual_week", b"messages_usual_week", "monthly_active_posters", b"monthly_active_posters", "net_joins_30d", b"net_joins_30d", "new_themes_30d", b"new_themes_30d", "notices_flagged_30d", b"notices_flagged_30d", "off_topic_share", b"off_topic_share", "others_active_30d", b"others_active_30d", "owner_message_share", b"owner_message_share", "poster_share", b"poster_share", "posters", b"posters", "retention_cohort", b"retention_cohort", "scored_messages_30d", b"scored_messages_30d", "top3_share", b"top3_share", "weeks_falling", b"weeks_falling"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__activity_drop_percent: _TypeAlias = _typing.Literal["activity_drop_percent"]  # noqa: Y015
     _WhichOneofArgType__activity_drop_percent: _TypeAlias = _typing.Literal["_activity_drop_percent", b"_activity_drop_percent"]  # noqa: Y015
@@ -319,6 +327,8 @@ class HealthMetrics(_message.Message):
     _WhichOneofArgType__messages_usual_week: _TypeAlias = _typing.Literal["_messages_usual_week", b"_messages_usual_week"]  # noqa: Y015
     _WhichOneofReturnType__off_topic_share: _TypeAlias = _typing.Literal["off_topic_share"]  # noqa: Y015
     _WhichOneofArgType__off_topic_share: _TypeAlias = _typing.Literal["_off_topic_share", b"_off_topic_share"]  # noqa: Y015
+    _WhichOneofReturnType__owner_message_share: _TypeAlias = _typing.Literal["owner_message_share"]  # noqa: Y015
+    _WhichOneofArgType__owner_message_share: _TypeAlias = _typing.Literal["_owner_message_share", b"_owner_message_share"]  # noqa: Y015
     _WhichOneofReturnType__poster_share: _TypeAlias = _typing.Literal["poster_share"]  # noqa: Y015
     _WhichOneofArgType__poster_share: _TypeAlias = _typing.Literal["_poster_share", b"_poster_share"]  # noqa: Y015
     _WhichOneofReturnType__top3_share: _TypeAlias = _typing.Literal["top3_share"]  # noqa: Y015
@@ -343,6 +353,8 @@ class HealthMetrics(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__messages_usual_week) -> _WhichOneofReturnType__messages_usual_week | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__off_topic_share) -> _WhichOneofReturnType__off_topic_share | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__owner_message_share) -> _WhichOneofReturnType__owner_message_share | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__poster_share) -> _WhichOneofReturnType__poster_share | None: ...
     @_typing.overload
@@ -391,11 +403,16 @@ class ChatHealth(_message.Message):
     DIAGNOSES_FIELD_NUMBER: _builtins.int
     MEASURED_AT_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
+    MATURITY_FIELD_NUMBER: _builtins.int
     status: _builtins.str
     """new | thriving | steady | cooling | dormant | cemetery"""
     status_reason: _builtins.str
     kind: _builtins.str
     """the chat kind whose cadence judged the status"""
+    maturity: _builtins.str
+    """young (under 90 days) | established | mature (half a year or more, the
+    conversation runs without the owner): a mature group's quiet owner is no alarm
+    """
     @_builtins.property
     def key(self) -> _firekeeper_pb2.ChatKey: ...
     @_builtins.property
@@ -416,10 +433,11 @@ class ChatHealth(_message.Message):
         diagnoses: _abc.Iterable[Global___Diagnosis] | None = ...,
         measured_at: _timestamp_pb2.Timestamp | None = ...,
         kind: _builtins.str = ...,
+        maturity: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "measured_at", b"measured_at", "metrics", b"metrics"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["diagnoses", b"diagnoses", "key", b"key", "kind", b"kind", "measured_at", b"measured_at", "metrics", b"metrics", "status", b"status", "status_reason", b"status_reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["diagnoses", b"diagnoses", "key", b"key", "kind", b"kind", "maturity", b"maturity", "measured_at", b"measured_at", "metrics", b"metrics", "status", b"status", "status_reason", b"status_reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
