@@ -24,13 +24,14 @@ from typing import Any, Protocol
 from firekeeper.domain.chats import ChatContext, ChatKey, ChatRecord, ChatRegistration
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event
+from firekeeper.domain.onboarding import ChatHistory, ImportSummary
 from firekeeper.domain.views import ChatView, RulesetSummary
 from firekeeper.errors import ChatNotFound, InvalidEvent, InvalidParam, UnknownRuleset
 from firekeeper.rules.compiler import CompiledRuleset, RulesetIndex
 from firekeeper.rules.evaluate import Budget, Evaluation, evaluate
 from firekeeper.rules.explain import explained
 from firekeeper.rules.facts import people_ids, size_tier
-from firekeeper.store import ChatTx, DuplicateEvent, Store
+from firekeeper.store import ChatTx, DuplicateEvent, Store, onboarding
 
 log = logging.getLogger("firekeeper.pipeline")
 
@@ -184,6 +185,12 @@ class Pipeline:
         with self._timed("register_chat"):
             record = self._store.register_chat(reg)
         return self._view(record)
+
+    def import_history(self, key: ChatKey, history: ChatHistory) -> ImportSummary:
+        """Merge a chat's history from before Firekeeper saw it (``ChatNotFound`` for a
+        chat never registered); see ``firekeeper.store.onboarding``."""
+        with self._timed("import_history"):
+            return onboarding.import_history(self._store, key, history)
 
     def get_chat(self, key: ChatKey) -> ChatView:
         with self._timed("get_chat"):

@@ -18,13 +18,14 @@ from typing import Any, NoReturn, Protocol, TypeVar
 
 import grpc
 
-from firekeeper.api import convert
+from firekeeper.api import convert, onboarding_convert
 from firekeeper.api.boundary import check_strings
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
 from firekeeper.api.status import ErrorStatus, abort, status_for
 from firekeeper.domain import Decision, Event, EventKind
 from firekeeper.domain.chats import ChatKey, ChatRegistration
+from firekeeper.domain.onboarding import ChatHistory, ImportSummary
 from firekeeper.domain.views import ChatView, RulesetSummary
 from firekeeper.errors import InvalidEvent
 from firekeeper.metrics import Metrics
@@ -53,6 +54,10 @@ class GovernancePort(Protocol):
         ...
 
     def list_rulesets(self) -> list[RulesetSummary]: ...
+
+    def import_history(self, key: ChatKey, history: ChatHistory) -> ImportSummary:
+        """Merge a registered chat's earlier history; ``ChatNotFound`` otherwise."""
+        ...
 
     def ready(self) -> bool:
         """True when the store is reachable and rulesets are loaded."""
@@ -176,6 +181,28 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
                 return convert.chat_view_to_proto(view)
             except Exception as exc:
                 await self._fail(context, exc, "RegisterChat")
+
+    async def ImportChatHistory(
+        self, request: pb.ImportChatHistoryRequest, context: Context
+    ) -> pb.ImportChatHistoryResponse:
+        with self._metrics.inflight.track_inprogress():
+            try:
+                key, history = onboarding_convert.import_request_from_proto(request)
+                summary = await self._run(
+                    context, lambda guard: self._port.import_history(key, history)
+                )
+                log.info(
+                    "chat history imported",
+                    extra={
+                        "chat": str(key),
+                        "members_added": summary.members_added,
+                        "members_updated": summary.members_updated,
+                        "days": summary.days_imported,
+                    },
+                )
+                return onboarding_convert.import_summary_to_proto(summary)
+            except Exception as exc:
+                await self._fail(context, exc, "ImportChatHistory")
 
     async def GetChat(self, request: pb.GetChatRequest, context: Context) -> pb.ChatState:
         with self._metrics.inflight.track_inprogress():

@@ -30,6 +30,7 @@ from firekeeper.auth.credentials import token_hash
 from firekeeper.config import Settings
 from firekeeper.domain import Decision, Event
 from firekeeper.domain.chats import ChatKey, ChatRegistration
+from firekeeper.domain.onboarding import ChatHistory, ImportSummary
 from firekeeper.domain.views import ChatView, RulesetSummary
 from firekeeper.metrics import Metrics
 from firekeeper.server import Server
@@ -49,6 +50,9 @@ class _Idle:
 
     def list_rulesets(self) -> list[RulesetSummary]:
         return []
+
+    def import_history(self, key: ChatKey, history: ChatHistory) -> ImportSummary:
+        raise NotImplementedError
 
     def ready(self) -> bool:
         return True

@@ -127,6 +127,7 @@ METHODS: dict[str, Rule] = {
     _GOV + "RegisterChat": Rule(ADAPTER | ADMIN, _flat(), audited=True),
     _GOV + "GetChat": Rule(ADAPTER | ADMIN, _chat_key("key")),
     _GOV + "ListRulesets": Rule(ANY_ROLE, _none),
+    _GOV + "ImportChatHistory": Rule(ADAPTER | ADMIN, _chat_key("chat"), audited=True),
     _ADMIN + "ReloadRulesets": Rule(OPERATOR, _everything, audited=True),
     _ADMIN + "ListAuditLog": Rule(ADMIN | OPERATOR, _tenant_wide),
     _SCREENING + "ListHeldJoins": Rule(ADMIN, _flat()),

@@ -1526,3 +1526,170 @@ class ListRulesetsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListRulesetsResponse: _TypeAlias = ListRulesetsResponse  # noqa: Y015
+
+@_typing.final
+class MemberHistory(_message.Message):
+    """---------------------------------------------------------------- onboarding
+
+    One member as the platform knows it when the history is read.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    IS_BOT_FIELD_NUMBER: _builtins.int
+    JOINED_AT_FIELD_NUMBER: _builtins.int
+    MESSAGE_COUNT_FIELD_NUMBER: _builtins.int
+    LAST_MESSAGE_AT_FIELD_NUMBER: _builtins.int
+    MESSAGES_30D_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """required"""
+    display_name: _builtins.str
+    role: Global___Role.ValueType
+    """unspecified: member"""
+    is_bot: _builtins.bool
+    message_count: _builtins.int
+    """all time"""
+    messages_30d: _builtins.int
+    """messages in the 30 days before as_of"""
+    @_builtins.property
+    def joined_at(self) -> _timestamp_pb2.Timestamp:
+        """first join: tenure counts from it"""
+
+    @_builtins.property
+    def last_message_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        role: Global___Role.ValueType = ...,
+        is_bot: _builtins.bool = ...,
+        joined_at: _timestamp_pb2.Timestamp | None = ...,
+        message_count: _builtins.int = ...,
+        last_message_at: _timestamp_pb2.Timestamp | None = ...,
+        messages_30d: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["joined_at", b"joined_at", "last_message_at", b"last_message_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "is_bot", b"is_bot", "joined_at", b"joined_at", "last_message_at", b"last_message_at", "message_count", b"message_count", "messages_30d", b"messages_30d", "role", b"role", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MemberHistory: _TypeAlias = MemberHistory  # noqa: Y015
+
+@_typing.final
+class DayActivity(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAY_FIELD_NUMBER: _builtins.int
+    MESSAGES_FIELD_NUMBER: _builtins.int
+    day: _builtins.str
+    """a UTC day, YYYY-MM-DD"""
+    messages: _builtins.int
+    """messages by people that day"""
+    def __init__(
+        self,
+        *,
+        day: _builtins.str = ...,
+        messages: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["day", b"day", "messages", b"messages"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DayActivity: _TypeAlias = DayActivity  # noqa: Y015
+
+@_typing.final
+class ImportChatHistoryRequest(_message.Message):
+    """A chat's history from before Firekeeper saw it. Idempotent: importing the same
+    history again changes nothing; what the service saw live wins (docs/lifecycle.md).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHAT_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    MEMBERS_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    SUBSTANTIVE_POSTS_FIELD_NUMBER: _builtins.int
+    ANSWERED_QUESTIONS_FIELD_NUMBER: _builtins.int
+    substantive_posts: _builtins.int
+    """The value the group delivered in that history, when the adapter can count it
+    (chat.value_delivered: posts of 20 words or more that were not promotions, and
+    questions someone answered; docs/screening.md). 0: unknown, counted live only.
+    """
+    answered_questions: _builtins.int
+    @_builtins.property
+    def chat(self) -> Global___ChatKey:
+        """required; the chat must be registered"""
+
+    @_builtins.property
+    def as_of(self) -> _timestamp_pb2.Timestamp:
+        """required: when the adapter read this"""
+
+    @_builtins.property
+    def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___MemberHistory]:
+        """at most 10,000 a call"""
+
+    @_builtins.property
+    def days(self) -> _containers.RepeatedCompositeFieldContainer[Global___DayActivity]:
+        """at most 120, e.g. the last 8 weeks"""
+
+    def __init__(
+        self,
+        *,
+        chat: Global___ChatKey | None = ...,
+        as_of: _timestamp_pb2.Timestamp | None = ...,
+        members: _abc.Iterable[Global___MemberHistory] | None = ...,
+        days: _abc.Iterable[Global___DayActivity] | None = ...,
+        substantive_posts: _builtins.int = ...,
+        answered_questions: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "chat", b"chat"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered_questions", b"answered_questions", "as_of", b"as_of", "chat", b"chat", "days", b"days", "members", b"members", "substantive_posts", b"substantive_posts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportChatHistoryRequest: _TypeAlias = ImportChatHistoryRequest  # noqa: Y015
+
+@_typing.final
+class ImportChatHistoryResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBERS_ADDED_FIELD_NUMBER: _builtins.int
+    MEMBERS_UPDATED_FIELD_NUMBER: _builtins.int
+    DAYS_IMPORTED_FIELD_NUMBER: _builtins.int
+    DAYS_SKIPPED_FIELD_NUMBER: _builtins.int
+    WATCHED_SINCE_FIELD_NUMBER: _builtins.int
+    members_added: _builtins.int
+    members_updated: _builtins.int
+    """known already: merged"""
+    days_imported: _builtins.int
+    days_skipped: _builtins.int
+    """on or after live counting began"""
+    @_builtins.property
+    def watched_since(self) -> _timestamp_pb2.Timestamp:
+        """health and decline count from here"""
+
+    def __init__(
+        self,
+        *,
+        members_added: _builtins.int = ...,
+        members_updated: _builtins.int = ...,
+        days_imported: _builtins.int = ...,
+        days_skipped: _builtins.int = ...,
+        watched_since: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["watched_since", b"watched_since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days_imported", b"days_imported", "days_skipped", b"days_skipped", "members_added", b"members_added", "members_updated", b"members_updated", "watched_since", b"watched_since"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportChatHistoryResponse: _TypeAlias = ImportChatHistoryResponse  # noqa: Y015

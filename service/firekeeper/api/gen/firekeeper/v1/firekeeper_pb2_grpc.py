@@ -59,6 +59,11 @@ class GovernanceStub:
                 request_serializer=firekeeper_dot_v1_dot_firekeeper__pb2.ListRulesetsRequest.SerializeToString,
                 response_deserializer=firekeeper_dot_v1_dot_firekeeper__pb2.ListRulesetsResponse.FromString,
                 _registered_method=True)
+        self.ImportChatHistory = channel.unary_unary(
+                '/firekeeper.v1.Governance/ImportChatHistory',
+                request_serializer=firekeeper_dot_v1_dot_firekeeper__pb2.ImportChatHistoryRequest.SerializeToString,
+                response_deserializer=firekeeper_dot_v1_dot_firekeeper__pb2.ImportChatHistoryResponse.FromString,
+                _registered_method=True)
 
 
 class GovernanceServicer:
@@ -100,6 +105,15 @@ class GovernanceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportChatHistory(self, request, context):
+        """Load a registered chat's members (join dates, roles, message counts, last
+        messages) and messages per day from before Firekeeper saw it, so tenure,
+        maturity, health and decline are right from the first event. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GovernanceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -127,6 +141,11 @@ def add_GovernanceServicer_to_server(servicer, server):
                     servicer.ListRulesets,
                     request_deserializer=firekeeper_dot_v1_dot_firekeeper__pb2.ListRulesetsRequest.FromString,
                     response_serializer=firekeeper_dot_v1_dot_firekeeper__pb2.ListRulesetsResponse.SerializeToString,
+            ),
+            'ImportChatHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportChatHistory,
+                    request_deserializer=firekeeper_dot_v1_dot_firekeeper__pb2.ImportChatHistoryRequest.FromString,
+                    response_serializer=firekeeper_dot_v1_dot_firekeeper__pb2.ImportChatHistoryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -264,6 +283,33 @@ class Governance:
             '/firekeeper.v1.Governance/ListRulesets',
             firekeeper_dot_v1_dot_firekeeper__pb2.ListRulesetsRequest.SerializeToString,
             firekeeper_dot_v1_dot_firekeeper__pb2.ListRulesetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportChatHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/firekeeper.v1.Governance/ImportChatHistory',
+            firekeeper_dot_v1_dot_firekeeper__pb2.ImportChatHistoryRequest.SerializeToString,
+            firekeeper_dot_v1_dot_firekeeper__pb2.ImportChatHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,

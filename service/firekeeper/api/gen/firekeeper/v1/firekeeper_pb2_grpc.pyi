@@ -53,6 +53,11 @@ class GovernanceStub:
     """
     GetChat: _grpc.UnaryUnaryMultiCallable[_firekeeper_pb2.GetChatRequest, _firekeeper_pb2.ChatState]
     ListRulesets: _grpc.UnaryUnaryMultiCallable[_firekeeper_pb2.ListRulesetsRequest, _firekeeper_pb2.ListRulesetsResponse]
+    ImportChatHistory: _grpc.UnaryUnaryMultiCallable[_firekeeper_pb2.ImportChatHistoryRequest, _firekeeper_pb2.ImportChatHistoryResponse]
+    """Load a registered chat's members (join dates, roles, message counts, last
+    messages) and messages per day from before Firekeeper saw it, so tenure,
+    maturity, health and decline are right from the first event. Idempotent.
+    """
 
 @_typing.type_check_only
 class GovernanceAsyncStub(GovernanceStub):
@@ -71,6 +76,11 @@ class GovernanceAsyncStub(GovernanceStub):
     """
     GetChat: _aio.UnaryUnaryMultiCallable[_firekeeper_pb2.GetChatRequest, _firekeeper_pb2.ChatState]  # type: ignore[assignment]
     ListRulesets: _aio.UnaryUnaryMultiCallable[_firekeeper_pb2.ListRulesetsRequest, _firekeeper_pb2.ListRulesetsResponse]  # type: ignore[assignment]
+    ImportChatHistory: _aio.UnaryUnaryMultiCallable[_firekeeper_pb2.ImportChatHistoryRequest, _firekeeper_pb2.ImportChatHistoryResponse]  # type: ignore[assignment]
+    """Load a registered chat's members (join dates, roles, message counts, last
+    messages) and messages per day from before Firekeeper saw it, so tenure,
+    maturity, health and decline are right from the first event. Idempotent.
+    """
 
 class GovernanceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -116,5 +126,16 @@ class GovernanceServicer(metaclass=_abc_1.ABCMeta):
         request: _firekeeper_pb2.ListRulesetsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_firekeeper_pb2.ListRulesetsResponse, _abc.Awaitable[_firekeeper_pb2.ListRulesetsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ImportChatHistory(
+        self,
+        request: _firekeeper_pb2.ImportChatHistoryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_firekeeper_pb2.ImportChatHistoryResponse, _abc.Awaitable[_firekeeper_pb2.ImportChatHistoryResponse]]:
+        """Load a registered chat's members (join dates, roles, message counts, last
+        messages) and messages per day from before Firekeeper saw it, so tenure,
+        maturity, health and decline are right from the first event. Idempotent.
+        """
 
 def add_GovernanceServicer_to_server(servicer: GovernanceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
