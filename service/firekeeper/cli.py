@@ -136,11 +136,58 @@ def _serialize(message: Message) -> bytes:
     return message.SerializeToString()
 
 
+def _cmd_rpc_reflect(args: argparse.Namespace) -> int:
+    """``rpc list`` and ``rpc describe NAME``, through the server's reflection."""
+    import grpc
+
+    from firekeeper.reflection_client import (
+        NotFoundError,
+        Reflection,
+        write_description,
+        write_list,
+    )
+
+    if args.method == "describe" and not args.request:
+        print("firekeeper: describe what? e.g. firekeeper.v1.Governance/Evaluate", file=sys.stderr)
+        return 2
+    if args.method == "list" and args.request:
+        print(f"firekeeper: rpc list takes no argument, got {args.request!r}", file=sys.stderr)
+        return 2
+    try:
+        token, tls = _rpc_credentials(args)
+    except ValueError as exc:
+        print(f"firekeeper: {exc}", file=sys.stderr)
+        return 2
+    metadata = (("authorization", f"Bearer {token}"),) if token else ()
+    opened = grpc.secure_channel(args.target, tls) if tls else grpc.insecure_channel(args.target)
+    with opened as channel:
+        try:
+            grpc.channel_ready_future(channel).result(timeout=args.timeout)
+        except grpc.FutureTimeoutError:
+            print(f"firekeeper: no server answers at {args.target}", file=sys.stderr)
+            return 1
+        reflection = Reflection(channel, metadata)
+        try:
+            if args.method == "list":
+                write_list(reflection, sys.stdout)
+            else:
+                write_description(reflection.resolve(args.request), sys.stdout)
+        except NotFoundError as exc:
+            print(f"firekeeper: {exc}", file=sys.stderr)
+            return 1
+        except grpc.RpcError as exc:
+            print(f"{exc.code().name}: {exc.details()}", file=sys.stderr)  # type: ignore[attr-defined]
+            return 1
+    return 0
+
+
 def _cmd_rpc(args: argparse.Namespace) -> int:
     import grpc
     from google.protobuf import json_format
     from google.protobuf.message_factory import GetMessageClass
 
+    if args.method in ("list", "describe"):
+        return _cmd_rpc_reflect(args)
     methods = _rpc_methods()
     name = args.method if "." in args.method else f"Governance.{args.method}"
     method = methods.get(name)
@@ -188,9 +235,30 @@ def _cmd_rpc(args: argparse.Namespace) -> int:
             response = call(request, timeout=args.timeout, metadata=metadata)
         except grpc.RpcError as exc:
             print(f"{exc.code().name}: {exc.details()}", file=sys.stderr)
+            _print_error_details(exc)
             return 1
     print(json_format.MessageToJson(response, preserving_proto_field_name=True, indent=2))
     return 0
+
+
+def _print_error_details(exc: grpc.RpcError) -> None:
+    """The standard details of a failed call, one line each (``  field event.x: why``)."""
+    from firekeeper.client._errors import error_from_rpc
+
+    error = error_from_rpc(exc)
+    for v in error.field_violations:
+        print(f"  field {v.field}: {v.description}", file=sys.stderr)
+    if error.resource is not None:
+        print(
+            f"  resource {error.resource.resource_type} {error.resource.resource_name}",
+            file=sys.stderr,
+        )
+    for p in error.violations:
+        print(f"  violation {p.type or 'quota'} {p.subject}: {p.description}", file=sys.stderr)
+    if error.retry_delay is not None:
+        print(f"  retry after {error.retry_delay:g}s", file=sys.stderr)
+    if error.error_info is not None:
+        print(f"  reason {error.error_info.domain}/{error.error_info.reason}", file=sys.stderr)
 
 
 def _rpc_credentials(args: argparse.Namespace) -> tuple[str, grpc.ChannelCredentials | None]:
@@ -295,13 +363,21 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=1, help="worker threads for --reloads")
     b.set_defaults(func=_cmd_bench)
 
-    r = sub.add_parser("rpc", help="call a unary method with a JSON request (proto JSON)")
+    r = sub.add_parser(
+        "rpc",
+        help="call a unary method with a JSON request (proto JSON); `rpc list` and"
+        " `rpc describe NAME` show a running server's API through reflection",
+    )
     r.add_argument(
         "method",
         help="Service.Method (Screening.ListHeldJoins, Admin.ReloadRulesets, ...), or a bare"
-        " Governance method (Evaluate, RegisterChat, GetChat, ...)",
+        " Governance method (Evaluate, RegisterChat, GetChat, ...); or `list` (services and"
+        " methods), or `describe` (then NAME: firekeeper.v1.Governance/Evaluate, a service,"
+        " a message)",
     )
-    r.add_argument("request", nargs="?", help="the request as JSON, @FILE, or - for stdin")
+    r.add_argument(
+        "request", nargs="?", help="the request as JSON, @FILE, or - for stdin; NAME of describe"
+    )
     r.add_argument("--target", default="127.0.0.1:50051", help="server address")
     r.add_argument("--timeout", type=float, default=10.0, help="deadline in seconds")
     r.add_argument("--token", help="bearer token (env FIREKEEPER_TOKEN)")
