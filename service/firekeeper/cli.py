@@ -53,31 +53,20 @@ def _cmd_vocabulary(args: argparse.Namespace) -> int:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     from firekeeper.app import run_service
-    from firekeeper.config import ENV, Settings
+    from firekeeper.config import Settings, load, render
     from firekeeper.logs import configure
 
-    flags = {
-        "store_url": args.store,
-        "grpc_address": args.address,
-        "metrics_port": args.metrics_port,
-        "rulesets_dir": args.rulesets,
-        "log_format": args.log_format,
-        "log_level": args.log_level,
-        "credentials_file": args.credentials,
-        "tls_cert": args.tls_cert,
-        "tls_key": args.tls_key,
-        "tls_client_ca": args.tls_client_ca,
-        "insecure": "on" if args.insecure else None,
-        "drain_seconds": args.drain_seconds,
-        "decision_retention_days": args.decision_retention_days,
-    }
-    env = dict(os.environ) | {ENV[k]: str(v) for k, v in flags.items() if v is not None}
+    flags = {name: getattr(args, f"setting_{name}") for name in Settings.model_fields}
     try:
-        settings = Settings.from_env(env)
+        loaded = load(os.environ, flags, args.config)
     except ValueError as exc:
         print(f"firekeeper: {exc}", file=sys.stderr)
         return 2
-    configure(settings.log_format, settings.log_level)
+    if args.print_config:
+        print(render(loaded))
+        return 0
+    settings = loaded.settings
+    configure(settings.log_format, settings.log_level, libraries=settings.library_log_level)
     try:
         return asyncio.run(run_service(settings))
     except RulesetError as exc:
@@ -176,7 +165,7 @@ def _cmd_rpc_reflect(args: argparse.Namespace) -> int:
             print(f"firekeeper: {exc}", file=sys.stderr)
             return 1
         except grpc.RpcError as exc:
-            print(f"{exc.code().name}: {exc.details()}", file=sys.stderr)  # type: ignore[attr-defined]
+            print(f"{exc.code().name}: {exc.details()}", file=sys.stderr)
             return 1
     return 0
 
@@ -297,46 +286,48 @@ def _cmd_signals(args: argparse.Namespace) -> int:
     return run(Path(args.spam), Path(args.ham), sys.stdout, phishing_file=phishing, show=args.show)
 
 
+def _add_setting_flags(s: argparse.ArgumentParser) -> None:
+    """One flag per field of ``firekeeper.config.Settings``, plus --config and --print-config."""
+    from firekeeper.config import CONFIG_ENV, Settings, env_name, flag_name, shown
+
+    for name, field in Settings.model_fields.items():
+        default = shown(name, field.default) or "empty"
+        text = f"{field.description} (env {env_name(name)}; default {default})"
+        if field.annotation is bool:
+            s.add_argument(
+                flag_name(name),
+                dest=f"setting_{name}",
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=text,
+            )
+        else:
+            s.add_argument(flag_name(name), dest=f"setting_{name}", metavar="VALUE", help=text)
+    s.add_argument(
+        "--config",
+        metavar="FILE",
+        help=f"a YAML mapping of setting names to values (env {CONFIG_ENV})",
+    )
+    s.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print every setting's effective value and where it came from (default, file,"
+        " env, flag), secrets masked, and exit",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="firekeeper", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("serve", help="run the gRPC service")
-    s.add_argument("--store", help="SQLAlchemy URL (env FIREKEEPER_STORE_URL; default SQLite file)")
-    s.add_argument(
-        "--address",
-        help="gRPC listen address (env FIREKEEPER_GRPC_ADDRESS; default 127.0.0.1:50051)",
+    s = sub.add_parser(
+        "serve",
+        help="run the gRPC service",
+        description="Run the gRPC service. Every setting is a flag and an environment"
+        " variable (docs/operations.md); flags override variables, which override the"
+        " --config file, which overrides the defaults.",
     )
-    s.add_argument(
-        "--metrics-port", help="Prometheus port, or off (env FIREKEEPER_METRICS_PORT; default 9464)"
-    )
-    s.add_argument(
-        "--rulesets", help="rulesets directory (env FIREKEEPER_RULESETS_DIR; default ./rulesets)"
-    )
-    s.add_argument("--log-format", choices=["text", "json"], help="env FIREKEEPER_LOG_FORMAT")
-    s.add_argument("--log-level", help="env FIREKEEPER_LOG_LEVEL (debug, info, warning, error)")
-    s.add_argument("--credentials", help="credentials file (env FIREKEEPER_CREDENTIALS)")
-    s.add_argument("--tls-cert", help="server certificate chain, PEM (env FIREKEEPER_TLS_CERT)")
-    s.add_argument("--tls-key", help="server private key, PEM (env FIREKEEPER_TLS_KEY)")
-    s.add_argument(
-        "--tls-client-ca",
-        help="CA of client certificates: mutual TLS (env FIREKEEPER_TLS_CLIENT_CA)",
-    )
-    s.add_argument(
-        "--insecure",
-        action="store_true",
-        help="serve a non-loopback address without TLS and credentials (env FIREKEEPER_INSECURE)",
-    )
-    s.add_argument(
-        "--drain-seconds",
-        help="on SIGTERM, seconds of NOT_SERVING health while calls are still accepted"
-        " (env FIREKEEPER_DRAIN_SECONDS; default 5)",
-    )
-    s.add_argument(
-        "--decision-retention-days",
-        help="days decisions are kept, 0: forever"
-        " (env FIREKEEPER_DECISION_RETENTION_DAYS; default 30)",
-    )
+    _add_setting_flags(s)
     s.set_defaults(func=_cmd_serve)
 
     c = sub.add_parser("check", help="validate rulesets; exit 1 with located errors")

@@ -57,7 +57,7 @@ class NotFoundError(LookupError):
     """The server's reflection knows no such name."""
 
 
-class _Metadata(grpc.UnaryUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):  # type: ignore[misc]
+class _Metadata(grpc.UnaryUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
     """Adds fixed metadata (the bearer token) to every call of a channel."""
 
     def __init__(self, metadata: tuple[tuple[str, str], ...]) -> None:
@@ -94,7 +94,9 @@ class Reflection:
         text = name.strip().lstrip("/")
         for candidate in _candidates(text):
             found = self._find(candidate)
-            if found is not None:
+            if isinstance(
+                found, MethodDescriptor | ServiceDescriptor | Descriptor | EnumDescriptor
+            ):
                 return found
         services = self.services()
         if "." in text.replace("/", "."):  # Service.Method without the package

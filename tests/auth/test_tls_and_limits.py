@@ -186,7 +186,9 @@ def _retry_delay(err: grpc.aio.AioRpcError) -> float:
     raw = dict(err.trailing_metadata() or ())[STATUS_DETAILS_KEY]
     status = status_pb2.Status.FromString(raw)  # type: ignore[arg-type]
     infos = [error_details_pb2.RetryInfo() for _ in status.details]
-    found = [info for info, detail in zip(infos, status.details, strict=True) if detail.Unpack(info)]
+    found = [
+        info for info, detail in zip(infos, status.details, strict=True) if detail.Unpack(info)
+    ]
     assert len(found) == 1, status  # ErrorInfo and QuotaFailure come with it, in any order
     quota, why = error_details_pb2.QuotaFailure(), error_details_pb2.ErrorInfo()
     assert any(d.Unpack(quota) for d in status.details), status

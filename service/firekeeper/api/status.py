@@ -141,9 +141,8 @@ def _bounded(status: status_pb2.Status) -> status_pb2.Status:
 
 def details_size(status: status_pb2.Status) -> int:
     """Bytes the details add to the serialized status."""
-    return (
-        status.ByteSize() - status_pb2.Status(code=status.code, message=status.message).ByteSize()
-    )
+    bare = status_pb2.Status(code=status.code, message=status.message)
+    return int(status.ByteSize() - bare.ByteSize())
 
 
 def _drop_last_entry(detail: any_pb2.Any) -> any_pb2.Any | None:
