@@ -193,7 +193,8 @@ def _retry_delay(err: grpc.aio.AioRpcError) -> float:
     quota, why = error_details_pb2.QuotaFailure(), error_details_pb2.ErrorInfo()
     assert any(d.Unpack(quota) for d in status.details), status
     assert quota.violations[0].subject.startswith("credential:")
-    assert any(d.Unpack(why) for d in status.details) and why.reason == "RATE_LIMITED"
+    assert any(d.Unpack(why) for d in status.details)
+    assert why.reason in ("RATE_LIMITED", "CONCURRENCY") and why.domain == "firekeeper"
     return float(found[0].retry_delay.ToNanoseconds()) / 1e9
 
 
