@@ -24,7 +24,13 @@ from firekeeper.api.status import FIELD_METADATA_KEY, MAX_DETAILS_BYTES, details
 from firekeeper.client import FirekeeperClient, InvalidArgument, NotFound
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.events import Platform
-from firekeeper.errors import Diagnostic, RulesetError
+from firekeeper.errors import (
+    AlreadyResolved,
+    Diagnostic,
+    HeldJoinNotFound,
+    RulesetError,
+    StoreUnavailable,
+)
 
 from .support import evaluate, register, service
 
@@ -150,3 +156,25 @@ def test_a_long_ruleset_error_keeps_its_details_under_the_bound() -> None:
     assert failure.violations[0].subject == "rules-0.yaml:1:3"
     assert failure.violations[0].description.startswith("rules[0].when: unknown field")
     assert _detail(status, error_details_pb2.ErrorInfo).reason == "RULESET_INVALID"
+
+
+def test_each_error_maps_to_its_standard_details(caplog: pytest.LogCaptureFixture) -> None:
+    held = status_for(HeldJoinNotFound("telegram/acme/c1", "u9")).rich_status()
+    resource = _detail(held, error_details_pb2.ResourceInfo)
+    assert (resource.resource_type, resource.resource_name) == (
+        "firekeeper.v1.HeldJoin",
+        "telegram/acme/c1/u9",
+    )
+    done = status_for(AlreadyResolved("telegram/acme/c1", "u9", "approved")).rich_status()
+    [violation] = _detail(done, error_details_pb2.PreconditionFailure).violations
+    assert (violation.type, violation.subject) == ("ALREADY_RESOLVED", "telegram/acme/c1/u9")
+    assert "approved" in violation.description
+    down = status_for(StoreUnavailable("connection refused")).rich_status()
+    assert down.code == grpc.StatusCode.UNAVAILABLE.value[0]
+    assert _detail(down, error_details_pb2.RetryInfo).retry_delay.ToMilliseconds() == 100
+    assert _detail(down, error_details_pb2.ErrorInfo).reason == "STORE_UNAVAILABLE"
+    bug = status_for(RuntimeError("boom"), context="test")
+    ref = _detail(bug.rich_status(), error_details_pb2.RequestInfo).request_id
+    assert ref and f"(ref {ref})" in bug.message and ref in caplog.text
+    assert _detail(bug.rich_status(), error_details_pb2.ErrorInfo).metadata["ref"] == ref
+    assert "boom" not in bug.message  # the traceback goes to the log only

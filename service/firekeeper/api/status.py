@@ -57,7 +57,7 @@ DOMAIN = "firekeeper"  # ErrorInfo.domain of every error this service sends
 # gRPC's default 8 KiB metadata limit: past this, the last list entries (violations) are
 # left out, then whole details from the end.
 MAX_DETAILS_BYTES = 4096
-STORE_RETRY_SECONDS = 1.0  # RetryInfo of UNAVAILABLE: the store is usually back soon
+STORE_RETRY_SECONDS = 0.1  # RetryInfo of UNAVAILABLE: the client's first backoff; it then grows
 
 _REASONS = {
     grpc.StatusCode.INVALID_ARGUMENT: "INVALID_ARGUMENT",
