@@ -380,7 +380,7 @@ def load(
     path = config_file or env.get(CONFIG_ENV, "").strip()
     layers: list[tuple[Source, dict[str, Any]]] = []
     if path:
-        layers.append(("file", _read_file(path)))
+        layers.append(("file", _read_file(path, "--config" if config_file else CONFIG_ENV)))
     layers.append(("env", _EnvSource(Settings, env)()))
     layers.append(("flag", {k: v for k, v in (flags or {}).items() if v is not None}))
     values: dict[str, Any] = {}
@@ -411,15 +411,15 @@ def _where(name: str, source: Source, path: str) -> str:
     return ENV.get(name, name)
 
 
-def _read_file(path: str) -> dict[str, Any]:
+def _read_file(path: str, given: str) -> dict[str, Any]:
     if not Path(path).is_file():
-        raise ConfigError("config", path, "no such file", where=CONFIG_ENV)
+        raise ConfigError("config", path, "no such file", where=given)
     try:
         data = YamlConfigSettingsSource(Settings, yaml_file=path)()
     except Exception as exc:  # yaml.YAMLError, a top level that is not a mapping, ...
         reason = " ".join(str(exc).split())
         raise ConfigError(
-            "config", path, f"not a YAML mapping of settings: {reason}", where=CONFIG_ENV
+            "config", path, f"not a YAML mapping of settings: {reason}", where=given
         ) from None
     unknown = sorted(set(data) - set(Settings.model_fields))
     if unknown:
@@ -427,7 +427,7 @@ def _read_file(path: str) -> dict[str, Any]:
             "config",
             path,
             f"unknown settings {', '.join(map(str, unknown))}; see `firekeeper serve --help`",
-            where=CONFIG_ENV,
+            where=given,
         )
     return {k: v for k, v in data.items() if v is not None}
 
