@@ -53,31 +53,20 @@ def _cmd_vocabulary(args: argparse.Namespace) -> int:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     from firekeeper.app import run_service
-    from firekeeper.config import ENV, Settings
+    from firekeeper.config import Settings, load, render
     from firekeeper.logs import configure
 
-    flags = {
-        "store_url": args.store,
-        "grpc_address": args.address,
-        "metrics_port": args.metrics_port,
-        "rulesets_dir": args.rulesets,
-        "log_format": args.log_format,
-        "log_level": args.log_level,
-        "credentials_file": args.credentials,
-        "tls_cert": args.tls_cert,
-        "tls_key": args.tls_key,
-        "tls_client_ca": args.tls_client_ca,
-        "insecure": "on" if args.insecure else None,
-        "drain_seconds": args.drain_seconds,
-        "decision_retention_days": args.decision_retention_days,
-    }
-    env = dict(os.environ) | {ENV[k]: str(v) for k, v in flags.items() if v is not None}
+    flags = {name: getattr(args, f"setting_{name}") for name in Settings.model_fields}
     try:
-        settings = Settings.from_env(env)
+        loaded = load(os.environ, flags, args.config)
     except ValueError as exc:
         print(f"firekeeper: {exc}", file=sys.stderr)
         return 2
-    configure(settings.log_format, settings.log_level)
+    if args.print_config:
+        print(render(loaded))
+        return 0
+    settings = loaded.settings
+    configure(settings.log_format, settings.log_level, libraries=settings.library_log_level)
     try:
         return asyncio.run(run_service(settings))
     except RulesetError as exc:
@@ -136,11 +125,58 @@ def _serialize(message: Message) -> bytes:
     return message.SerializeToString()
 
 
+def _cmd_rpc_reflect(args: argparse.Namespace) -> int:
+    """``rpc list`` and ``rpc describe NAME``, through the server's reflection."""
+    import grpc
+
+    from firekeeper.reflection_client import (
+        NotFoundError,
+        Reflection,
+        write_description,
+        write_list,
+    )
+
+    if args.method == "describe" and not args.request:
+        print("firekeeper: describe what? e.g. firekeeper.v1.Governance/Evaluate", file=sys.stderr)
+        return 2
+    if args.method == "list" and args.request:
+        print(f"firekeeper: rpc list takes no argument, got {args.request!r}", file=sys.stderr)
+        return 2
+    try:
+        token, tls = _rpc_credentials(args)
+    except ValueError as exc:
+        print(f"firekeeper: {exc}", file=sys.stderr)
+        return 2
+    metadata = (("authorization", f"Bearer {token}"),) if token else ()
+    opened = grpc.secure_channel(args.target, tls) if tls else grpc.insecure_channel(args.target)
+    with opened as channel:
+        try:
+            grpc.channel_ready_future(channel).result(timeout=args.timeout)
+        except grpc.FutureTimeoutError:
+            print(f"firekeeper: no server answers at {args.target}", file=sys.stderr)
+            return 1
+        reflection = Reflection(channel, metadata)
+        try:
+            if args.method == "list":
+                write_list(reflection, sys.stdout)
+            else:
+                write_description(reflection.resolve(args.request), sys.stdout)
+        except NotFoundError as exc:
+            print(f"firekeeper: {exc}", file=sys.stderr)
+            return 1
+        except grpc.RpcError as exc:
+            print(f"{exc.code().name}: {exc.details()}", file=sys.stderr)
+            return 1
+    return 0
+
+
 def _cmd_rpc(args: argparse.Namespace) -> int:
     import grpc
     from google.protobuf import json_format
     from google.protobuf.message_factory import GetMessageClass
 
+    if args.method in ("list", "describe"):
+        return _cmd_rpc_reflect(args)
     methods = _rpc_methods()
     name = args.method if "." in args.method else f"Governance.{args.method}"
     method = methods.get(name)
@@ -188,9 +224,30 @@ def _cmd_rpc(args: argparse.Namespace) -> int:
             response = call(request, timeout=args.timeout, metadata=metadata)
         except grpc.RpcError as exc:
             print(f"{exc.code().name}: {exc.details()}", file=sys.stderr)
+            _print_error_details(exc)
             return 1
     print(json_format.MessageToJson(response, preserving_proto_field_name=True, indent=2))
     return 0
+
+
+def _print_error_details(exc: grpc.RpcError) -> None:
+    """The standard details of a failed call, one line each (``  field event.x: why``)."""
+    from firekeeper.client._errors import error_from_rpc
+
+    error = error_from_rpc(exc)
+    for v in error.field_violations:
+        print(f"  field {v.field}: {v.description}", file=sys.stderr)
+    if error.resource is not None:
+        print(
+            f"  resource {error.resource.resource_type} {error.resource.resource_name}",
+            file=sys.stderr,
+        )
+    for p in error.violations:
+        print(f"  violation {p.type or 'quota'} {p.subject}: {p.description}", file=sys.stderr)
+    if error.retry_delay is not None:
+        print(f"  retry after {error.retry_delay:g}s", file=sys.stderr)
+    if error.error_info is not None:
+        print(f"  reason {error.error_info.domain}/{error.error_info.reason}", file=sys.stderr)
 
 
 def _rpc_credentials(args: argparse.Namespace) -> tuple[str, grpc.ChannelCredentials | None]:
@@ -257,46 +314,48 @@ def _cmd_signals(args: argparse.Namespace) -> int:
     return run(Path(args.spam), Path(args.ham), sys.stdout, phishing_file=phishing, show=args.show)
 
 
+def _add_setting_flags(s: argparse.ArgumentParser) -> None:
+    """One flag per field of ``firekeeper.config.Settings``, plus --config and --print-config."""
+    from firekeeper.config import CONFIG_ENV, Settings, env_name, flag_name, shown
+
+    for name, field in Settings.model_fields.items():
+        default = shown(name, field.default) or "empty"
+        text = f"{field.description} (env {env_name(name)}; default {default})"
+        if field.annotation is bool:
+            s.add_argument(
+                flag_name(name),
+                dest=f"setting_{name}",
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=text,
+            )
+        else:
+            s.add_argument(flag_name(name), dest=f"setting_{name}", metavar="VALUE", help=text)
+    s.add_argument(
+        "--config",
+        metavar="FILE",
+        help=f"a YAML mapping of setting names to values (env {CONFIG_ENV})",
+    )
+    s.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print every setting's effective value and where it came from (default, file,"
+        " env, flag), secrets masked, and exit",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="firekeeper", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("serve", help="run the gRPC service")
-    s.add_argument("--store", help="SQLAlchemy URL (env FIREKEEPER_STORE_URL; default SQLite file)")
-    s.add_argument(
-        "--address",
-        help="gRPC listen address (env FIREKEEPER_GRPC_ADDRESS; default 127.0.0.1:50051)",
+    s = sub.add_parser(
+        "serve",
+        help="run the gRPC service",
+        description="Run the gRPC service. Every setting is a flag and an environment"
+        " variable (docs/operations.md); flags override variables, which override the"
+        " --config file, which overrides the defaults.",
     )
-    s.add_argument(
-        "--metrics-port", help="Prometheus port, or off (env FIREKEEPER_METRICS_PORT; default 9464)"
-    )
-    s.add_argument(
-        "--rulesets", help="rulesets directory (env FIREKEEPER_RULESETS_DIR; default ./rulesets)"
-    )
-    s.add_argument("--log-format", choices=["text", "json"], help="env FIREKEEPER_LOG_FORMAT")
-    s.add_argument("--log-level", help="env FIREKEEPER_LOG_LEVEL (debug, info, warning, error)")
-    s.add_argument("--credentials", help="credentials file (env FIREKEEPER_CREDENTIALS)")
-    s.add_argument("--tls-cert", help="server certificate chain, PEM (env FIREKEEPER_TLS_CERT)")
-    s.add_argument("--tls-key", help="server private key, PEM (env FIREKEEPER_TLS_KEY)")
-    s.add_argument(
-        "--tls-client-ca",
-        help="CA of client certificates: mutual TLS (env FIREKEEPER_TLS_CLIENT_CA)",
-    )
-    s.add_argument(
-        "--insecure",
-        action="store_true",
-        help="serve a non-loopback address without TLS and credentials (env FIREKEEPER_INSECURE)",
-    )
-    s.add_argument(
-        "--drain-seconds",
-        help="on SIGTERM, seconds of NOT_SERVING health while calls are still accepted"
-        " (env FIREKEEPER_DRAIN_SECONDS; default 5)",
-    )
-    s.add_argument(
-        "--decision-retention-days",
-        help="days decisions are kept, 0: forever"
-        " (env FIREKEEPER_DECISION_RETENTION_DAYS; default 30)",
-    )
+    _add_setting_flags(s)
     s.set_defaults(func=_cmd_serve)
 
     c = sub.add_parser("check", help="validate rulesets; exit 1 with located errors")
@@ -323,13 +382,21 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=1, help="worker threads for --reloads")
     b.set_defaults(func=_cmd_bench)
 
-    r = sub.add_parser("rpc", help="call a unary method with a JSON request (proto JSON)")
+    r = sub.add_parser(
+        "rpc",
+        help="call a unary method with a JSON request (proto JSON); `rpc list` and"
+        " `rpc describe NAME` show a running server's API through reflection",
+    )
     r.add_argument(
         "method",
         help="Service.Method (Screening.ListHeldJoins, Admin.ReloadRulesets, ...), or a bare"
-        " Governance method (Evaluate, RegisterChat, GetChat, ...)",
+        " Governance method (Evaluate, RegisterChat, GetChat, ...); or `list` (services and"
+        " methods), or `describe` (then NAME: firekeeper.v1.Governance/Evaluate, a service,"
+        " a message)",
     )
-    r.add_argument("request", nargs="?", help="the request as JSON, @FILE, or - for stdin")
+    r.add_argument(
+        "request", nargs="?", help="the request as JSON, @FILE, or - for stdin; NAME of describe"
+    )
     r.add_argument("--target", default="127.0.0.1:50051", help="server address")
     r.add_argument("--timeout", type=float, default=10.0, help="deadline in seconds")
     r.add_argument("--token", help="bearer token (env FIREKEEPER_TOKEN)")

@@ -88,6 +88,7 @@ class UnknownRuleset(FirekeeperError):
 
 class ChatNotFound(FirekeeperError):
     def __init__(self, key: str) -> None:
+        self.key = key
         super().__init__(f"chat {key} is not known: register it with RegisterChat or send an event")
 
 
@@ -98,6 +99,7 @@ class StoreUnavailable(FirekeeperError):
 
 class HeldJoinNotFound(FirekeeperError):
     def __init__(self, chat: str, user_id: str) -> None:
+        self.chat, self.user_id = chat, user_id
         super().__init__(
             f"no join of user {user_id!r} is in the review queue of chat {chat}: "
             "list the queue with ListHeldJoins"
@@ -106,7 +108,7 @@ class HeldJoinNotFound(FirekeeperError):
 
 class AlreadyResolved(FirekeeperError):
     def __init__(self, chat: str, user_id: str, status: str) -> None:
-        self.status = status
+        self.chat, self.user_id, self.status = chat, user_id, status
         super().__init__(
             f"the held join of user {user_id!r} in chat {chat} was already {status}; "
             "a decision is not reversed here: use the platform, or the blocklist"

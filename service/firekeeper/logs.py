@@ -203,22 +203,55 @@ def parse_level(level: str | int) -> int:
     return value
 
 
+def is_own(name: str) -> bool:
+    """Whether logger ``name`` is Firekeeper's (``firekeeper``, ``firekeeper.*``, the root)."""
+    return name in ("firekeeper", "root") or name.startswith("firekeeper.")
+
+
+class _ByOrigin(logging.Filter):
+    """Firekeeper's records from ``own`` up; other libraries' from ``libraries`` up."""
+
+    def __init__(self, own: int, libraries: int) -> None:
+        super().__init__()
+        self.own, self.libraries = own, libraries
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        floor = self.own if is_own(record.name) else self.libraries
+        return record.levelno >= floor
+
+
+def library_level(level: str | int, libraries: str | int = "") -> int:
+    """The level of other libraries' loggers: ``libraries`` when given, else WARNING,
+    or DEBUG when Firekeeper's own ``level`` is DEBUG (or finer)."""
+    if isinstance(libraries, int) or libraries.strip():
+        return parse_level(libraries)
+    return logging.DEBUG if parse_level(level) <= logging.DEBUG else logging.WARNING
+
+
 def configure(
-    format: str = "text", level: str | int = "info", *, stream: TextIO | None = None
+    format: str = "text",
+    level: str | int = "info",
+    *,
+    stream: TextIO | None = None,
+    libraries: str | int = "",
 ) -> None:
-    """Send every log record to ``stream`` (stderr) in ``format``, from ``level`` up.
+    """Send log records to ``stream`` (stderr) in ``format``: Firekeeper's from ``level``
+    up, other libraries' (alembic's migration lines, sqlalchemy, grpc, ...) from
+    ``library_level(level, libraries)`` up, so they stay quiet at info unless asked.
 
     Calling it again replaces the handler it installed before; handlers others
     installed (pytest's, say) are left alone.
     """
     if format not in FORMATS:
         raise ValueError(f"unknown log format {format!r}; use one of {', '.join(FORMATS)}")
+    own, others = parse_level(level), library_level(level, libraries)
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(JsonFormatter() if format == "json" else TextFormatter())
+    handler.addFilter(_ByOrigin(own, others))
     handler.set_name("firekeeper")
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == "firekeeper"]:
         root.removeHandler(old)
         old.close()
     root.addHandler(handler)
-    root.setLevel(parse_level(level))
+    root.setLevel(min(own, others))

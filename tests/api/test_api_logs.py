@@ -82,3 +82,32 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="log level"):
         logs.parse_level("loud")
     assert logs.parse_level("warn") == logging.WARNING
+
+
+def test_other_libraries_stay_quiet_at_info_unless_asked(stream: io.StringIO) -> None:
+    def emit() -> list[str]:
+        stream.seek(0)
+        stream.truncate()
+        logging.getLogger("alembic.runtime.migration").info("Running upgrade  -> 0001")
+        logging.getLogger("sqlalchemy.pool").warning("pool is full")
+        logging.getLogger("grpc._cython.cygrpc").debug("poller")
+        logging.getLogger("firekeeper.store").info("store ready")
+        logging.getLogger("firekeeper.store").debug("ours, detail")
+        return [line.split(": ", 1)[1] for line in stream.getvalue().splitlines()]
+
+    logs.configure("text", "info", stream=stream)
+    assert emit() == ["pool is full", "store ready"]
+    logs.configure("text", "info", stream=stream, libraries="info")
+    assert emit() == ["Running upgrade  -> 0001", "pool is full", "store ready"]
+    logs.configure("text", "debug", stream=stream)  # debug: everyone's debug
+    assert emit() == [
+        "Running upgrade  -> 0001",
+        "pool is full",
+        "poller",
+        "store ready",
+        "ours, detail",
+    ]
+    logs.configure("text", "debug", stream=stream, libraries="error")
+    assert emit() == ["store ready", "ours, detail"]
+    with pytest.raises(ValueError, match="log level"):
+        logs.configure("text", "info", stream=stream, libraries="loud")

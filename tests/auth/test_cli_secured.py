@@ -51,6 +51,13 @@ async def test_rpc_takes_a_token_and_a_ca_by_flag_or_environment(
         code, _, err = await _rpc(capsys, "ListRulesets", "{}", *target, "--ca", str(pki.pem.cert))
         assert code == 1 and err.startswith("UNAUTHENTICATED: credentials required")
 
+        # reflection needs a credential too (any role), and takes the same flags
+        ca = ("--ca", str(pki.pem.cert))
+        code, _, err = await _rpc(capsys, "list", *target, *ca)
+        assert code == 1 and err.startswith("UNAUTHENTICATED"), err
+        code, out, err = await _rpc(capsys, "list", *target, *ca, "--token", "token-ops")
+        assert (code, err) == (0, "") and "  Evaluate(firekeeper.v1.EvaluateRequest)" in out
+
         monkeypatch.setenv("FIREKEEPER_TOKEN", "token-ops")
         monkeypatch.setenv("FIREKEEPER_CA", str(pki.pem.cert))
         code, out, err = await _rpc(capsys, "Admin.ListAuditLog", '{"limit": 5}', *target)

@@ -185,9 +185,17 @@ async def test_a_replaced_certificate_serves_new_connections_without_restart(
 def _retry_delay(err: grpc.aio.AioRpcError) -> float:
     raw = dict(err.trailing_metadata() or ())[STATUS_DETAILS_KEY]
     status = status_pb2.Status.FromString(raw)  # type: ignore[arg-type]
-    info = error_details_pb2.RetryInfo()
-    assert status.details[0].Unpack(info)
-    return float(info.retry_delay.ToNanoseconds()) / 1e9
+    infos = [error_details_pb2.RetryInfo() for _ in status.details]
+    found = [
+        info for info, detail in zip(infos, status.details, strict=True) if detail.Unpack(info)
+    ]
+    assert len(found) == 1, status  # ErrorInfo and QuotaFailure come with it, in any order
+    quota, why = error_details_pb2.QuotaFailure(), error_details_pb2.ErrorInfo()
+    assert any(d.Unpack(quota) for d in status.details), status
+    assert quota.violations[0].subject.startswith("credential:")
+    assert any(d.Unpack(why) for d in status.details)
+    assert why.reason in ("RATE_LIMITED", "CONCURRENCY") and why.domain == "firekeeper"
+    return float(found[0].retry_delay.ToNanoseconds()) / 1e9
 
 
 async def test_a_flood_gets_resource_exhausted_with_retry_info_and_others_are_served(

@@ -7,7 +7,7 @@ import io
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -72,7 +72,7 @@ def settings_for(store_url: str, **overrides: Any) -> Settings:
         scheduler=False,
         drain_seconds=0,
     )
-    return replace(base, **overrides)
+    return base.replace(**overrides)
 
 
 @asynccontextmanager

@@ -5,9 +5,12 @@ answered INVALID_ARGUMENT with its field path, and the stored state is unchanged
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
@@ -27,8 +30,20 @@ async def _refused(call: Any) -> tuple[str, str]:
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await call
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT, info.value.details()
+    # the standard carrier: a BadRequest in grpc-status-details-bin, as any gRPC client reads it
+    status = rpc_status.from_call(info.value)  # type: ignore[arg-type]
+    assert status is not None, info.value.details()
+    violations = [
+        v
+        for d in status.details
+        if d.Unpack(bad := error_details_pb2.BadRequest())
+        for v in bad.field_violations
+    ]
+    field = violations[0].field if violations else ""
+    # the deprecated firekeeper-field trailer says the same (percent-encoded when not ASCII)
     fields = dict(info.value.trailing_metadata() or ())
-    return str(fields.get(FIELD_METADATA_KEY, "")), str(info.value.details())
+    assert unquote(str(fields.get(FIELD_METADATA_KEY, ""))) == field
+    return field, str(info.value.details())
 
 
 async def _state(svc: Service) -> pb.ChatState:

@@ -70,3 +70,79 @@ async def test_rpc_refuses_streams_and_unknown_methods(
     assert "Health.GetChatHealth" in err and "Admin.ReloadRulesets" in err and "Outbox.Ack" in err
     code, _, err = await _rpc(capsys, "Screening.ListBlocklist", '{"tenantt": 1}')
     assert code == 2 and "not a valid ListBlocklistRequest" in err
+
+
+async def test_rpc_list_and_describe_read_the_server_through_reflection(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path / 'firekeeper.db'}",
+        grpc_address="127.0.0.1:0",
+        metrics_port=None,
+        rulesets_dir=str(RULESETS),
+        grace_seconds=2,
+    )
+    async with Running(settings) as address:
+        target = ("--target", address)
+        code, out, err = await _rpc(capsys, "list", *target)
+        assert (code, err) == (0, "")
+        services = [line for line in out.splitlines() if not line.startswith(" ")]
+        for name in (
+            "firekeeper.v1.Governance",
+            "firekeeper.v1.Screening",
+            "grpc.health.v1.Health",
+        ):
+            assert name in services
+        assert (
+            "  EvaluateBatch(firekeeper.v1.EvaluateBatchRequest)"
+            " returns (firekeeper.v1.EvaluateBatchResponse)"
+        ) in out.splitlines()
+        assert "  StreamActions(firekeeper.v1.StreamActionsRequest) returns (stream " in out
+
+        for name in (
+            "firekeeper.v1.Governance/Evaluate",
+            "firekeeper.v1.Governance.Evaluate",
+            "Governance.Evaluate",
+            "Evaluate",
+        ):
+            code, out, err = await _rpc(capsys, "describe", name, *target)
+            assert (code, err) == (0, ""), name
+            lines = out.splitlines()
+            assert lines[0] == (
+                "rpc firekeeper.v1.Governance/Evaluate(firekeeper.v1.EvaluateRequest)"
+                " returns (firekeeper.v1.EvaluateResponse)"
+            )
+            # the request, the response and what they use, down to enums and oneofs
+            for line in (
+                "message firekeeper.v1.EvaluateRequest {",
+                "  firekeeper.v1.Event event = 1;",
+                "message firekeeper.v1.EvaluateResponse {",
+                "  oneof payload {",
+                "    firekeeper.v1.MessagePosted message_posted = 10;",
+                "enum firekeeper.v1.Platform {",
+                "  PLATFORM_TELEGRAM = 1;",
+                "  google.protobuf.Timestamp occurred_at = 7;",
+            ):
+                assert line in lines, (name, line)
+            assert "message google.protobuf.Timestamp {" not in lines  # named, not expanded
+
+        code, out, _ = await _rpc(capsys, "describe", "firekeeper.v1.RegisterChatRequest", *target)
+        assert code == 0 and "  map<string, string> params = 8;" in out.splitlines()
+        assert "  optional int64 member_count = 10;" in out.splitlines()
+
+        code, _, err = await _rpc(capsys, "describe", "Governance.Nope", *target)
+        assert code == 1 and "reflects no method, service, message or enum" in err
+        code, _, err = await _rpc(capsys, "describe", *target)
+        assert code == 2 and "describe what?" in err
+
+        # a refusal prints its standard details
+        code, _, err = await _rpc(capsys, "GetChat", '{"key": {"chat_id": "c\\u0000"}}', *target)
+        assert code == 1 and err.startswith("INVALID_ARGUMENT")
+        assert (
+            "  field key.chat_id: holds a NUL" in err and "reason firekeeper/INVALID_FIELD" in err
+        )
+
+
+async def test_rpc_list_says_when_no_server_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = await _rpc(capsys, "list", "--target", "127.0.0.1:9", "--timeout", "0.5")
+    assert code == 1 and "no server answers at 127.0.0.1:9" in err

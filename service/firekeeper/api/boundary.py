@@ -158,6 +158,8 @@ def _decode(raw: bytes, deserialize: Callable[[bytes], Any] | None, method: str)
             ErrorStatus(
                 grpc.StatusCode.INVALID_ARGUMENT,
                 f"the request is not a valid message for {method}: it cannot be decoded",
+                reason="UNDECODABLE_REQUEST",
+                info={"method": method.lstrip("/")},
             )
         ) from None
     if isinstance(request, Message):

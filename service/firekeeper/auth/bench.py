@@ -142,8 +142,8 @@ def run(calls: int, rounds: int, credentials: int) -> int:
             for i in range(credentials)
         ]
         path.write_text(yaml.safe_dump({"credentials": entries}), encoding="utf-8")
-        plain = _start(Settings(**base))  # type: ignore[arg-type]
-        secured = _start(Settings(**base, credentials_file=str(path)))  # type: ignore[arg-type]
+        plain = _start(Settings(**base))
+        secured = _start(Settings(**base, credentials_file=str(path)))
         token = (("authorization", "Bearer token-0"),)
         without, with_auth = [], []
         for _ in range(rounds):

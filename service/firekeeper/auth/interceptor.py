@@ -23,9 +23,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, NoReturn
 
 import grpc
-from google.protobuf import any_pb2, duration_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.protobuf.message import Message
+from google.rpc import error_details_pb2
 
+from firekeeper.api.status import STATUS_DETAILS_KEY, ErrorStatus, retry_info
 from firekeeper.auth.credentials import Credential, CredentialsFile, Limits
 from firekeeper.auth.limits import FairShare, Refusal
 from firekeeper.auth.metrics import AuthMetrics
@@ -43,29 +44,37 @@ from firekeeper.store.audit import AuditEntry, AuditLog, pending
 log = logging.getLogger(__name__)
 
 Context = grpc.aio.ServicerContext[Any, Any]
-STATUS_DETAILS_KEY = "grpc-status-details-bin"
+__all__ = ["STATUS_DETAILS_KEY", "AuthInterceptor", "retry_metadata"]
 
 
 class _Denied(Exception):
+    """A refusal: ``reason`` is the metric label, and (upper-cased) the ErrorInfo reason;
+    ``info`` the ErrorInfo metadata and ``details`` further google.rpc details."""
+
     def __init__(
         self,
         code: grpc.StatusCode,
         message: str,
         reason: str,
-        metadata: tuple[tuple[str, str | bytes], ...] = (),
+        *,
+        info: dict[str, str] | None = None,
+        details: tuple[Message, ...] = (),
     ) -> None:
         super().__init__(message)
-        self.code, self.message, self.reason, self.metadata = code, message, reason, metadata
+        self.code, self.message, self.reason = code, message, reason
+        status = ErrorStatus(code, message, reason=reason.upper(), info=info or {}, details=details)
+        self.metadata = status.trailing_metadata()
 
 
 def retry_metadata(message: str, seconds: float) -> tuple[tuple[str, str | bytes], ...]:
     """Trailing metadata carrying a ``google.rpc.Status`` with a ``RetryInfo`` detail."""
-    delay = duration_pb2.Duration()
-    delay.FromNanoseconds(max(int(seconds * 1e9), 1_000_000))
-    detail = any_pb2.Any()
-    detail.Pack(error_details_pb2.RetryInfo(retry_delay=delay))
-    status = status_pb2.Status(code=code_pb2.RESOURCE_EXHAUSTED, message=message, details=[detail])
-    return ((STATUS_DETAILS_KEY, status.SerializeToString()),)
+    status = ErrorStatus(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        message,
+        reason="RATE_LIMITED",
+        details=(retry_info(seconds),),
+    )
+    return status.trailing_metadata()
 
 
 def peer_names(context: Context) -> list[str]:
@@ -206,6 +215,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 grpc.StatusCode.PERMISSION_DENIED,
                 f"{method} has no access rule, so no one may call it",
                 "permission_denied",
+                info={"method": method.lstrip("/")},
             )
         if not rule.roles & cred.roles:
             roles = " or ".join(sorted(r.value for r in rule.roles))
@@ -213,6 +223,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 grpc.StatusCode.PERMISSION_DENIED,
                 f"credential {cred.name!r} lacks the role for {method.lstrip('/')}: needs {roles}",
                 "permission_denied",
+                info={"credential": cred.name, "method": method.lstrip("/"), "roles": roles},
             )
         if request is None:
             return
@@ -222,6 +233,11 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 grpc.StatusCode.PERMISSION_DENIED,
                 f"credential {cred.name!r} may not act for {describe(outside)}; nothing was done",
                 "permission_denied",
+                info={
+                    "credential": cred.name,
+                    "method": method.lstrip("/"),
+                    "fields": ", ".join(k.path or "request" for k in outside[:10]),
+                },
             )
 
     def _pay(self, cred: Credential, cost: int, *, inflight: bool) -> None:
@@ -230,11 +246,18 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         )
         if refusal is not None:
             reason = "rate_limited" if refusal.reason == "rate" else "concurrency"
+            quota = error_details_pb2.QuotaFailure.Violation(
+                subject=f"credential:{cred.name}", description=refusal.message
+            )
             raise _Denied(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 refusal.message,
                 reason,
-                retry_metadata(refusal.message, refusal.retry_after),
+                info={"credential": cred.name},
+                details=(
+                    retry_info(refusal.retry_after),
+                    error_details_pb2.QuotaFailure(violations=[quota]),
+                ),
             )
 
     async def _refuse(self, context: Context, denied: _Denied, name: str) -> NoReturn:

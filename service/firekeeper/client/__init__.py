@@ -25,8 +25,19 @@ Errors::
 
     FirekeeperError              (firekeeper.errors)
     └── ClientError              a call failed: .code (grpc.StatusCode), .message,
-                                 .field (INVALID_ARGUMENT: the offending field path),
-                                 .attempts (how many times it was sent)
+        │                        .field (INVALID_ARGUMENT: the offending field path),
+        │                        .attempts (how many times it was sent), and the
+        │                        standard details: .field_violations, .error_info,
+        │                        .resource, .violations, .retry_delay, .request_id
+        ├── InvalidArgument      one subclass per gRPC code the service answers with
+        ├── NotFound
+        ├── FailedPrecondition
+        ├── Unauthenticated
+        ├── PermissionDenied
+        ├── ResourceExhausted
+        ├── Unavailable
+        ├── DeadlineExceeded
+        └── Internal
 
     EventError                   not raised: the entry evaluate_batch returns for an
                                  event the service refused (.index, .event_id, .code,
@@ -38,7 +49,23 @@ Invalid domain values (an attachment kind the contract does not know) raise
 
 from firekeeper.client._async import AsyncFirekeeperClient
 from firekeeper.client._auth import tls_credentials
-from firekeeper.client._errors import ClientError, EventError
+from firekeeper.client._errors import (
+    ClientError,
+    DeadlineExceeded,
+    ErrorInfo,
+    EventError,
+    FailedPrecondition,
+    FieldViolation,
+    Internal,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ResourceExhausted,
+    ResourceInfo,
+    Unauthenticated,
+    Unavailable,
+    Violation,
+)
 from firekeeper.client._outbox import OutboxItem
 from firekeeper.client._retry import RETRYABLE, Backoff
 from firekeeper.client._sync import (
@@ -56,8 +83,21 @@ __all__ = [
     "AsyncFirekeeperClient",
     "Backoff",
     "ClientError",
+    "DeadlineExceeded",
+    "ErrorInfo",
     "EventError",
+    "FailedPrecondition",
+    "FieldViolation",
     "FirekeeperClient",
+    "Internal",
+    "InvalidArgument",
+    "NotFound",
     "OutboxItem",
+    "PermissionDenied",
+    "ResourceExhausted",
+    "ResourceInfo",
+    "Unauthenticated",
+    "Unavailable",
+    "Violation",
     "tls_credentials",
 ]

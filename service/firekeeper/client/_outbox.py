@@ -31,7 +31,7 @@ import grpc
 from firekeeper.api import convert
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2 as lpb
-from firekeeper.client._errors import ClientError
+from firekeeper.client._errors import ClientError, client_error
 from firekeeper.client._retry import RETRYABLE
 from firekeeper.domain import Action, Platform
 from firekeeper.domain.chats import ChatKey
@@ -106,7 +106,7 @@ def check_reconnects(reconnects: int | None) -> None:
 
 
 def stream_gave_up(code: grpc.StatusCode | None, failures: int) -> ClientError:
-    return ClientError(
+    return client_error(
         code or grpc.StatusCode.UNAVAILABLE,
         "the outbox stream kept breaking; unacknowledged actions wait in the outbox",
         attempts=failures,
