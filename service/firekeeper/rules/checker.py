@@ -222,8 +222,8 @@ class _Checker:
                 )
             return
         message = (
-            f"cannot compare {_unit_words(left_type)} ({left.path}) "
-            f"with {_unit_words(right_type)} ({right.path})"
+            f"cannot compare {left.path} ({left_type}) with {right.path} ({right_type}): "
+            "a duration compares only with a duration"
         )
         # a parameter is the side to change: point at it and say how to declare it
         at, wanted = right, left_type
@@ -232,9 +232,9 @@ class _Checker:
         if _is_param(at):
             name = at.path[len(vocabulary.PARAMS_PREFIX) :]
             example = f"{name}: 14d" if wanted == "duration" else f"{name}: 14"
-            hint = f"declare params.{name} as {_unit_words(wanted)}, e.g. `{example}`"
+            hint = f"declare params.{name} as {wanted}, e.g. `{example}`"
         else:
-            hint = "a duration compares only with a duration: a field, a duration parameter or 14d"
+            hint = "compare it with a field or parameter of the same unit, or a value like 14d"
         self.fail(message, at.pos, hint)
 
     def in_list(self, node: InList) -> None:

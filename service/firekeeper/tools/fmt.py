@@ -106,11 +106,12 @@ def _refusal(file: str, line: int, message: str) -> Diagnostic:
 
 
 def _comments(text: str) -> list[str]:
+    """Every comment of ``text``, sorted (a moved entry takes its comments along)."""
     doc, _ = source.load("", text, LIMITS)
     if doc is None:
         return []
     scan = _Scan(text.splitlines(), doc.values[()])
-    return [c for _, c in sorted([*scan.eol.items(), *scan.own_line.items()])]
+    return sorted([*scan.eol.values(), *scan.own_line.values()])  # reordering moves them
 
 
 @dataclass
