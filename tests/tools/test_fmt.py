@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -175,7 +174,7 @@ def test_a_broken_file_is_reported_and_left_as_it_is(
     assert path.read_text(encoding="utf-8") == broken
 
 
-def test_hostile_input_is_refused_quickly_and_untouched(
+def test_hostile_input_is_refused_and_untouched(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # an alias bomb (tests/rules/test_hostile.py): refused by the ruleset loader before
@@ -185,13 +184,21 @@ def test_hostile_input_is_refused_quickly_and_untouched(
     bomb = "\n".join(lines) + "\nrules: []\n"
     path = tmp_path / "bomb.yaml"
     path.write_text(bomb, encoding="utf-8")
-    started = time.perf_counter()
     assert main(["fmt", str(path)]) == 1
-    elapsed = time.perf_counter() - started
     err = capsys.readouterr().err
     assert "anchor &a0 is not allowed" in err and "Traceback" not in err
     assert path.read_text(encoding="utf-8") == bomb
-    assert elapsed < 5  # generous: what matters is that it does not expand the bomb
+
+
+def test_hashes_inside_strings_are_not_comments() -> None:
+    # many scalars and many `#` on one line: each `#` is looked up, not scanned against
+    # every scalar of the line
+    items = ", ".join(['"# not a comment #"'] * 900)
+    text = f"ruleset: club\nrules: []\nx: [{items}]  # a comment\n"
+    out, problems = format_text("club.yaml", text, tests=False)
+    assert problems == []
+    assert out is not None and out.endswith("]  # a comment\n")
+    assert out.count("# not a comment #") == 900
 
 
 def test_a_comment_fmt_cannot_place_leaves_the_file(tmp_path: Path) -> None:

@@ -143,7 +143,7 @@ class _Scan:
                     covered.setdefault(inner, []).append((0, 1 << 60))
                 covered.setdefault(end.line, []).append((0, end.column))
         for number, line in enumerate(self.lines):
-            spans = covered.get(number, [])
+            spans = sorted(covered.get(number, []))  # scalars never overlap on a line
             at = _comment_at(line, spans)
             if at >= 0:
                 comment = line[at:].rstrip()
@@ -168,11 +168,16 @@ def _block_end(lines: list[str], node: yaml.ScalarNode) -> int:
 
 
 def _comment_at(line: str, spans: list[tuple[int, int]]) -> int:
-    """The column where a comment starts on ``line``, outside ``spans``; -1 when none."""
+    """The column where a comment starts on ``line``, outside ``spans`` (sorted, disjoint);
+    -1 when none. Each ``#`` costs a binary search, so a hostile line stays cheap."""
+    starts = [lo for lo, _ in spans]
     at = line.find("#")
     while at >= 0:
-        inside = any(lo <= at < hi for lo, hi in spans)
-        if not inside and (at == 0 or line[at - 1] in " \t"):
+        i = bisect.bisect_right(starts, at) - 1
+        if i >= 0 and at < spans[i][1]:
+            at = line.find("#", spans[i][1])  # skip the rest of that scalar
+            continue
+        if at == 0 or line[at - 1] in " \t":
             return at
         at = line.find("#", at + 1)
     return -1
@@ -204,6 +209,7 @@ class _Formatter:
             elif isinstance(node, yaml.SequenceNode) and not node.flow_style:
                 starts.update(item.start_mark.line for item in node.value)
         self.starts = sorted(starts)
+        self.comment_lines = sorted([*self.scan.eol, *self.scan.own_line])
         # comment and blank lines, each before the first entry that starts after it
         self.leading: dict[int, list[str]] = {}
         self.head: list[str] = []
@@ -344,9 +350,12 @@ class _Formatter:
 
     def check_flow_comments(self, node: yaml.Node) -> None:
         start, end = node.start_mark.line, node.end_mark.line
-        inner = [n for n in [*self.scan.eol, *self.scan.own_line] if start <= n < end]
-        if inner:
-            raise Unformattable(inner[0] + 1, "a comment inside a [..] or {..} collection")
+        if start == end:
+            return  # one line: a comment can only follow it
+        i = bisect.bisect_left(self.comment_lines, start)
+        if i < len(self.comment_lines) and self.comment_lines[i] < end:
+            line = self.comment_lines[i] + 1
+            raise Unformattable(line, "a comment inside a [..] or {..} collection")
 
     def scalar_line(self, node: yaml.ScalarNode, *, flow: bool = False) -> str:
         """A one-line scalar: plain values as written, strings plain when they read back

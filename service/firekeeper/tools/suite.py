@@ -34,7 +34,7 @@ from firekeeper.errors import Diagnostic
 from firekeeper.rules import domains as dl
 from firekeeper.rules.compiler import RulesetIndex
 from firekeeper.rules.params import parse_duration
-from firekeeper.rules.source import Document, Path, load
+from firekeeper.rules.source import Document, Limits, Path, decode, load
 from firekeeper.rules.spec import ProfileKind
 from firekeeper.rules.textmatch import PatternError, compile_pattern
 
@@ -472,11 +472,17 @@ def check_test_files(files: Sequence[pathlib.Path], index: RulesetIndex | None) 
     """Every problem of the test files without running them: reading, parsing, the format,
     and (with the compiled ``index``) tests naming a ruleset that is not loaded."""
     problems: list[Diagnostic] = []
+    limit = Limits().file_bytes
     for path in files:
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            with path.open("rb") as f:  # never more than the size limit and one byte
+                data = f.read(limit + 1)
+        except OSError as exc:
             problems.append(Diagnostic(str(path), 0, 0, f"cannot read the file: {exc}"))
+            continue
+        text, found = decode(str(path), data)
+        if text is None:
+            problems += found
             continue
         suite, found = read_suite(str(path), text)
         problems += found
