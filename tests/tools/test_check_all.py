@@ -65,6 +65,8 @@ def test_every_stage_of_every_file_in_one_run(
             f"{readers}.yaml:6:{at(CHILD, 6, '1h')}",
             "message.length is a count (int), not a duration",
         ),
+        # a misspelt `on` hides nothing else of the rule
+        (f"{readers}.yaml:4:9", "an enforced rule needs at least one action"),
         (f"{tests}.yaml:3:5", "missing required key 'steps'"),
         (f"{tests}.yaml:4:5", "unknown key 'stpes'"),
     ]

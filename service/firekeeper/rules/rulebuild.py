@@ -156,7 +156,11 @@ def build_rule(
     if isinstance(reason, str):
         _template(reason, kind, param_types, reason_problem)  # reasons are rendered like texts
     condition, types = _condition(src, kind, param_types, problems)
-    actions = _actions(src, kind, RuleMode.SHADOW if lenient else mode, param_types, problems)
+    # "an enforced rule needs an action" follows from a rejected rule only when its actions
+    # or its mode were what was wrong, or a key the format does not know (`actoins:`)
+    doubtful = {k for k in src.rejected if k in ("actions", "mode") or k not in _KEYS}
+    shadowed = RuleMode.SHADOW if lenient and doubtful else mode
+    actions = _actions(src, kind, shadowed, param_types, problems)
     if len(problems) > before or not isinstance(on, EventKind) or not isinstance(reason, str):
         return None
     if condition is not None and any(

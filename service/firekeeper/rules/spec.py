@@ -198,7 +198,7 @@ def _read_rule(doc: Document, i: int, raw: object, problems: list[Diagnostic]) -
         spec = _salvage(raw)  # check the rest of the rule too; it stays rejected
         if spec is None:
             return None
-        rejected = rejected_keys(raw)
+        rejected |= rejected_keys(raw)
     actions: list[ActionSpec] | None = None
     if spec.actions is not None:
         actions = []
@@ -209,10 +209,12 @@ def _read_rule(doc: Document, i: int, raw: object, problems: list[Diagnostic]) -
                     doc.diagnostic(path, "an action must be a mapping", "write `- type: <action>`")
                 )
                 ok = False
+                rejected |= {"actions"}
                 continue
             parsed = _validate(ActionSpec, action, path, doc, problems)
             if parsed is None:
                 ok = False
+                rejected |= {"actions"}
             else:
                 actions.append(parsed)
     return RuleEntry(
