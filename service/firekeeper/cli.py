@@ -20,15 +20,34 @@ if TYPE_CHECKING:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from firekeeper.rulesets_dir import compile_dir_sources, default_dir, read_sources, scan
+    from firekeeper.errors import Diagnostic
+    from firekeeper.rulesets_dir import compile_dir_sources, default_dir, no_rulesets, scan_all
 
     directory = Path(args.dir) if args.dir else default_dir()
+    # every problem of every file and stage in one run: unreadable files, YAML, schema,
+    # conditions, templates, engine limits, and the test files beside the rulesets
+    problems: list[Diagnostic] = []
+    index = None
     try:
-        found = scan(directory)
-        index = compile_dir_sources(read_sources(directory))
+        found, problems = scan_all(directory)
     except RulesetError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    try:
+        if found.sources:
+            index = compile_dir_sources(found.sources)
+        elif not problems:
+            problems.append(no_rulesets(directory))
+    except RulesetError as exc:
+        problems += exc.diagnostics
+    if found.tests:
+        from firekeeper.tools.suite import check_test_files
+
+        problems += check_test_files(found.tests, index)
+    if problems:
+        print(str(RulesetError(problems)), file=sys.stderr)
+        return 1
+    assert index is not None
     for rs in index.all():
         print(f"ok  {rs.name:<16} {rs.version:<20} {len(rs.rules):>3} rules  {rs.source}")
         if rs.parent_source is not None:

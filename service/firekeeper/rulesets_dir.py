@@ -164,6 +164,16 @@ def _missing(directory: Path) -> RulesetError:
 
 def scan(directory: Path) -> Scan:
     """Read and sort the files of ``directory``; RulesetError when it is missing or unreadable."""
+    found, errors = scan_all(directory)
+    if errors:
+        raise RulesetError(errors)
+    return found
+
+
+def scan_all(directory: Path) -> tuple[Scan, list[Diagnostic]]:
+    """Like :func:`scan`, but the files that cannot be read are returned as problems beside
+    the rest (``firekeeper check`` reports them with the others' errors); RulesetError only
+    when the directory is missing."""
     if not directory.is_dir():
         raise _missing(directory)
     found = Scan(directory)
@@ -190,28 +200,26 @@ def scan(directory: Path) -> Scan:
             found.sources[str(path)] = text
         else:
             found.skipped.append(Skipped(path, reason))
-    if errors:
-        raise RulesetError(errors)
-    return found
+    return found, errors
 
 
 def read_sources(directory: Path) -> dict[str, str]:
     """The texts of the directory's rulesets; RulesetError when there are none."""
     found = scan(directory)
     if not found.sources:
-        raise RulesetError(
-            [
-                Diagnostic(
-                    str(directory),
-                    0,
-                    0,
-                    "no ruleset files in the directory (a ruleset is a .yaml file with"
-                    " `ruleset:` and `rules:`, `extends:` or `profile:`)",
-                    hint="start from a shipped one: `extends: hobby` needs no copy of hobby.yaml",
-                )
-            ]
-        )
+        raise RulesetError([no_rulesets(directory)])
     return found.sources
+
+
+def no_rulesets(directory: Path) -> Diagnostic:
+    return Diagnostic(
+        str(directory),
+        0,
+        0,
+        "no ruleset files in the directory (a ruleset is a .yaml file with"
+        " `ruleset:` and `rules:`, `extends:` or `profile:`)",
+        hint="start from a shipped one: `extends: hobby` needs no copy of hobby.yaml",
+    )
 
 
 @functools.cache

@@ -43,24 +43,29 @@ def listed(items: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.lists(items, min_size=1, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]")
 
 
-numeric_operand = st.one_of(
-    st.sampled_from(NUMERIC + DURATIONS),
-    st.sampled_from(NUMBERS + DURATION_LITERALS),
-)
+# a comparison stays within one unit (the checker refuses a duration against a bare
+# number, a count or a ratio): plain numbers with plain numbers, durations with durations
+def numeric_compare(fields: list[str], literals: list[str]) -> st.SearchStrategy[str]:
+    operand = st.one_of(st.sampled_from(fields), st.sampled_from(literals))
+    return st.one_of(
+        st.builds(
+            lambda a, op, b: f"{a} {op} {b}",
+            st.sampled_from(fields),
+            st.sampled_from(OPS),
+            operand,
+        ),
+        st.builds(
+            lambda a, op, b: f"{a} {op} {b}",
+            st.sampled_from(literals),
+            st.sampled_from(OPS),
+            st.sampled_from(fields),
+        ),
+    )
+
 
 atoms = st.one_of(
-    st.builds(
-        lambda a, op, b: f"{a} {op} {b}",
-        st.sampled_from(NUMERIC + DURATIONS),
-        st.sampled_from(OPS),
-        numeric_operand,
-    ),
-    st.builds(
-        lambda a, op, b: f"{a} {op} {b}",
-        st.sampled_from(NUMBERS + DURATION_LITERALS),
-        st.sampled_from(OPS),
-        st.sampled_from(NUMERIC + DURATIONS),
-    ),
+    numeric_compare(NUMERIC, NUMBERS),
+    numeric_compare(DURATIONS, DURATION_LITERALS),
     st.builds(
         lambda a, op, b: f"{a} {op} {b}",
         st.sampled_from(STRINGS),
@@ -76,9 +81,15 @@ atoms = st.one_of(
     st.sampled_from(BOOLS),
     st.builds(
         lambda a, neg, xs: f"{a} {neg}in {xs}",
-        st.sampled_from(NUMERIC + DURATIONS),
+        st.sampled_from(NUMERIC),
         st.sampled_from(["", "not "]),
         listed(st.sampled_from(NUMBERS)),
+    ),
+    st.builds(
+        lambda a, neg, xs: f"{a} {neg}in {xs}",
+        st.sampled_from(DURATIONS),
+        st.sampled_from(["", "not "]),
+        listed(st.sampled_from(DURATION_LITERALS)),
     ),
     st.builds(
         lambda a, neg, xs: f"{a} {neg}in {xs}",

@@ -28,8 +28,10 @@ def error(text: str, on: EventKind = MSG) -> ConditionError:
     [
         "chat.member_count >= params.hard_cap",
         "chat.member_count > 10 and chat.age > 14d",
-        "actor.tenure < params.window or actor.account_age < 2.5",
-        "chat.member_count >= 1d",
+        "actor.tenure < params.window or actor.account_age < 2d",
+        "chat.member_count >= params.hard_cap and params.hard_cap > 0.5",
+        "actor.tenure in [1d, 2w] and chat.member_count not in [1, 2]",
+        "inviter.invitees_removed_ratio > 0.5 and inviter.invites_7d > 1",
         'chat.kind == "work" and actor.role != params.label',
         "actor.is_bot and actor.is_bot == params.flag",
         "actor.is_bot == false",
@@ -41,7 +43,7 @@ def error(text: str, on: EventKind = MSG) -> ConditionError:
     ],
 )
 def test_well_typed(text: str) -> None:
-    on = JOIN if "member.id" in text else MSG
+    on = JOIN if "member.id" in text or "inviter." in text else MSG
     ok(text, on)
 
 
@@ -93,6 +95,71 @@ def test_fields_in_order_of_appearance() -> None:
 )
 def test_type_errors(text: str, pos: int, message: str, hint: str) -> None:
     found = error(text)
+    assert message in found.message
+    assert found.pos == pos
+    assert hint in found.hint
+
+
+# Units: a duration (seconds, written 14d) compares only with a duration; counts (int),
+# ratios and scores (number) and bare numbers with each other. Types from the vocabulary
+# (actor.tenure: duration, actor.message_count: int, inviter.invitees_removed_ratio:
+# number, tick.period: duration) and the params' declared types (PARAMS above).
+@pytest.mark.parametrize(
+    ("text", "on", "pos", "message", "hint"),
+    [
+        (
+            "actor.tenure < 14",
+            MSG,
+            15,
+            "actor.tenure is a duration: the bare number 14 has no unit",
+            "did you mean 14d?",
+        ),
+        ("14 > actor.tenure", MSG, 0, "the bare number 14 has no unit", "did you mean 14d?"),
+        ("actor.account_age <= 2.5", MSG, 21, "the bare number 2.5 has no unit", "36h"),
+        ("params.window > 3", MSG, 16, "params.window is a duration", "did you mean 3d?"),
+        (
+            "actor.message_count > 14d",
+            MSG,
+            22,
+            "actor.message_count is a count (int), not a duration: 14d cannot be compared",
+            "write a bare number: did you mean 14?",
+        ),
+        (
+            "inviter.invitees_removed_ratio >= 1d",
+            JOIN,
+            34,
+            "inviter.invitees_removed_ratio is a number, not a duration",
+            "did you mean 1?",
+        ),
+        ("chat.member_count < 2w", MSG, 20, "not a duration: 14d", "did you mean 14?"),
+        (
+            "actor.tenure > actor.message_count",
+            MSG,
+            15,
+            "cannot compare actor.tenure (duration) with actor.message_count (int): a duration"
+            " compares only with a duration",
+            "compare it with a field or parameter of the same unit",
+        ),
+        (
+            "actor.tenure < params.hard_cap",
+            MSG,
+            15,
+            "cannot compare actor.tenure (duration) with params.hard_cap (int)",
+            "declare params.hard_cap as duration, e.g. `hard_cap: 14d`",
+        ),
+        (
+            "params.window < chat.member_count",
+            MSG,
+            0,
+            "cannot compare params.window (duration) with chat.member_count (int)",
+            "declare params.window as int, e.g. `window: 14`",
+        ),
+        ("actor.tenure in [1d, 7]", MSG, 21, "the bare number 7 has no unit", "did you mean 7d?"),
+        ("chat.member_count in [1, 1h]", MSG, 25, "not a duration: 1h", "did you mean 1?"),
+    ],
+)
+def test_unit_mismatches(text: str, on: EventKind, pos: int, message: str, hint: str) -> None:
+    found = error(text, on)
     assert message in found.message
     assert found.pos == pos
     assert hint in found.hint

@@ -105,3 +105,57 @@ def test_invalid_utf8_is_located() -> None:
     if os.environ.get("FIREKEEPER_UPDATE_GOLDEN") == "1":
         path.write_text(rendered, encoding="utf-8")
     assert rendered == path.read_text(encoding="utf-8")
+
+
+# One file with a mistake at every stage (a top-level key the schema does not know, a
+# rule whose `on` is misspelt, a duration compared with a bare number, a placeholder
+# that does not exist, a broken priority beside a wrong unit), and a ruleset extending
+# it with mistakes of its own: one compile reports them all, each located.
+EVERY_STAGE = """\
+ruleset: club
+descripton: A book club
+params:
+  quiet_for: 3d
+rules:
+  - id: trust.newcomer_links
+    on: message.postd
+    when: message.link_count > 0 and actor.tenure < 14
+    reason: New members post no links
+    actions:
+      - type: delete_message
+  - id: owner.silent
+    on: chat.tick
+    when: chat.days_since_owner_spoke > params.quiet_for
+    reason: "The owner has been quiet for {chat.days_since_owner_spke} days"
+    actions:
+      - type: post_message
+        text: "Hello {actor.nmae}"
+  - id: size.cap
+    on: member.joined
+    when: chat.member_count > 14d
+    priority: high
+    reason: Full
+    actions:
+      - type: deny_join
+"""
+
+EVERY_STAGE_CHILD = """\
+ruleset: readers
+extends: club
+rules:
+  - id: trust.newcomer_links
+    mode: shadow
+  - id: readers.long
+    on: message.posted
+    when: message.lenght > 3000
+    reason: Too long
+    actions:
+      - type: delete_message
+"""
+
+
+def test_every_stage_reports_at_once() -> None:
+    check_golden(
+        "every_stage.txt",
+        {"rulesets/club.yaml": EVERY_STAGE, "rulesets/readers.yaml": EVERY_STAGE_CHILD},
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -231,3 +232,119 @@ def test_step_mistakes_name_the_key(
     with pytest.raises(StepError) as caught:
         build_event(step, EventContext())
     assert caught.value.path == path and message in caught.value.message
+
+
+def test_format_json_is_the_whole_run_as_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong = TESTS.replace('"hard cap is 3"', '"hard cap is 4"')
+    write(tmp_path, {"base.yaml": MINI, "base_test.yaml": wrong})
+    assert main(["test", str(tmp_path), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)  # nothing but the JSON document
+    assert report["format"] == "firekeeper-test-results" and report["version"] == 1
+    assert report["ok"] is False
+    assert report["summary"] == {
+        "passed": 1,
+        "failed": 1,
+        "errors": 0,
+        "skipped": 0,
+        "problems": 0,
+    }
+    failed = next(t for t in report["tests"] if t["status"] == "failed")
+    assert failed["name"] == "the cap holds" and failed["ruleset"] == "base"
+    (failure,) = failed["failures"]
+    assert failure["line"] == 9 and failure["step"] == 1
+    assert failure["problems"] == [
+        "expected action notify_admins with text containing 'hard cap is 4'"
+    ]
+    assert [a["type"] for a in failure["decision"]["actions"]] == ["deny_join", "notify_admins"]
+    assert report["coverage"]["rules"] == 3 and report["coverage"]["exercised"] == 2
+    (missing,) = report["coverage"]["not_exercised"]
+    assert missing["id"] == "bots.no_bots" and missing["rulesets"] == ["base"]
+
+
+def test_format_junit_prints_the_xml_ci_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, {"base.yaml": MINI, "base_test.yaml": TESTS})
+    assert main(["test", str(tmp_path), "--format", "junit"]) == 0
+    root = ET.fromstring(capsys.readouterr().out)
+    assert root.tag == "testsuites"
+    (suite,) = root.findall("testsuite")
+    assert suite.get("tests") == "2" and suite.get("failures") == "0"
+    names = [case.get("name") for case in suite.findall("testcase")]
+    assert names == ["the cap holds", "a newcomer's links are only recorded"]
+
+
+def test_a_ruleset_that_does_not_compile_is_reported_in_the_chosen_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = MINI.replace("actor.tenure < 1d", "actor.tenure < 1")
+    write(tmp_path, {"base.yaml": broken, "base_test.yaml": TESTS})
+    assert main(["test", str(tmp_path), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    (problem,) = report["problems"]
+    assert problem["file"] == str(tmp_path / "base.yaml")
+    line = broken.splitlines()[17]
+    assert (problem["line"], problem["column"]) == (18, line.index("< 1 or") + 3)
+    assert problem["hint"] == "did you mean 1d?"
+    assert main(["test", str(tmp_path), "--format", "junit"]) == 1
+    root = ET.fromstring(capsys.readouterr().out)
+    error = root.find("testsuite/testcase/error")
+    assert error is not None and "did you mean 1d?" in (error.text or "")
+
+
+CHILD = """\
+ruleset: club
+extends: base
+rules:
+  - id: club.no_forwards
+    on: message.posted
+    when: message.is_forward
+    reason: "No forwards"
+    actions:
+      - type: delete_message
+"""
+
+CHILD_TESTS = """\
+ruleset: club
+tests:
+  - name: a forward is deleted
+    steps:
+      - kind: message.posted
+        actor: olga
+        forward: true
+        text: "look"
+        expect:
+          actions: [delete_message]
+"""
+
+
+def test_coverage_of_one_file_counts_inherited_rules_where_they_are_defined(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        {
+            "base.yaml": MINI,
+            "base_test.yaml": TESTS,
+            "club.yaml": CHILD,
+            "club_test.yaml": CHILD_TESTS,
+        },
+    )
+    index = load(tmp_path)
+    alone = run_tests(index, [tmp_path / "club_test.yaml"])
+    assert alone.ok, [(r.name, r.message, r.failures) for r in alone.results]
+    # club's own rule only: base's three rules are base's, not untested club rules
+    assert [ref.id for ref in alone.coverage.rules] == ["club.no_forwards"]
+    assert alone.coverage.missing() == []
+    both = run_tests(index, find_test_files(tmp_path))
+    # each rule once, where it is defined, whichever rulesets inherit it
+    assert sorted(ref.id for ref in both.coverage.rules) == [
+        "bots.no_bots",
+        "club.no_forwards",
+        "links.newcomer",
+        "size.hard_cap",
+    ]
+    assert [ref.id for ref, names in both.coverage.missing()] == ["bots.no_bots"]
+    assert both.coverage.missing()[0][1] == ["base", "club"]

@@ -2,9 +2,13 @@
 
 Operand types: a vocabulary field has its declared type, ``params.<name>`` the
 type of the declared parameter, and constants are ``number``, ``duration``,
-``string`` or ``bool``. ``int``/``number``/``duration`` compare with each other
-by any operator; ``string`` and ``bool`` only by ``==``/``!=``; ``text`` only by
-``contains``/``matches``; ``list`` only by ``contains``/``contains any``.
+``string`` or ``bool``. Numbers compare by any operator, but only within one
+unit: a ``duration`` (seconds, written ``14d``) with a duration, and a plain
+number (``int`` counts, ``number`` ratios and scores, bare constants) with a
+plain number, so ``actor.tenure < 14`` is an error (did you mean 14d?), and so
+is a count or a ratio against ``14d``. ``string`` and ``bool`` compare only by
+``==``/``!=``; ``text`` only by ``contains``/``matches``; ``list`` only by
+``contains``/``contains any``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from firekeeper.domain.events import EventKind
 from firekeeper.rules import vocabulary
 from firekeeper.rules.conditions import (
+    DURATION_UNITS,
     And,
     Compare,
     Condition,
@@ -33,6 +38,8 @@ from firekeeper.rules.conditions import (
 from firekeeper.rules.textmatch import NUMERIC_TYPES, PatternError, compile_pattern
 
 _SCALAR = NUMERIC_TYPES | {"string", "bool"}
+# the type of a parameter whose declaration failed (and was reported): never checked
+UNKNOWN_TYPE = "?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +68,7 @@ def field_refs(node: Condition) -> Iterator[FieldRef]:
         yield node.field
 
 
-def check(node: Condition, on: EventKind, params: Mapping[str, str]) -> Checked:
+def check(node: Condition, on: EventKind | None, params: Mapping[str, str]) -> Checked:
     """Raise ConditionError listing the first problem; see ``check_all`` for every one."""
     errors, checked = check_all(node, on, params)
     if errors:
@@ -70,15 +77,16 @@ def check(node: Condition, on: EventKind, params: Mapping[str, str]) -> Checked:
 
 
 def check_all(
-    node: Condition, on: EventKind, params: Mapping[str, str]
+    node: Condition, on: EventKind | None, params: Mapping[str, str]
 ) -> tuple[list[ConditionError], Checked]:
     checker = _Checker(on, params)
     checker.visit(node)
     return checker.errors, Checked(dict(checker.types))
 
 
-def field_type(path: str, on: EventKind, params: Mapping[str, str]) -> str:
-    """The type of ``path`` on events of kind ``on``; raises ConditionError(pos=0) if none."""
+def field_type(path: str, on: EventKind | None, params: Mapping[str, str]) -> str:
+    """The type of ``path`` on events of kind ``on`` (None: any kind); raises
+    ConditionError(pos=0) if none."""
     if path.startswith(vocabulary.PARAMS_PREFIX):
         name = path[len(vocabulary.PARAMS_PREFIX) :]
         if name in params:
@@ -88,7 +96,7 @@ def field_type(path: str, on: EventKind, params: Mapping[str, str]) -> str:
         raise ConditionError(f"unknown parameter {name!r}", 0, hint)
     field = vocabulary.lookup(path)
     if field is None:
-        known = [f.path for f in vocabulary.FIELDS if f.on is None or on in f.on]
+        known = [f.path for f in vocabulary.FIELDS if f.on is None or on is None or on in f.on]
         known += [vocabulary.PARAMS_PREFIX + p for p in params]
         close = difflib.get_close_matches(path, known, n=1, cutoff=0.6)
         if close:
@@ -97,7 +105,7 @@ def field_type(path: str, on: EventKind, params: Mapping[str, str]) -> str:
             prefixes = sorted({p.split(".")[0] + "." for p in known})
             hint = "fields start with " + ", ".join(prefixes)
         raise ConditionError(f"unknown field {path!r}", 0, hint)
-    if field.on is not None and on not in field.on:
+    if field.on is not None and on is not None and on not in field.on:
         kinds = ", ".join(sorted(k.value for k in field.on))
         raise ConditionError(
             f"{path} is not available on {on.value} events", 0, f"it is set on: {kinds}"
@@ -106,7 +114,7 @@ def field_type(path: str, on: EventKind, params: Mapping[str, str]) -> str:
 
 
 class _Checker:
-    def __init__(self, on: EventKind, params: Mapping[str, str]) -> None:
+    def __init__(self, on: EventKind | None, params: Mapping[str, str]) -> None:
         self.on = on
         self.params = params
         self.errors: list[ConditionError] = []
@@ -121,6 +129,8 @@ class _Checker:
         except ConditionError as exc:
             self.fail(exc.message, ref.pos, exc.hint)
             return None
+        if type_ == UNKNOWN_TYPE:
+            return None  # its declaration's problem is reported where it was written
         self.types.setdefault(ref.path, type_)
         return type_
 
@@ -169,6 +179,9 @@ class _Checker:
                 )
                 return
         numeric = left in NUMERIC_TYPES and right in NUMERIC_TYPES
+        if numeric and _unit(left) != _unit(right):
+            self.unit_mismatch(node.left, left, node.right, right)
+            return
         if not numeric and _group(left) != _group(right):
             bad = node.right if isinstance(node.left, FieldRef) else node.left
             hint = ""
@@ -184,6 +197,45 @@ class _Checker:
                 node.pos,
                 "ordering (<, <=, >, >=) is for numbers and durations",
             )
+
+    def unit_mismatch(
+        self, left: FieldRef | Const, left_type: str, right: FieldRef | Const, right_type: str
+    ) -> None:
+        """A duration against a plain number (a count, a ratio, a bare constant)."""
+        if isinstance(left, Const):
+            left, left_type, right, right_type = right, right_type, left, left_type
+        assert isinstance(left, FieldRef)
+        if isinstance(right, Const):
+            if right.kind == "duration":
+                seconds = int(right.value)
+                self.fail(
+                    f"{left.path} is {_unit_words(left_type)}, not a duration: "
+                    f"{_duration(seconds)} cannot be compared with it",
+                    right.pos,
+                    f"write a bare number: did you mean {_bare(seconds)}?",
+                )
+            else:
+                self.fail(
+                    f"{left.path} is a duration: the bare number {right.value} has no unit",
+                    right.pos,
+                    _with_unit(right.value),
+                )
+            return
+        message = (
+            f"cannot compare {left.path} ({left_type}) with {right.path} ({right_type}): "
+            "a duration compares only with a duration"
+        )
+        # a parameter is the side to change: point at it and say how to declare it
+        at, wanted = right, left_type
+        if _is_param(left) and not _is_param(right):
+            at, wanted = left, right_type
+        if _is_param(at):
+            name = at.path[len(vocabulary.PARAMS_PREFIX) :]
+            example = f"{name}: 14d" if wanted == "duration" else f"{name}: 14"
+            hint = f"declare params.{name} as {wanted}, e.g. `{example}`"
+        else:
+            hint = "compare it with a field or parameter of the same unit, or a value like 14d"
+        self.fail(message, at.pos, hint)
 
     def in_list(self, node: InList) -> None:
         type_ = self.type_of(node.field)
@@ -202,6 +254,8 @@ class _Checker:
         for value in node.values:
             if _group(value.kind) != _group(type_):
                 self.fail(f"{value.kind} value in a list for a {type_} field", value.pos)
+            elif type_ in NUMERIC_TYPES and _unit(value.kind) != _unit(type_):
+                self.unit_mismatch(node.field, type_, value, value.kind)
 
     def contains(self, node: Contains) -> None:
         type_ = self.type_of(node.field)
@@ -239,6 +293,38 @@ class _Checker:
         else:
             hint = f"compare it, or test known({node.field.path})"
         self.fail(f"{node.field.path} is {type_}, not a condition by itself", node.pos, hint)
+
+
+def _is_param(side: FieldRef) -> bool:
+    return side.path.startswith(vocabulary.PARAMS_PREFIX)
+
+
+def _unit(type_: str) -> str:
+    """``duration`` for durations, ``number`` for counts, ratios and bare numbers."""
+    return "duration" if type_ == "duration" else _group(type_)
+
+
+def _unit_words(type_: str) -> str:
+    words = {"int": "a count (int)", "number": "a number", "duration": "a duration"}
+    return words.get(type_, type_)
+
+
+def _duration(seconds: int) -> str:
+    """Seconds in the largest unit up to days that divides them: 1209600 -> 14d."""
+    for unit in ("d", "h", "m"):
+        if seconds and seconds % DURATION_UNITS[unit] == 0:
+            return f"{seconds // DURATION_UNITS[unit]}{unit}"
+    return f"{seconds}s"
+
+
+def _bare(seconds: int) -> str:
+    return _duration(seconds)[:-1]
+
+
+def _with_unit(value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"did you mean {value}d?"
+    return "durations are a whole number and a unit (s, m, h, d or w), e.g. 36h for 1.5 days"
 
 
 def _group(type_: str) -> str:

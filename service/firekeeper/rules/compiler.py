@@ -8,8 +8,9 @@ problem in every file is collected and raised at once as
 :class:`~firekeeper.errors.RulesetError`; nothing is registered in the engine
 unless all sources compile.
 
-A ruleset whose parent has errors is compiled once the parent is fixed (its
-own YAML and spec problems are still reported).
+A ruleset whose parent has errors is still checked on what of the parent did
+compile, so one run reports the problems of both (a parameter or rule of the
+parent that failed is not reported again in the child); it is never registered.
 
 ``shipped`` (the rulesets that ship with Firekeeper) supplies the parents that
 ``sources`` lack: ``extends: hobby`` in an author's directory without
@@ -162,6 +163,10 @@ class _Built:
     parent_source: str | None = None  # set when the parent came from the shipped rulesets
     plans: dict[str, _KindPlan] = field(default_factory=dict)
     definitions: dict[str, object] = field(default_factory=dict)
+    # names declared here or in a parent whose definition failed (reported there): a
+    # ruleset built on a broken parent does not report them again as unknown
+    broken_params: frozenset[str] = frozenset()
+    broken_rules: frozenset[str] = frozenset()
 
 
 MAX_PARAMS = 500  # every evaluation resolves them all
@@ -356,7 +361,7 @@ class _Linker:
             parent = self.link(parent_name, [*chain, name])
             if name in self.done:  # part of a cycle, already reported
                 return None
-            if parent is None or not parent.ok:
+            if parent is None:
                 self.done[name] = None
                 return None
         self.at[0] = current.doc.file
@@ -371,6 +376,8 @@ def _build(current: spec.RulesetSpec, parent: _Built | None, problems: list[Diag
     before = len(problems)
     doc, header = current.doc, current.header
     params = dict(parent.params) if parent else {}
+    broken_params = set(parent.broken_params) if parent else set()
+    broken_rules = set(parent.broken_rules) if parent else set()
     for declared in current.params:
         param = _param(declared, params.get(declared.name), doc, problems)
         if param is not None:
@@ -397,10 +404,14 @@ def _build(current: spec.RulesetSpec, parent: _Built | None, problems: list[Diag
             continue
         own.add(rule_id)
         at = positions.get(rule_id)
+        if at is None and rule_id in broken_rules:
+            continue  # overrides a parent rule that failed (reported there)
         src = (
             RuleSource.new(entry, doc) if at is None else _inherited(rules[at]).override(entry, doc)
         )
-        built = build_rule(src, params, problems, lenient=not entry.valid)
+        built = build_rule(
+            src, params, problems, lenient=not entry.valid, unknown=frozenset(broken_params)
+        )
         if built is None or not entry.valid:
             continue
         if at is None:
@@ -409,7 +420,21 @@ def _build(current: spec.RulesetSpec, parent: _Built | None, problems: list[Diag
         else:
             rules[at] = built
     texts = [*(parent.texts if parent else []), doc.text]
-    result = _Built(current, params, rules, texts, kind, theme)
+    broken_params.update(n for n in header.params if n not in params)
+    built_ids = {b.rule.id for b in rules}
+    broken_rules.update(
+        str(r["id"]) for r in header.rules if isinstance(r, dict) and r.get("id") not in built_ids
+    )
+    result = _Built(
+        current,
+        params,
+        rules,
+        texts,
+        kind,
+        theme,
+        broken_params=frozenset(broken_params),
+        broken_rules=frozenset(broken_rules),
+    )
     if len(rules) > lowering.MAX_RULES:
         problems.append(
             doc.diagnostic(
@@ -420,7 +445,7 @@ def _build(current: spec.RulesetSpec, parent: _Built | None, problems: list[Diag
             )
         )
     _plan(result, problems)
-    result.ok = current.complete and len(problems) == before
+    result.ok = current.complete and len(problems) == before and (parent is None or parent.ok)
     return result
 
 

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from firekeeper.domain.decisions import ActionType, RuleMode
 from firekeeper.domain.events import EventKind
 from firekeeper.errors import Diagnostic
-from firekeeper.rules.checker import check_all, field_type
+from firekeeper.rules.checker import UNKNOWN_TYPE, check_all, field_refs, field_type
 from firekeeper.rules.conditions import Condition, ConditionError, parse
 from firekeeper.rules.params import ParamDef, parse_duration
 from firekeeper.rules.source import Document, Path
 from firekeeper.rules.spec import ActionSpec, RuleEntry
 from firekeeper.rules.templates import placeholders
+from firekeeper.rules.vocabulary import PARAMS_PREFIX
 
 NEEDS_TEXT = frozenset({ActionType.WARN_USER, ActionType.NOTIFY_ADMINS, ActionType.POST_MESSAGE})
 NEEDS_DURATION = frozenset({ActionType.MUTE, ActionType.SET_SLOW_MODE, ActionType.PAUSE_INVITES})
@@ -75,6 +76,8 @@ class RuleSource:
     values: Mapping[str, object]
     where: Mapping[str, tuple[Document, Path]]
     rule: tuple[Document, Path]  # the most derived definition
+    # keys the most derived definition wrote wrongly (reported while reading it)
+    rejected: frozenset[str] = frozenset()
 
     def override(self, entry: RuleEntry, doc: Document) -> RuleSource:
         values, where = dict(self.values), dict(self.where)
@@ -83,7 +86,7 @@ class RuleSource:
             if key in entry.given:
                 values[key] = entry.actions if key == "actions" else getattr(entry.spec, key)
                 where[key] = (doc, (*base, key))
-        return RuleSource(values, where, (doc, base))
+        return RuleSource(values, where, (doc, base), entry.rejected)
 
     @staticmethod
     def new(entry: RuleEntry, doc: Document) -> RuleSource:
@@ -104,20 +107,29 @@ class BuiltRule:
 
 
 def build_rule(
-    src: RuleSource, params: Mapping[str, ParamDef], problems: list[Diagnostic], *, lenient: bool
+    src: RuleSource,
+    params: Mapping[str, ParamDef],
+    problems: list[Diagnostic],
+    *,
+    lenient: bool,
+    unknown: frozenset[str] = frozenset(),
 ) -> BuiltRule | None:
     """The compiled rule, or None after adding its problems. ``lenient``: the rule was already
-    rejected while reading it; report what else is wrong but not what follows from that."""
+    rejected while reading it; report what else is wrong but not what follows from that.
+    ``unknown``: parameters declared where their definition failed (reported there): a
+    rule reading one is not checked on it."""
     before = len(problems)
     values = src.values
     rule_id = str(values["id"])
     on = values.get("on")
     reason = values.get("reason")
-    if not isinstance(on, EventKind):
+    if not isinstance(on, EventKind) and "on" not in src.rejected:
         problems.append(
             src.at("id", "missing required key 'on'", "the event kind, e.g. `on: message.posted`")
         )
-    if not isinstance(reason, str) or not reason.strip():
+    if "reason" in src.rejected:
+        reason = None
+    elif not isinstance(reason, str) or not reason.strip():
         problems.append(
             src.at(
                 "id",
@@ -129,18 +141,34 @@ def build_rule(
     assert isinstance(mode, RuleMode)
     priority = values.get("priority") or 0
     assert isinstance(priority, int)
-    if not isinstance(on, EventKind) or not isinstance(reason, str):
+    if not lenient and (not isinstance(on, EventKind) or not isinstance(reason, str)):
         return None
-    param_types = {name: p.type for name, p in params.items()}
+    # a rejected rule is still checked, so one run reports all of its problems; without
+    # a valid `on` its fields are checked against every event kind
+    kind = on if isinstance(on, EventKind) else None
+    param_types = {name: UNKNOWN_TYPE for name in unknown} | {
+        name: p.type for name, p in params.items()
+    }
 
     def reason_problem(message: str, hint: str, offset: int) -> None:
         problems.append(src.at("reason", message, hint, offset))
 
-    _template(reason, on, param_types, reason_problem)  # reasons are rendered like texts
-    condition, types = _condition(src, on, param_types, problems)
-    actions = _actions(src, on, RuleMode.SHADOW if lenient else mode, param_types, problems)
-    if len(problems) > before:
+    if isinstance(reason, str):
+        _template(reason, kind, param_types, reason_problem)  # reasons are rendered like texts
+    condition, types = _condition(src, kind, param_types, problems)
+    # "an enforced rule needs an action" follows from a rejected rule only when its actions
+    # or its mode were what was wrong, or a key the format does not know (`actoins:`)
+    doubtful = {k for k in src.rejected if k in ("actions", "mode") or k not in _KEYS}
+    shadowed = RuleMode.SHADOW if lenient and doubtful else mode
+    actions = _actions(src, kind, shadowed, param_types, problems)
+    if len(problems) > before or not isinstance(on, EventKind) or not isinstance(reason, str):
         return None
+    if condition is not None and any(
+        ref.path.removeprefix(PARAMS_PREFIX) in unknown
+        for ref in field_refs(condition)
+        if ref.path.startswith(PARAMS_PREFIX)
+    ):
+        return None  # reads a parameter whose declaration failed: never compiled
     doc, path = src.rule
     line, _ = doc.position(path)
     rule = CompiledRule(
@@ -150,7 +178,7 @@ def build_rule(
 
 
 def _condition(
-    src: RuleSource, on: EventKind, params: Mapping[str, str], problems: list[Diagnostic]
+    src: RuleSource, on: EventKind | None, params: Mapping[str, str], problems: list[Diagnostic]
 ) -> tuple[Condition | None, dict[str, str]]:
     text = src.values.get("when")
     if not isinstance(text, str):
@@ -168,7 +196,7 @@ def _condition(
 
 def _actions(
     src: RuleSource,
-    on: EventKind,
+    on: EventKind | None,
     mode: RuleMode,
     params: Mapping[str, str],
     problems: list[Diagnostic],
@@ -197,7 +225,7 @@ def _action(
     src: RuleSource,
     j: int,
     action: ActionSpec,
-    on: EventKind,
+    on: EventKind | None,
     params: Mapping[str, str],
     problems: list[Diagnostic],
 ) -> ActionTemplate | None:
@@ -209,7 +237,7 @@ def _action(
         problems.append(src.at("actions", message, hint, offset, sub_path))
 
     allowed = ONLY_ON.get(kind)
-    if allowed is not None and on not in allowed:
+    if allowed is not None and on is not None and on not in allowed:
         kinds = ", ".join(sorted(k.value for k in allowed))
         fail("type", f"{kind.value} does not apply to {on.value} events", f"it applies to {kinds}")
     text = action.text
@@ -238,7 +266,7 @@ def _action(
             names = ", ".join(sorted(t.value for t in TAKES_TARGET))
             fail("target", f"{kind.value} takes no target", f"targets are for {names}")
         kinds_for = TARGET_ON[target]
-        if kinds_for is not None and on not in kinds_for:
+        if kinds_for is not None and on is not None and on not in kinds_for:
             fail("target", f"there is no {target} on {on.value} events", "use `target: actor`")
     if len(problems) > before:
         return None
@@ -246,7 +274,10 @@ def _action(
 
 
 def _template(
-    text: str, on: EventKind, params: Mapping[str, str], fail: Callable[[str, str, int], None]
+    text: str,
+    on: EventKind | None,
+    params: Mapping[str, str],
+    fail: Callable[[str, str, int], None],
 ) -> None:
     found, error = placeholders(text)
     if error is not None:

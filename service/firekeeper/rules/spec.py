@@ -108,6 +108,7 @@ class RuleEntry(BaseModel):
     actions: tuple[ActionSpec, ...] | None  # None: not given (inherit or empty)
     given: frozenset[str]  # the keys written in this file
     valid: bool = True  # False: a problem was reported; checked further, never used
+    rejected: frozenset[str] = frozenset()  # keys dropped after reporting them (not "missing")
 
 
 class ParamEntry(BaseModel):
@@ -136,9 +137,11 @@ def read(doc: Document) -> tuple[RulesetSpec | None, list[Diagnostic]]:
         )
         return None, problems
     header = _validate(HeaderSpec, doc.data, (), doc, problems)
+    complete = header is not None
     if header is None:
-        return None, problems
-    complete = True
+        header = _salvage_header(doc.data)  # reported; read its params and rules too
+        if header is None:
+            return None, problems
     params: list[ParamEntry] = []
     for name, raw in header.params.items():
         where: Path = ("params", name)
@@ -190,10 +193,12 @@ def _read_rule(doc: Document, i: int, raw: object, problems: list[Diagnostic]) -
         return None
     spec = _validate(RuleSpec, raw, where, doc, problems)
     ok = spec is not None
+    rejected: frozenset[str] = frozenset()
     if spec is None:
         spec = _salvage(raw)  # check the rest of the rule too; it stays rejected
         if spec is None:
             return None
+        rejected |= rejected_keys(raw)
     actions: list[ActionSpec] | None = None
     if spec.actions is not None:
         actions = []
@@ -204,10 +209,12 @@ def _read_rule(doc: Document, i: int, raw: object, problems: list[Diagnostic]) -
                     doc.diagnostic(path, "an action must be a mapping", "write `- type: <action>`")
                 )
                 ok = False
+                rejected |= {"actions"}
                 continue
             parsed = _validate(ActionSpec, action, path, doc, problems)
             if parsed is None:
                 ok = False
+                rejected |= {"actions"}
             else:
                 actions.append(parsed)
     return RuleEntry(
@@ -216,24 +223,57 @@ def _read_rule(doc: Document, i: int, raw: object, problems: list[Diagnostic]) -
         spec=spec,
         actions=tuple(actions) if actions is not None else None,
         given=frozenset(spec.model_fields_set),
+        rejected=rejected,
     )
 
 
-_DROPPABLE = frozenset({"mode", "priority", "when"})
+# keys of a rejected rule that may be dropped to check the rest of it; a dropped key
+# is remembered (``RuleEntry.rejected``) so its absence is not reported a second time
+_DROPPABLE = frozenset({"mode", "priority", "when", "on", "reason", "actions"})
+# keys of a rejected header that may be dropped to check its params and rules; never
+# ``ruleset`` (its name) or ``extends`` (its parent's rules decide what its own mean)
+_HEADER_DROPPABLE = frozenset({"version", "description", "mode", "profile", "params", "rules"})
 
 
 def _salvage(raw: dict[Any, Any]) -> RuleSpec | None:
     """The rule without its unknown keys and broken optional keys, if that validates."""
+    kept = _without_bad_keys(RuleSpec, raw, _DROPPABLE)
+    return None if kept is None else RuleSpec.model_validate(kept)
+
+
+def rejected_keys(raw: object) -> frozenset[str]:
+    """The keys of a rule that ``_salvage`` drops."""
+    if not isinstance(raw, dict):
+        return frozenset()
     try:
         RuleSpec.model_validate(raw)
     except ValidationError as exc:
+        return frozenset(str(e["loc"][0]) for e in exc.errors() if e["loc"])
+    return frozenset()
+
+
+def _salvage_header(raw: dict[Any, Any]) -> HeaderSpec | None:
+    kept = _without_bad_keys(HeaderSpec, raw, _HEADER_DROPPABLE)
+    return None if kept is None else HeaderSpec.model_validate(kept)
+
+
+def _without_bad_keys(
+    model: type[BaseModel], raw: dict[Any, Any], droppable: frozenset[str]
+) -> dict[Any, Any] | None:
+    """``raw`` without the keys that fail ``model`` (unknown ones, broken droppable ones),
+    if what is left validates; None when a key that cannot be dropped is broken."""
+    try:
+        model.model_validate(raw)
+    except ValidationError as exc:
         bad = {e["loc"][0] for e in exc.errors() if e["loc"]}
-        if not all(k in _DROPPABLE or k not in RuleSpec.model_fields for k in bad):
+        if not all(k in droppable or k not in model.model_fields for k in bad):
             return None
+        kept = {k: v for k, v in raw.items() if k not in bad}
         try:
-            return RuleSpec.model_validate({k: v for k, v in raw.items() if k not in bad})
+            model.model_validate(kept)
         except ValidationError:
             return None
+        return kept
     return None
 
 

@@ -1,4 +1,4 @@
-"""The policy author's commands of ``firekeeper``: test, explain, replay, export, schema.
+"""The policy author's commands of ``firekeeper``: test, explain, replay, export, schema, fmt.
 
 Registered by ``firekeeper.cli``; each imports what it needs when it runs, so
 ``firekeeper --help`` stays fast.
@@ -27,21 +27,32 @@ def _rulesets(directory: str | None) -> Any:
 
 
 def _cmd_test(args: argparse.Namespace) -> int:
-    from firekeeper.rulesets_dir import default_dir
-    from firekeeper.tools.report import render, write_junit
-    from firekeeper.tools.runner import find_test_files, run_tests
+    from firekeeper.rulesets_dir import default_dir, load
+    from firekeeper.tools.report import junit_xml, render, render_json, write_junit
+    from firekeeper.tools.runner import RunResult, find_test_files, run_tests
 
     target = Path(args.dir) if args.dir else default_dir()
     directory = target.parent if target.is_file() else target
-    index = _rulesets(args.rulesets or str(directory))
-    if index is None:
+    try:
+        index = load(Path(args.rulesets) if args.rulesets else directory)
+    except RulesetError as exc:
+        if args.format == "text":
+            print(str(exc), file=sys.stderr)
+        else:  # a CI reading the report sees why nothing ran
+            failed = RunResult(errors=exc.diagnostics)
+            print(render_json(failed) if args.format == "json" else junit_xml(failed), end="")
         return 1
     files = find_test_files(target)
     if not files:
         print(f"firekeeper: no *_test.yaml files in {target}", file=sys.stderr)
         return 1
     run = run_tests(index, files, only=args.k)
-    print(render(run, verbose=args.verbose), end="")
+    if args.format == "json":
+        print(render_json(run), end="")
+    elif args.format == "junit":
+        print(junit_xml(run), end="")
+    else:
+        print(render(run, verbose=args.verbose), end="")
     if args.junit:
         write_junit(run, Path(args.junit))
     if not run.ok:
@@ -175,6 +186,75 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_fmt(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    from firekeeper.rules.compiler import LIMITS
+    from firekeeper.rules.source import decode
+    from firekeeper.rulesets_dir import RULESET_SUFFIXES, TEST_SUFFIXES, not_a_ruleset
+    from firekeeper.tools.fmt import format_text
+
+    YAML = (".yaml", ".yml")
+    files: list[Path] = []
+    for name in args.paths:
+        path = Path(name)
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.is_file() and p.suffix in YAML)
+        elif path.is_file():
+            files.append(path)
+        else:
+            print(f"firekeeper: {name}: no such file or directory", file=sys.stderr)
+            return 2
+    failed = False
+    changed: list[Path] = []
+    for path in files:
+        try:
+            with path.open("rb") as f:
+                data = f.read(LIMITS.file_bytes + 1)
+        except OSError as exc:
+            print(f"firekeeper: {path}: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        text, problems = decode(str(path), data, LIMITS)
+        tests = path.name.endswith(TEST_SUFFIXES)
+        if text is not None and not tests:
+            reason = not_a_ruleset(text) if path.name.endswith(RULESET_SUFFIXES) else "not YAML"
+            if reason is not None:
+                print(f"skipped  {path}: not a ruleset or a ruleset test: {reason}")
+                continue
+        formatted = None
+        if text is not None:
+            formatted, problems = format_text(str(path), text, tests=tests)
+        if formatted is None:
+            for problem in problems:
+                print(problem.render(), file=sys.stderr)
+            failed = True
+            continue
+        if formatted == text:
+            continue
+        changed.append(path)
+        if args.check:
+            print(f"would reformat {path}")
+            continue
+        # write beside the file, then rename over it: a crash never leaves half a file
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                out.write(formatted)
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+            os.replace(tmp, path)
+        except OSError as exc:
+            os.unlink(tmp)
+            print(f"firekeeper: {path}: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        print(f"formatted {path}")
+    verb = "would be reformatted" if args.check else "reformatted"
+    print(f"{len(changed)} of {len(files)} files {verb}", file=sys.stderr)
+    return 1 if failed or (args.check and changed) else 0
+
+
 def add_commands(sub: Any) -> None:
     """Add the authoring commands to ``firekeeper``'s subcommand parser."""
     t = sub.add_parser(
@@ -188,6 +268,12 @@ def add_commands(sub: Any) -> None:
     t.add_argument("--rulesets", help="load rulesets from here instead of the tests' directory")
     t.add_argument("-k", metavar="TEXT", help="only tests whose name contains TEXT")
     t.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    t.add_argument(
+        "--format",
+        choices=["text", "json", "junit"],
+        default="text",
+        help="what to print: a readable report (default), JSON, or JUnit XML",
+    )
     t.add_argument(
         "--fail-uncovered", action="store_true", help="exit 1 when a rule is exercised by no test"
     )
@@ -248,3 +334,19 @@ def add_commands(sub: Any) -> None:
     s.add_argument("--tests", action="store_true", help="the schema of *_test.yaml files")
     s.add_argument("--check", metavar="FILE", help="exit 1 if FILE differs from the schema")
     s.set_defaults(func=_cmd_schema)
+
+    f = sub.add_parser(
+        "fmt",
+        help="rewrite ruleset and ruleset-test files in the canonical layout, comments kept",
+        description="Rewrite the ruleset and *_test.yaml files among PATH (files, or the "
+        "YAML files of directories) in one canonical layout: key order, indentation, "
+        "quoting; comments kept. The meaning never changes: a file fmt cannot format "
+        "safely is left as it is and reported. Other YAML files are skipped.",
+    )
+    f.add_argument("paths", nargs="+", metavar="PATH", help="a file or directory")
+    f.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; list the files that would change and exit 1 if any",
+    )
+    f.set_defaults(func=_cmd_fmt)

@@ -1,11 +1,26 @@
-"""Ruleset test results as a readable report and as JUnit XML for CI systems."""
+"""Ruleset test results as a readable report, as JSON, and as JUnit XML for CI systems.
+
+The JSON document (``firekeeper test --format json``; docs/ruleset-tests.md) is::
+
+    {"format": "firekeeper-test-results", "version": 1, "ok": bool, "seconds": float,
+     "summary": {"passed": n, "failed": n, "errors": n, "skipped": n, "problems": n},
+     "problems": [{"file", "line", "column", "message", "path", "hint"}],
+     "tests": [{"file", "name", "ruleset", "line", "status", "message", "steps", "seconds",
+                "failures": [{"step", "line", "label", "problems": [str],
+                              "decision": <the decision as `firekeeper explain --json`>}]}],
+     "coverage": {"rules": n, "exercised": n,
+                  "not_exercised": [{"id", "file", "line", "rulesets": [str]}]}}
+"""
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+from firekeeper.errors import Diagnostic
 from firekeeper.tools.runner import RunResult, StepFailure, TestResult, describe_decision
 
 _MARK = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip", "error": "ERR "}
@@ -66,7 +81,83 @@ def _coverage(run: RunResult) -> Iterator[str]:
         yield f"  not exercised: {ref.id}  ({ref.file}:{ref.line}; in {', '.join(names)})"
 
 
+JSON_FORMAT = "firekeeper-test-results"
+JSON_VERSION = 1
+
+
+def to_json(run: RunResult) -> dict[str, Any]:
+    """The run as the JSON document of the module docstring."""
+    from firekeeper.store.codec import decision_to_json
+
+    def problem(d: Diagnostic) -> dict[str, Any]:
+        return {
+            "file": d.file,
+            "line": d.line,
+            "column": d.column,
+            "message": d.message,
+            "path": d.path,
+            "hint": d.hint,
+        }
+
+    def failure(f: StepFailure) -> dict[str, Any]:
+        return {
+            "step": f.step,
+            "line": f.line,
+            "label": f.label,
+            "problems": list(f.problems),
+            "decision": decision_to_json(f.decision) if f.decision is not None else None,
+        }
+
+    missing = run.coverage.missing()
+    total = len(run.coverage.rules)
+    return {
+        "format": JSON_FORMAT,
+        "version": JSON_VERSION,
+        "ok": run.ok,
+        "seconds": round(run.seconds, 3),
+        "summary": {
+            "passed": run.count("passed"),
+            "failed": run.count("failed"),
+            "errors": run.count("error"),
+            "skipped": run.count("skipped"),
+            "problems": len(run.errors),
+        },
+        "problems": [problem(d) for d in run.errors],
+        "tests": [
+            {
+                "file": r.file,
+                "name": r.name,
+                "ruleset": r.ruleset,
+                "line": r.line,
+                "status": r.status,
+                "message": r.message,
+                "steps": r.steps,
+                "seconds": round(r.seconds, 3),
+                "failures": [failure(f) for f in r.failures],
+            }
+            for r in run.results
+        ],
+        "coverage": {
+            "rules": total,
+            "exercised": total - len(missing),
+            "not_exercised": [
+                {"id": ref.id, "file": ref.file, "line": ref.line, "rulesets": names}
+                for ref, names in missing
+            ],
+        },
+    }
+
+
+def render_json(run: RunResult) -> str:
+    return json.dumps(to_json(run), indent=2, ensure_ascii=False) + "\n"
+
+
 def write_junit(run: RunResult, path: Path) -> None:
+    """The JUnit XML of :func:`junit_xml` written to ``path``."""
+    path.write_text(junit_xml(run), "utf-8")
+
+
+def junit_xml(run: RunResult) -> str:
     """One <testsuite> per test file, one <testcase> per test."""
     root = ET.Element("testsuites", name="firekeeper ruleset tests", time=f"{run.seconds:.3f}")
     by_file: dict[str, list[TestResult]] = {}
@@ -101,4 +192,4 @@ def write_junit(run: RunResult, path: Path) -> None:
                 first = r.failures[0].problems[0] if r.failures[0].problems else "failed"
                 ET.SubElement(case, "failure", message=first).text = text
     ET.indent(root)
-    path.write_text(ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n", "utf-8")
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -29,6 +29,7 @@ from firekeeper.tools.suite import (
     TestCase,
     is_test_file,
     read_suite,
+    unknown_rulesets,
 )
 
 _ACTION_TYPES = frozenset(a.value for a in ActionType)
@@ -89,6 +90,13 @@ class Coverage:
             if rule is not None:
                 self.hit.add(RuleRef(rule.file, rule.line, rule.id))
 
+    def restrict(self, index: RulesetIndex, tested: set[str]) -> None:
+        """Keep the rules defined in the files of the ``tested`` rulesets: a rule counts once,
+        where it is defined, so a child's tests do not list the parent's rules it inherits
+        as untested (they count when the parent's tests run too)."""
+        files = {index.get(name).source for name in tested if name in index}
+        self.rules = {ref: names for ref, names in self.rules.items() if ref.file in files}
+
     def missing(self) -> list[tuple[RuleRef, list[str]]]:
         return [
             (ref, sorted(names))
@@ -133,7 +141,7 @@ def run_tests(index: RulesetIndex, files: Sequence[Path], *, only: str | None = 
         suite, problems = read_suite(str(path), text)
         run.errors += problems
         if suite is not None:
-            run.errors += _unknown_rulesets(suite, index)
+            run.errors += unknown_rulesets(suite, index)
             suites.append(suite)
     with Sandbox(index) as sandbox:
         for number, suite in enumerate(suites):
@@ -143,22 +151,9 @@ def run_tests(index: RulesetIndex, files: Sequence[Path], *, only: str | None = 
                 chat_id = f"{Path(suite.file).stem}-{number}-{i}"
                 run.results.append(_run_test(sandbox, suite, i, test, chat_id, run.coverage))
     tested = {suite.ruleset_of(test) for suite in suites for _, test in suite.tests}
-    run.coverage.rules = {ref: names for ref, names in run.coverage.rules.items() if names & tested}
+    run.coverage.restrict(index, tested)
     run.seconds = time.perf_counter() - started
     return run
-
-
-def _unknown_rulesets(suite: Suite, index: RulesetIndex) -> list[Diagnostic]:
-    out: dict[Diagnostic, None] = {}
-    for i, test in suite.tests:
-        name = suite.ruleset_of(test)
-        if name not in index:
-            path = ("tests", i, "ruleset") if test.ruleset else ("ruleset",)
-            found = suite.doc.diagnostic(
-                path, f"no ruleset named {name!r} is loaded", "loaded: " + ", ".join(index.names())
-            )
-            out[found] = None
-    return list(out)
 
 
 def _run_test(

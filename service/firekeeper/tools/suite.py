@@ -9,6 +9,8 @@ event once with a stand-in context (``firekeeper.tools.events``).
 from __future__ import annotations
 
 import difflib
+import pathlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -30,8 +32,9 @@ from firekeeper.domain.decisions import ActionType
 from firekeeper.domain.events import Platform, Role
 from firekeeper.errors import Diagnostic
 from firekeeper.rules import domains as dl
+from firekeeper.rules.compiler import RulesetIndex
 from firekeeper.rules.params import parse_duration
-from firekeeper.rules.source import Document, Path, load
+from firekeeper.rules.source import Document, Limits, Path, decode, load
 from firekeeper.rules.spec import ProfileKind
 from firekeeper.rules.textmatch import PatternError, compile_pattern
 
@@ -450,3 +453,39 @@ def _keys_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
 
 def is_test_file(name: str) -> bool:
     return name.endswith(TEST_SUFFIXES)
+
+
+def unknown_rulesets(suite: Suite, index: RulesetIndex) -> list[Diagnostic]:
+    out: dict[Diagnostic, None] = {}
+    for i, test in suite.tests:
+        name = suite.ruleset_of(test)
+        if name not in index:
+            path = ("tests", i, "ruleset") if test.ruleset else ("ruleset",)
+            found = suite.doc.diagnostic(
+                path, f"no ruleset named {name!r} is loaded", "loaded: " + ", ".join(index.names())
+            )
+            out[found] = None
+    return list(out)
+
+
+def check_test_files(files: Sequence[pathlib.Path], index: RulesetIndex | None) -> list[Diagnostic]:
+    """Every problem of the test files without running them: reading, parsing, the format,
+    and (with the compiled ``index``) tests naming a ruleset that is not loaded."""
+    problems: list[Diagnostic] = []
+    limit = Limits().file_bytes
+    for path in files:
+        try:
+            with path.open("rb") as f:  # never more than the size limit and one byte
+                data = f.read(limit + 1)
+        except OSError as exc:
+            problems.append(Diagnostic(str(path), 0, 0, f"cannot read the file: {exc}"))
+            continue
+        text, found = decode(str(path), data)
+        if text is None:
+            problems += found
+            continue
+        suite, found = read_suite(str(path), text)
+        problems += found
+        if suite is not None and index is not None:
+            problems += unknown_rulesets(suite, index)
+    return problems
