@@ -70,6 +70,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "insecure": "on" if args.insecure else None,
         "drain_seconds": args.drain_seconds,
         "decision_retention_days": args.decision_retention_days,
+        "console_port": args.console_port,
     }
     env = dict(os.environ) | {ENV[k]: str(v) for k, v in flags.items() if v is not None}
     try:
@@ -268,6 +269,11 @@ def parser() -> argparse.ArgumentParser:
         "--decision-retention-days",
         help="days decisions are kept, 0: forever"
         " (env FIREKEEPER_DECISION_RETENTION_DAYS; default 30)",
+    )
+    s.add_argument(
+        "--console-port",
+        help="port of the read-only web console, or off (env FIREKEEPER_CONSOLE_PORT;"
+        " default off; host FIREKEEPER_CONSOLE_HOST, default 127.0.0.1)",
     )
     s.set_defaults(func=_cmd_serve)
 

@@ -97,6 +97,8 @@ ENV = {
     "health_address": "FIREKEEPER_HEALTH_ADDRESS",
     "decision_retention_days": "FIREKEEPER_DECISION_RETENTION_DAYS",
     "evaluation_budget_seconds": "FIREKEEPER_EVALUATION_BUDGET_SECONDS",
+    "console_port": "FIREKEEPER_CONSOLE_PORT",
+    "console_host": "FIREKEEPER_CONSOLE_HOST",
 }
 
 
@@ -149,6 +151,8 @@ class Settings:
     drain_seconds: float = 5.0  # on SIGTERM: NOT_SERVING, still accepting, this long
     decision_retention_days: int = 30  # 0: decisions are kept forever
     evaluation_budget_seconds: float = 0.25
+    console_port: int | None = None  # the read-only web console (firekeeper.console); None: off
+    console_host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         if not self.store_url.strip():
@@ -225,6 +229,11 @@ class Settings:
                 "evaluation_budget_seconds", budget, "must be a number of seconds from 0.001 to 60"
             )
 
+        if self.console_port is not None and not 0 <= self.console_port <= 65535:
+            raise ConfigError("console_port", self.console_port, "must be 0..65535 or off")
+        if not self.console_host.strip():
+            raise ConfigError("console_host", self.console_host, "must not be empty")
+
     @property
     def grpc_host(self) -> str:
         return split_address(self.grpc_address)[0]
@@ -257,6 +266,7 @@ class Settings:
             "drain_seconds": (float, "a number of seconds (0: no drain)"),
             "decision_retention_days": (int, "a whole number of days (0: keep forever)"),
             "evaluation_budget_seconds": (float, "a number of seconds"),
+            "console_port": (_metrics_port, "a port number, 0 for any free port, or off"),
         }
         for f in fields(cls):
             raw = env.get(ENV[f.name], "").strip()

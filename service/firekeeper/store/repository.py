@@ -436,3 +436,20 @@ class Store:
             if len(rows) < batch_size:
                 return
             after = (rows[-1].decided_at, rows[-1].id)
+
+    def recent_decisions(self, chat: ChatKey, *, limit: int = 50) -> list[tuple[Event, Decision]]:
+        """One chat's latest stored (event, decision) pairs, newest first (the console's
+        view of a chat; ``export_decisions`` reads the same rows oldest first)."""
+        if not 1 <= limit <= 1000:
+            raise ValueError(f"limit must be 1..1000, not {limit}")
+        d = decisions
+        chat_pk = sa.select(chats.c.id).where(_chat_where(chat)).scalar_subquery()
+        query = (
+            sa.select(d.c.event, d.c.decision)
+            .where(d.c.chat_pk == chat_pk)
+            .order_by(d.c.decided_at.desc(), d.c.id.desc())
+            .limit(limit)
+        )
+        with self._read(f"read the latest decisions of chat {chat}") as conn:
+            rows = conn.execute(query).all()
+        return [(event_from_json(r.event), decision_from_json(r.decision)) for r in rows]
