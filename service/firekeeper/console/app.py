@@ -59,6 +59,10 @@ class BadQuery(ValueError):
     """A query parameter that cannot be used; the message says which and why."""
 
 
+class NotYours(Exception):
+    """The viewer's credential does not cover the tenant or platform asked for (403)."""
+
+
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("firekeeper.console", "templates"),
@@ -147,6 +151,8 @@ class Console:
             return await handler(request)
         except BadQuery as exc:
             return self._error(request, 400, str(exc))
+        except NotYours as exc:
+            return self._error(request, 403, str(exc))
         except ChatNotFound as exc:
             return self._error(request, 404, str(exc))
         except StoreUnavailable as exc:
@@ -168,7 +174,7 @@ class Console:
     def _tenant(self, request: web.Request, viewer: Viewer, *, required: bool) -> str:
         tenant = _text(request, "tenant", required=required)
         if not viewer.sees(tenant):
-            raise BadQuery(
+            raise NotYours(
                 f"credential {viewer.name!r} may not look at "
                 + (f"tenant {tenant!r}" if tenant else "every tenant: choose one of yours")
             )
@@ -183,7 +189,7 @@ class Console:
             raise BadQuery(f"platform: {raw!r} is not one of {names}") from None
         tenant = _text(request, "tenant", required=True)
         if not viewer.sees(tenant, platform.value):
-            raise BadQuery(f"credential {viewer.name!r} may not look at {platform.value}/{tenant}")
+            raise NotYours(f"credential {viewer.name!r} may not look at {platform.value}/{tenant}")
         return ChatKey(platform, tenant, _text(request, "chat", required=True))
 
     # ------------------------------------------------------------------ pages
@@ -270,7 +276,7 @@ class Console:
             log.info("console sign-in refused", extra={"status": exc.status})
             return self._page("login.html", exc.status, viewer=None, next=target, why=exc.reason)
         log.info("console sign-in", extra={"credential": viewer.name})
-        response = web.HTTPSeeOther(target)
+        response = web.Response(status=303, headers={"Location": target})
         response.set_cookie(
             COOKIE,
             self.sessions.issue(viewer, digest),
@@ -285,7 +291,7 @@ class Console:
     async def logout(self, request: web.Request) -> web.StreamResponse:
         if not _same_origin(request):
             return self._error(request, 403, "a sign-out from another site is refused")
-        response = web.HTTPSeeOther("/login")
+        response = web.Response(status=303, headers={"Location": "/login"})
         response.del_cookie(COOKIE, path="/")
         return response
 

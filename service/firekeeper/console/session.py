@@ -42,9 +42,15 @@ class Viewer:
     def name(self) -> str:
         return self.credential.name if self.credential else ""
 
-    def sees(self, tenant: str, platform: str = "") -> bool:
-        """Whether the viewer may look at ``tenant`` ("" : every tenant) on ``platform``."""
-        return self.credential is None or self.credential.covers(tenant, platform)
+    def sees(self, tenant: str, platform: str | None = None) -> bool:
+        """Whether the viewer may look at ``tenant`` ("": every tenant) on ``platform``
+        (None: the pages that filter by the credential's platforms themselves)."""
+        c = self.credential
+        if c is None:
+            return True
+        if c.tenants is not None and tenant not in c.tenants:
+            return False
+        return platform is None or c.platforms is None or platform in c.platforms
 
 
 class Refused(Exception):
