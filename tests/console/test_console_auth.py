@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
