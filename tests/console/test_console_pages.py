@@ -5,8 +5,8 @@ bad queries get a clear 400, unknown chats a 404, anything but GET a 405."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -145,3 +145,37 @@ async def test_every_page_forbids_scripts_and_framing(console: tuple) -> None:
 
 def test_history_is_what_support_says() -> None:
     assert len(history()) == 7
+
+
+class _Corrections:
+    """A stand-in for the corrections store: a fixed number of false positives for every
+    rule that acted, in whichever bucket is asked about first."""
+
+    def __init__(self, per_rule: dict[tuple[str, str], int]) -> None:
+        self.left = dict(per_rule)
+
+    def false_positives_by_rule(
+        self, *, tenant: str | None, since: datetime, until: datetime
+    ) -> Mapping[tuple[str, str], int]:
+        assert tenant == "acme" and since < until
+        out, self.left = self.left, {}
+        return out
+
+
+async def test_false_positives_from_a_provider_fill_their_column() -> None:
+    with populated() as (sandbox, health, decided):
+        now = sandbox.now + timedelta(minutes=1)
+        wanted = {("base", "flood.repeat"): 2, ("base", "screen.new_account"): 1}
+        data = ConsoleData(
+            sandbox.store,
+            health,
+            lambda: sandbox.rulesets.index,
+            false_positives=_Corrections(wanted),
+            clock=lambda: now,
+        )
+        app = Console(data, Sessions(None), secure_cookie=False).app()
+        async with TestClient(TestServer(app)) as client:
+            response = await client.get("/rules", params={"tenant": "acme", "bucket": "hour"})
+            page = Figures(await response.text())
+    shown = {rule: int(cells["false_positives"]) for rule, cells in page.rows.items()}
+    assert shown == {rule: wanted.get(rule, 0) for rule in expected_counts(decided)}

@@ -47,7 +47,9 @@ _HEADERS = {
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on
+    # the login POST, which the origin check must refuse
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
 }
@@ -73,7 +75,7 @@ def _env() -> jinja2.Environment:
     )
     env.filters["action"] = lambda a: describe_action(a).rsplit("  [", 1)[0]
     env.filters["when"] = lambda at: at.strftime("%Y-%m-%d %H:%M:%S") if at else ""
-    env.filters["share"] = lambda v: "n/a" if v is None else f"{v:.0%}"
+    env.filters["share"] = lambda v: "n/a" if v is None else f"{v:.1%}"
     return env
 
 
@@ -143,7 +145,8 @@ class Console:
                 )
             except Refused as exc:
                 if exc.status == 401 and "Authorization" not in request.headers:
-                    query = urlencode({"next": request.path_qs, "why": exc.reason})
+                    why = {"why": exc.reason} if COOKIE in request.cookies else {}
+                    query = urlencode({"next": request.path_qs, **why})
                     raise web.HTTPSeeOther(f"/login?{query}") from None
                 return self._error(request, exc.status, exc.reason)
             _VIEWER.set(viewer)
