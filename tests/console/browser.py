@@ -2,14 +2,16 @@
 ``chromium-driver`` (``.ci/run`` installs them), driven by selenium.
 
 In CI (``CI`` set) a missing browser fails the test; elsewhere it skips and says how to
-install it. Screenshots go to ``test-artifacts/console/`` at the repository root
-(git-ignored), or to ``FIREKEEPER_ARTIFACTS_DIR/console`` when that is set.
+install it. Screenshots go to ``test-artifacts/console/pyXY/`` at the repository root (git-ignored;
+one folder per Python, as CI runs two side by side in one checkout), or under
+``FIREKEEPER_ARTIFACTS_DIR`` when that is set.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,7 +47,8 @@ def _find(candidates: tuple[str, ...]) -> str | None:
 
 def artifacts() -> Path:
     base = os.environ.get("FIREKEEPER_ARTIFACTS_DIR")
-    directory = (Path(base) if base else REPO / "test-artifacts") / "console"
+    python = f"py{sys.version_info.major}{sys.version_info.minor}"
+    directory = (Path(base) if base else REPO / "test-artifacts") / "console" / python
     directory.mkdir(parents=True, exist_ok=True)
     return directory
 

@@ -214,40 +214,51 @@ class Console:
         default = 24 if bucket is Bucket.HOUR else 14
         count = _number(request, "last", default, 1, MAX_BUCKETS[bucket])
         platforms = viewer.credential.platforms if viewer.credential else None
-        stats = await self._run(
-            lambda: self.data.rule_stats(tenant or None, bucket, count, platforms=platforms)
-        )
-        return self._page(
-            "rules.html",
-            viewer=viewer,
-            tenant=tenant,
-            stats=stats,
-            last=count,
-            limit=MAX_COUNTED,
-            corrections=self.data.false_positives is not None,
-            matches_svg=matches_chart(stats),
-            outcomes_svg=outcomes_chart(stats),
-        )
+
+        def page() -> web.Response:  # reads and renders on a console thread, off the loop
+            stats = self.data.rule_stats(tenant or None, bucket, count, platforms=platforms)
+            return self._page(
+                "rules.html",
+                viewer=viewer,
+                tenant=tenant,
+                stats=stats,
+                last=count,
+                limit=MAX_COUNTED,
+                corrections=self.data.false_positives is not None,
+                matches_svg=matches_chart(stats),
+                outcomes_svg=outcomes_chart(stats),
+            )
+
+        return await self._run(page)
 
     async def chat(self, request: web.Request) -> web.Response:
         viewer = self._viewer(request)
         key = self._chat(request, viewer)
         limit = _number(request, "limit", 30, 1, MAX_DECISIONS)
-        health = await self._run(lambda: self.data.chat_health(key))
-        recent = await self._run(lambda: self.data.recent(key, limit))
-        return self._page(
-            "chat.html", viewer=viewer, key=key, health=health, recent=recent, limit=limit
-        )
+
+        def page() -> web.Response:
+            health = self.data.chat_health(key)
+            recent = self.data.recent(key, limit)
+            return self._page(
+                "chat.html", viewer=viewer, key=key, health=health, recent=recent, limit=limit
+            )
+
+        return await self._run(page)
 
     async def replay(self, request: web.Request) -> web.Response:
         viewer = self._viewer(request)
         key = self._chat(request, viewer)
         hours = _number(request, "hours", 24, 1, MAX_REPLAY_HOURS)
+
+        def page() -> web.Response:
+            result = self.data.replay(key, hours)
+            return self._page(
+                "replay.html", viewer=viewer, key=key, hours=hours, result=result,
+                limit=MAX_REPLAYED,
+            )  # fmt: skip
+
         async with self._replaying:  # one at a time: a replay is CPU work on this process
-            result = await self._run(lambda: self.data.replay(key, hours))
-        return self._page(
-            "replay.html", viewer=viewer, key=key, hours=hours, result=result, limit=MAX_REPLAYED
-        )
+            return await self._run(page)
 
     async def css(self, _request: web.Request) -> web.Response:
         css = self._env.get_template("console.css").render()

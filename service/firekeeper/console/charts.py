@@ -53,6 +53,7 @@ def _chart(kind: type[pygal.Line] | type[pygal.Bar], title: str) -> pygal.Line:
         legend_at_bottom_columns=4,
         truncate_legend=40,
         print_values=False,
+        show_dots=False,
         min_scale=1,
         max_scale=6,
     )

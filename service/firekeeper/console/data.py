@@ -2,8 +2,9 @@
 
 - chat health: ``LifecycleService.chat_health`` (``firekeeper.v1.Health/GetChatHealth``);
 - a chat's latest decisions, with trace and explanation: ``Store.recent_decisions``;
-- per-rule counts over time: ``Store.export_decisions`` (the read of ``firekeeper export``)
-  counted by ``firekeeper.console.stats``, plus a ``FalsePositives`` provider;
+- per-rule counts over time: ``Store.decisions_between`` (the read of ``firekeeper export``,
+  ``Store.export_decisions``, without the events) counted by ``firekeeper.console.stats``,
+  plus a ``FalsePositives`` provider;
 - the replay diff: ``firekeeper.tools.replay.replay`` (``firekeeper replay``), the decision
   log of one chat against the rulesets serving now.
 
@@ -12,7 +13,7 @@ Every read is blocking; the web app runs them on the console's own threads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -79,10 +80,7 @@ class ConsoleData:
         """``count`` buckets up to now, of one tenant (None: all), of ``platforms`` (None:
         all); false positives from the provider when there is one."""
         since, until, starts = window(bucket, count, self._clock())
-        pairs = self._store.export_decisions(tenant=tenant, since=since, until=until)
-        decisions: Iterator[Decision] = (
-            d for e, d in pairs if platforms is None or e.envelope.platform.value in platforms
-        )
+        decisions = self._store.decisions_between(since, until, tenant=tenant, platforms=platforms)
         stats = count_rules(decisions, bucket, since, until, starts, limit=MAX_COUNTED)
         if self.false_positives is not None:
             add_false_positives(stats, self.false_positives, tenant)
