@@ -347,7 +347,11 @@ async def serve(
         )
         log.info(
             "firekeeper listening",
-            extra={"grpc_address": bound.grpc_address, "metrics_port": bound.metrics_port},
+            extra={
+                "grpc_address": bound.grpc_address,
+                "metrics_port": bound.metrics_port,
+                "console_port": bound.console_port,
+            },
         )
         if on_ready is not None:
             on_ready(bound)

@@ -91,6 +91,8 @@ async def test_a_bearer_token_needs_an_admin_role(
 ) -> None:
     response = await setup.client.get("/chat", params=CHAT, headers={"Authorization": header})
     assert response.status == status
+    if status == 401:
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
     if says:
         assert says in Figures(await response.text()).ids["error"]
 

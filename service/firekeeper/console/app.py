@@ -148,7 +148,10 @@ class Console:
                     why = {"why": exc.reason} if COOKIE in request.cookies else {}
                     query = urlencode({"next": request.path_qs, **why})
                     raise web.HTTPSeeOther(f"/login?{query}") from None
-                return self._error(request, exc.status, exc.reason)
+                refused = self._error(request, exc.status, exc.reason)
+                if exc.status == 401:
+                    refused.headers["WWW-Authenticate"] = 'Bearer realm="firekeeper console"'
+                return refused
             _VIEWER.set(viewer)
         try:
             return await handler(request)
