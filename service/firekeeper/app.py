@@ -8,11 +8,15 @@ import functools
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import make_url
 
 from firekeeper.config import Settings
+
+if TYPE_CHECKING:
+    from firekeeper.console.server import ConsoleServer
 from firekeeper.errors import Diagnostic, FirekeeperError
 from firekeeper.lifecycle_runtime import LifecycleRuntime
 from firekeeper.metrics import Metrics
@@ -99,6 +103,9 @@ async def run_service(
                 reloader.watch(settings.reload_seconds), name="firekeeper-reload"
             )
         lifecycle = LifecycleRuntime(settings, store, pipeline.evaluate, holder, metrics)
+        console = None
+        if settings.console_port is not None:  # the read-only web console, beside gRPC
+            console = _console(settings)(store, lifecycle.service, lambda: holder.index)
         try:
             async with lifecycle.running():  # the tick scheduler, while the server runs
                 await serve(
@@ -111,6 +118,7 @@ async def run_service(
                     screening=admin,
                     lifecycle=lifecycle.api,
                     audit=AuditLog(store.engine),
+                    console=console,
                 )
         finally:
             if watching is not None:
@@ -120,6 +128,20 @@ async def run_service(
     finally:
         store.close()
     return 0
+
+
+def _console(settings: Settings) -> Callable[..., ConsoleServer]:
+    """The console server's constructor; a clear error when its extra is not installed."""
+    try:
+        from firekeeper.console.server import ConsoleServer
+    except ImportError as exc:
+        raise FirekeeperError(
+            f"FIREKEEPER_CONSOLE_PORT is set, but the console cannot be loaded ({exc}): "
+            "install it with pip install 'firekeeper[console]', or unset it"
+        ) from exc
+    # Corrections (false positives per rule) are read through a FalsePositives provider
+    # (firekeeper.console.stats); pass one as false_positives= here to show them.
+    return functools.partial(ConsoleServer, settings)
 
 
 def _child(settings: Settings) -> Callable[[Mapping[str, str]], list[Diagnostic]] | None:

@@ -206,6 +206,18 @@ class Settings(BaseSettings):
         " warning, or debug when log_level is debug",
     )
 
+    console_port: int | None = _setting(
+        None,
+        "port of the read-only web console (firekeeper.console; 0: any free port; off: none)",
+        ge=0,
+        le=65535,
+    )
+    console_host: str = _setting(
+        "127.0.0.1",
+        "address the web console listens on; off loopback it needs TLS and credentials",
+        min_length=1,
+    )
+
     def __init__(self, **values: Any) -> None:
         try:
             super().__init__(**values)
@@ -224,7 +236,12 @@ class Settings(BaseSettings):
         # Settings(...) is what it is given; load() layers the file, env and flags.
         return (init_settings,)
 
-    @field_validator("metrics_port", mode="before")
+    @field_validator("metrics_host", "console_host", mode="before")
+    @classmethod
+    def _host(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value  # blank: refused as empty
+
+    @field_validator("metrics_port", "console_port", mode="before")
     @classmethod
     def _metrics_off(cls, value: Any) -> Any:
         if isinstance(value, str) and value.strip().lower() in ("off", "-1", "none", "disabled"):
@@ -502,7 +519,7 @@ def mask(name: str, value: object) -> object:
 
 def shown(name: str, value: object) -> str:
     value = mask(name, value)
-    if name == "metrics_port" and value is None:
+    if name in ("metrics_port", "console_port") and value is None:
         return "off"
     if isinstance(value, bool):
         return "on" if value else "off"

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, Protocol, TypeVar
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -281,6 +281,14 @@ class Server:
                 await self._update_readiness()
 
 
+class WebConsole(Protocol):
+    """The web console (``firekeeper.console.server.ConsoleServer``), served beside gRPC."""
+
+    async def start(self) -> int: ...
+
+    async def stop(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Bound:
     """Where a started service listens (ports as bound: never 0)."""
@@ -288,6 +296,7 @@ class Bound:
     grpc_address: str
     grpc_port: int
     metrics_port: int | None
+    console_port: int | None = None  # the web console (firekeeper.console), when served
 
 
 async def serve(
@@ -302,6 +311,7 @@ async def serve(
     screening: ScreeningPort | None = None,
     lifecycle: LifecycleServices | None = None,
     audit: AuditLog | None = None,
+    console: WebConsole | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT (or ``stop_event``), then shut down gracefully.
 
@@ -328,14 +338,20 @@ async def serve(
                 metrics.registry, settings.metrics_port, settings.metrics_host
             )
         grpc_port = await server.start()
+        console_port = await console.start() if console is not None else None
         bound = Bound(
             grpc_address=f"{settings.grpc_host}:{grpc_port}",
             grpc_port=grpc_port,
             metrics_port=metrics_server.port if metrics_server else None,
+            console_port=console_port,
         )
         log.info(
             "firekeeper listening",
-            extra={"grpc_address": bound.grpc_address, "metrics_port": bound.metrics_port},
+            extra={
+                "grpc_address": bound.grpc_address,
+                "metrics_port": bound.metrics_port,
+                "console_port": bound.console_port,
+            },
         )
         if on_ready is not None:
             on_ready(bound)
@@ -347,6 +363,8 @@ async def serve(
             loop.remove_signal_handler(sig)
         drain = settings.drain_seconds if signalled.is_set() else 0.0
         await server.stop(settings.grace_seconds, drain=drain)
+        if console is not None:
+            await console.stop()
         if metrics_server is not None:
             await asyncio.to_thread(metrics_server.close)
         if signalled.is_set() and server.busy_workers:

@@ -405,15 +405,40 @@ class Store:
         ``[since, until)``. Reads in pages of ``batch_size``, each in its own
         short transaction, so no connection is held between items.
         """
+        for row in self._decision_rows(
+            (decisions.c.event, decisions.c.decision),
+            tenant=tenant,
+            chat=chat,
+            since=since,
+            until=until,
+            batch_size=batch_size,
+        ):
+            yield event_from_json(row.event), decision_from_json(row.decision)
+
+    def _decision_rows(
+        self,
+        columns: tuple[sa.ColumnElement[Any], ...],
+        *,
+        tenant: str | None = None,
+        chat: ChatKey | None = None,
+        platforms: Iterable[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        batch_size: int = 500,
+    ) -> Iterator[sa.Row[Any]]:
+        """The decision log's rows in decided order, ``columns`` of each, in pages of
+        ``batch_size`` (keyset pagination on ``(decided_at, id)``)."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         d = decisions
-        query = sa.select(d.c.id, d.c.decided_at, d.c.event, d.c.decision)
+        query = sa.select(d.c.id, d.c.decided_at, *columns)
         if tenant is not None:
             query = query.where(d.c.tenant == tenant)
         if chat is not None:
             chat_pk = sa.select(chats.c.id).where(_chat_where(chat)).scalar_subquery()
             query = query.where(d.c.chat_pk == chat_pk)
+        if platforms is not None:
+            query = query.where(d.c.platform.in_(sorted(platforms)))
         if since is not None:
             query = query.where(d.c.decided_at >= since)
         if until is not None:
@@ -431,8 +456,44 @@ class Store:
                 )
             with self._read("export decisions") as conn:
                 rows = conn.execute(page).all()
-            for row in rows:
-                yield event_from_json(row.event), decision_from_json(row.decision)
+            yield from rows
             if len(rows) < batch_size:
                 return
             after = (rows[-1].decided_at, rows[-1].id)
+
+    def decisions_between(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        tenant: str | None = None,
+        platforms: Iterable[str] | None = None,
+    ) -> Iterator[Decision]:
+        """The stored decisions decided in ``[since, until)``, of one tenant (None: all) and
+        of ``platforms`` (None: all), in decided order: ``export_decisions`` without the
+        events, which the console's per-rule counts do not read (half the time of a page)."""
+        for row in self._decision_rows(
+            (decisions.c.decision,),
+            tenant=tenant,
+            platforms=platforms,
+            since=since,
+            until=until,
+        ):
+            yield decision_from_json(row.decision)
+
+    def recent_decisions(self, chat: ChatKey, *, limit: int = 50) -> list[tuple[Event, Decision]]:
+        """One chat's latest stored (event, decision) pairs, newest first (the console's
+        view of a chat; ``export_decisions`` reads the same rows oldest first)."""
+        if not 1 <= limit <= 1000:
+            raise ValueError(f"limit must be 1..1000, not {limit}")
+        d = decisions
+        chat_pk = sa.select(chats.c.id).where(_chat_where(chat)).scalar_subquery()
+        query = (
+            sa.select(d.c.event, d.c.decision)
+            .where(d.c.chat_pk == chat_pk)
+            .order_by(d.c.decided_at.desc(), d.c.id.desc())
+            .limit(limit)
+        )
+        with self._read(f"read the latest decisions of chat {chat}") as conn:
+            rows = conn.execute(query).all()
+        return [(event_from_json(r.event), decision_from_json(r.decision)) for r in rows]
