@@ -22,6 +22,8 @@ import io
 import json
 import os
 import struct
+import threading
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -42,6 +44,7 @@ from firekeeper.integrations.wecom_callback import (
     WeComCrypto,
     WeComSettings,
     build_relay,
+    http_server,
     is_permanent,
     main,
 )
@@ -349,3 +352,34 @@ def test_settings_come_from_the_environment_with_clear_errors(
            "WECOM_CORP_ID": "c", "WECOM_SECRET": "s"}  # fmt: skip
     assert main(env) == 2
     assert "43 characters" in capsys.readouterr().err
+
+
+def test_the_http_server_answers_wecom_on_its_path_only(payloads: Path) -> None:
+    # On 127.0.0.1 port 0: the stdlib server around the handler, as serve() runs it.
+    callback, got = receiver()
+    server = http_server(callback, "127.0.0.1", 0, "/wecom/callback")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def call(path: str, data: bytes | None = None) -> tuple[int, bytes]:
+        request = urllib.request.Request(base + path, data=data)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return exc.code, exc.read()
+
+    try:
+        echo = encrypt(b"1616140317555161061", SUITE)  # base64 with + and /: URL-encoded
+        query = urllib.parse.urlencode({**signed(echo), "echostr": echo})
+        assert call(f"/wecom/callback?{query}") == (200, b"1616140317555161061")
+        encrypted = encrypt(third_party_add_member(payloads), SUITE)
+        query = urllib.parse.urlencode(signed(encrypted))
+        assert call(f"/wecom/callback?{query}", envelope(encrypted)) == (200, b"success")
+        assert len(got) == 1 and len(got[0].events) == 2
+        assert call(f"/elsewhere?{query}", envelope(encrypted))[0] == 404
+        assert call(f"/wecom/callback?{query}", b"<xml/>")[0] == 400
+    finally:
+        server.shutdown()
+        server.server_close()

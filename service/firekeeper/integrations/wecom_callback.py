@@ -40,6 +40,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
@@ -402,28 +403,27 @@ def build_relay(settings: WeComSettings, api: WeComApi) -> Relay:
     )
 
 
-def serve(settings: WeComSettings) -> None:  # pragma: no cover - runs until interrupted
-    """The receiver on ``WECOM_LISTEN``, the relay and the outbox stream on an asyncio thread."""
-    crypto = WeComCrypto(settings.token, settings.encoding_aes_key, settings.receive_id)
-    relay = build_relay(settings, WeComApi(settings.corp_id, settings.secret))
-    loop = asyncio.new_event_loop()
-    threading.Thread(target=loop.run_forever, name="firekeeper-wecom", daemon=True).start()
-    asyncio.run_coroutine_threadsafe(relay.run_outbox(), loop)
+def _logged(done: Future[Any]) -> None:
+    """A decision or the outbox stream that failed on the worker loop goes to the log."""
+    if not done.cancelled() and (exc := done.exception()) is not None:
+        log.error("callback not decided", exc_info=exc)
 
-    def deliver(translation: Translation) -> None:
-        # Answer WeCom at once (it waits 5 s, then retries); the decision follows.
-        asyncio.run_coroutine_threadsafe(relay.handle(translation), loop)
 
-    callback = WeComCallback(crypto, WeComContext(tenant=settings.service.tenant), deliver)
+def http_server(callback: WeComCallback, host: str, port: int, path: str) -> ThreadingHTTPServer:
+    """A stdlib HTTP server answering ``path`` with ``callback`` (call ``serve_forever``)."""
 
     class Handler(BaseHTTPRequestHandler):
         def _answer(self, method: str) -> None:
             url = urllib.parse.urlsplit(self.path)
-            if url.path != settings.path:
+            if url.path != path:
                 self.send_error(HTTPStatus.NOT_FOUND)
                 return
             query = {k: v[0] for k, v in urllib.parse.parse_qs(url.query).items()}
-            length = int(self.headers.get("Content-Length") or 0)
+            raw_length = self.headers.get("Content-Length") or "0"
+            if not raw_length.isdigit():
+                self.send_error(HTTPStatus.BAD_REQUEST, "Content-Length is not a number")
+                return
+            length = int(raw_length)
             if length > MAX_BODY:
                 self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
                 return
@@ -443,7 +443,23 @@ def serve(settings: WeComSettings) -> None:  # pragma: no cover - runs until int
         def log_message(self, format: str, *args: object) -> None:
             log.debug(format % args)  # the query holds signatures: keep it out of info logs
 
-    server = ThreadingHTTPServer((settings.listen_host, settings.listen_port), Handler)
+    return ThreadingHTTPServer((host, port), Handler)
+
+
+def serve(settings: WeComSettings) -> None:  # pragma: no cover - runs until interrupted
+    """The receiver on ``WECOM_LISTEN``, the relay and the outbox stream on an asyncio thread."""
+    crypto = WeComCrypto(settings.token, settings.encoding_aes_key, settings.receive_id)
+    relay = build_relay(settings, WeComApi(settings.corp_id, settings.secret))
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, name="firekeeper-wecom", daemon=True).start()
+    asyncio.run_coroutine_threadsafe(relay.run_outbox(), loop).add_done_callback(_logged)
+
+    def deliver(translation: Translation) -> None:
+        # Answer WeCom at once (it waits 5 s, then retries); the decision follows.
+        asyncio.run_coroutine_threadsafe(relay.handle(translation), loop).add_done_callback(_logged)
+
+    callback = WeComCallback(crypto, WeComContext(tenant=settings.service.tenant), deliver)
+    server = http_server(callback, settings.listen_host, settings.listen_port, settings.path)
     log.info("wecom callback listening", extra={"port": settings.listen_port})
     try:
         server.serve_forever()
