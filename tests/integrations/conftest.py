@@ -104,7 +104,8 @@ async def firekeeper(tmp_path: Path) -> AsyncIterator[Firekeeper]:
         scheduler=False,
         drain_seconds=0,
     )
-    settings = replace(settings, outbox_poll_seconds=0.05)
+    # short polls and leases: an unacknowledged item comes again within a second
+    settings = replace(settings, outbox_poll_seconds=0.05, outbox_lease_seconds=0.5)
     stop = asyncio.Event()
     bound: asyncio.Future[Bound] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(run_service(settings, stop_event=stop, on_ready=bound.set_result))

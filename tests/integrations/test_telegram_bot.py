@@ -54,9 +54,12 @@ BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Firekeeper", "username"
 class RecordingRequest(BaseRequest):
     """PTB's HTTP layer replaced: records (method, parameters), answers like the Bot API."""
 
-    def __init__(self, refuse: dict[str, tuple[int, str]] | None = None) -> None:
+    def __init__(
+        self, refuse: dict[str, tuple[int, str]] | None = None, *, refuse_once: bool = False
+    ) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.refuse = refuse or {}
+        self.refuse_once = refuse_once
 
     async def initialize(self) -> None:
         pass
@@ -83,7 +86,7 @@ class RecordingRequest(BaseRequest):
         if name != "getMe":
             self.calls.append((name, params))
         if name in self.refuse:
-            status, description = self.refuse[name]
+            status, description = self.refuse.pop(name) if self.refuse_once else self.refuse[name]
             return status, json.dumps(
                 {"ok": False, "error_code": status, "description": description}
             ).encode()
@@ -259,6 +262,28 @@ async def test_outbox_items_are_sent_through_the_bot_and_acknowledged(
     assert "The owner has not posted for" in params["text"]
 
 
+async def test_an_outbox_item_whose_call_failed_in_transit_comes_again(
+    firekeeper: Firekeeper,
+) -> None:
+    # Telegram answers 502 once: PTB raises NetworkError, the item is not acknowledged,
+    # the stream is opened again and the service sends the item again.
+    request = RecordingRequest(refuse={"sendMessage": (502, "Bad Gateway")}, refuse_once=True)
+    application = build_application(
+        settings(firekeeper.address), request=request, get_updates_request=RecordingRequest()
+    )
+    firekeeper.owner_missed(Platform.TELEGRAM, "-100555")
+    async with application:
+        assert application.post_init is not None and application.post_shutdown is not None
+        await application.post_init(application)
+        try:
+            await eventually(lambda: len(request.calls) == 2)
+            await eventually(lambda: firekeeper.pending_outbox() == 0)
+        finally:
+            await application.post_shutdown(application)
+    first, second = request.calls
+    assert first == second and first[0] == "sendMessage"  # the same call, made again
+
+
 async def test_a_refused_call_is_logged_and_the_rest_still_runs(
     firekeeper: Firekeeper, payloads: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -279,6 +304,27 @@ async def test_a_refused_call_is_logged_and_the_rest_still_runs(
     assert [c.method for c in outcome.calls] == ["banChatMember"]
     assert outcome.failures == ["deleteMessage: Message can't be deleted"]
     assert "platform refused a call" in caplog.text
+
+
+async def test_without_an_admin_chat_the_notice_is_reported_and_the_rest_is_done(
+    firekeeper: Firekeeper, payloads: Path
+) -> None:
+    request = RecordingRequest()
+    application = build_application(
+        settings(firekeeper.address, admin_chat_id=""), request=request,
+        get_updates_request=RecordingRequest(), outbox=False,
+    )  # fmt: skip
+    report = teloxide(payloads, "issue_1107_story_spam_then_report_in_supergroup")[1]
+    await register(
+        firekeeper.address, str(report["message"]["chat"]["id"]), kind="hobby",
+        params={"flood_per_minute": "1", "flood_mute_at": "1"},
+    )  # fmt: skip
+    async with application:
+        outcome = await adapter(application).handle(Update.de_json(report, application.bot))
+    assert "restrictChatMember" in [m for m, _ in request.calls]
+    assert any(
+        f.startswith("notify_admins: ") and "admin_chat_id" in f for f in outcome.failures
+    ), outcome.failures
 
 
 def test_errors_that_a_retry_can_fix_are_transient() -> None:
