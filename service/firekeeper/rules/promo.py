@@ -45,6 +45,7 @@ WEIGHTS: dict[str, int] = {
     "obfuscated": 2,
     "qr_or_card": 2,
     "contact_handle": 2,
+    "group_number": 3,
     "ad_disclaimer": 3,
     "game_trade": 2,
     "reward_lure": 2,
@@ -156,7 +157,7 @@ _OFFER = _any(
     r"付费|课程|报名|训练营|特训营|限时|分销|带货",
     r"知识星球|开课|学费|私教|直播课|代购",
     r"出售|售价|低价(?:出|卖|转|售)|便宜(?:出|卖)|急出|出租|转让|批发|接定制|接单|定制|上架|补货",
-    r"(?:^|[\s,，。!！:：])(?:出|卖)(?:二手|2手|个|一个|几个|自己|号)",
+    r"(?:^|[\s,，。!！:：])(?:出|卖)(?:二手|2手|个|一个|几个|自己|号|\s?[a-z0-9])",
     r"只需\s?\d|仅需\s?\d|仅售|不跑路|诚信(?:交易|买卖)|诚心交易|可议价|可面议|先做后付|包售后",
     r"курс(?:ы|ов|ам|ах)?\b|обучени|скидк|распродаж|купите|прода(?:м|ю|ём|ем)\b",
     r"подписк|вебинар|марафон|розыгрыш|реклам",
@@ -174,6 +175,7 @@ _URGENCY = _any(
     r"\bact\s+(?:now|fast)\b",
     r"\bspots\s+are\s+limited\b",
     r"名额有限|仅剩|手慢无|先到先得|倒计时|最后\d*(?:个|名|天)",
+    r"火速|赶紧|抓紧|速来|速度(?:加|进|来)|马上就要|错过(?:就|再)",
     r"осталось\s+\d*\s*(?:мест|свободн)|количество\s+мест\s+ограничено|успе(?:й|йте)\b",
     r"срочно|только\s+сегодня",
 )
@@ -197,12 +199,15 @@ _CONTACT_HANDLE = _any(
     rf"(?:(?:^|[^a-z])(?:qq|q)|扣扣|抠抠|企鹅|🐧|球球)\s?(?:号码?|号|群)?\s?[:：=]?\s?\d{{5,12}}",
     rf"(?:微信|威信|薇信|维信|徽信|嶶信|v信|(?:^|[^a-z])(?:vx|wx|weixin|wechat))\s?(?:号|id)?\s?[:：=]?\s?{_ID}",
     r"(?:加|\+|➕)\s?(?:我\s?)?(?:v|vx|wx)\s?[:：]?\s?[a-z0-9][a-z0-9_-]{5,19}",
-    r"(?:群号?|群聊|[qQ]un|裙|外部群?|内部群?|交流群|官方群|公益群|主群|进群|加群|入群|神秘数字)"
-    r"\s?(?:号码?)?\s?[:：]?\s?\d{5,12}",
-    r"(?:加|联系|找|购买|咨询|加入)(?:我|群主|客服)?\s?[:：]?\s?\d{6,12}",
+    r"(?:加|联系|找|购买|咨询)[^\d\s]{0,4}\s?[:：]?\s?\d{6,12}",
     r"(?:(?:^|[^a-z])(?:tg|telegram)|电报|纸?飞机|✈️?)\s?(?:号|id)?\s?[:：]?\s?@?[a-z][a-z0-9_]{4,31}",
     r"(?:手机号?|电话|联系方式|(?:^|[^a-z])(?:tel|phone)|📞|☎️?|📱)\s?(?:号码?)?\s?[:：]?\s?\+?\d{7,15}",
     r"(?:^|[^0-9@])(?:\+?86)?1[3-9]\d{9}(?:$|[^0-9])",  # a mainland mobile number
+)
+# A QQ group's number with the word for group: an invitation to another group.
+_GROUP_NUMBER = _any(
+    r"(?:群号?|群聊|(?:^|[^a-z])qun|裙|外部群?|内部群?|交流群|官方群|公益群|主群|进群|加群|入群|加入)"
+    r"\s?(?:号码?)?\s?[:：]?\s?\d{5,12}",
 )
 _DIGIT_SEPARATORS = frozenset(" -.·_*/|~\u3000")
 _AD_DISCLAIMER = _any(
@@ -261,7 +266,8 @@ def _obfuscated(um: Unmasked) -> bool:
     Ukrainian і); spam disguises most of its words. So look-alikes count when at
     least two words and a fifth of all words carry them."""
     disguised = um.lookalike >= 2 and um.lookalike * 5 >= um.words
-    return um.invisible > 0 or um.fullwidth > 0 or um.spaced > 0 or disguised
+    hidden_digits = um.digit_signs > 0 or um.numerals > 0
+    return um.invisible > 0 or um.fullwidth > 0 or um.spaced > 0 or disguised or hidden_digits
 
 
 def handle_view(text: str) -> str:
@@ -323,6 +329,7 @@ def signals(
         referral_link = referral_link or bool(_REFERRAL_LINK.search(link))
 
     selling = bool(_OFFER.search(plain))
+    handles = handle_view(plain)
     present = {
         "phishing_link": phishing_n > 0,
         "blocked_domain": blocked_n > 0,
@@ -336,7 +343,8 @@ def signals(
         "vice": bool(_VICE.search(plain)),
         "obfuscated": _obfuscated(um),
         "qr_or_card": bool(kinds & _CARD_KINDS) or bool(_QR_TEXT.search(plain)),
-        "contact_handle": bool(_CONTACT_HANDLE.search(handle_view(plain))),
+        "contact_handle": bool(_CONTACT_HANDLE.search(handles)),
+        "group_number": bool(_GROUP_NUMBER.search(handles)),
         "ad_disclaimer": bool(_AD_DISCLAIMER.search(plain)),
         "game_trade": bool(_GAME_TRADE.search(plain)),
         "reward_lure": bool(_REWARD_LURE.search(plain)),
@@ -358,6 +366,7 @@ def signals(
             "referral_code",
             "earning_pitch",
             "contact_handle",
+            "group_number",
             "game_trade",
             "reward_lure",
             "loan_offer",
