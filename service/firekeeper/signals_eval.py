@@ -189,13 +189,13 @@ def read_jsonl(path: Path) -> list[Sample]:
                 raise DataError(f"{path}:{number}: not a JSON object")
             text, label = row.get("text"), row.get("label")
             if not isinstance(text, str) or not text.strip():
-                raise DataError(f"{path}:{number}: \"text\" must be a non-empty string")
+                raise DataError(f'{path}:{number}: "text" must be a non-empty string')
             if label not in ("spam", "ham"):
-                raise DataError(f"{path}:{number}: \"label\" must be \"spam\" or \"ham\"")
+                raise DataError(f'{path}:{number}: "label" must be "spam" or "ham"')
             lang = row.get("lang") or guess_lang(text)
             source = row.get("source") or path.name
             if not isinstance(lang, str) or not isinstance(source, str):
-                raise DataError(f"{path}:{number}: \"lang\" and \"source\" must be strings")
+                raise DataError(f'{path}:{number}: "lang" and "source" must be strings')
             out.append(Sample(text, label == "spam", lang, source))
     return out
 
@@ -229,14 +229,29 @@ class Scorer:
     flag: Callable[[Sequence[str]], list[bool]]
 
 
-def rules_scorer(phishing: frozenset[str] = frozenset()) -> Scorer:
-    """``message.promotion`` of the rule signals."""
-    return Scorer("rules", lambda texts: [signals(t, phishing=phishing).promotion for t in texts])
+def rules_scorer(
+    phishing: frozenset[str] = frozenset(), *, seen: dict[str, PromoSignals] | None = None
+) -> Scorer:
+    """``message.promotion`` of the rule signals; ``seen`` keeps each text's signals, so
+    the signal counts after the table need not compute them again."""
+    cache = seen if seen is not None else {}
+
+    def flag(texts: Sequence[str]) -> list[bool]:
+        out = []
+        for t in texts:
+            if t not in cache:
+                cache[t] = signals(t, phishing=phishing)
+            out.append(cache[t].promotion)
+        return out
+
+    return Scorer("rules", flag)
 
 
 # The scorers `run_samples` uses when the caller names none: add one here (or pass
 # `scorers=`) to get another column, e.g. a learned classifier.
-SCORERS: dict[str, Callable[[frozenset[str]], Scorer]] = {"rules": rules_scorer}
+SCORERS: dict[str, Callable[[frozenset[str], dict[str, PromoSignals]], Scorer]] = {
+    "rules": lambda phishing, seen: rules_scorer(phishing, seen=seen),
+}
 
 
 # --- scoring ----------------------------------------------------------------------------------
@@ -325,13 +340,14 @@ def _cell(s: Scores) -> str:
 def report_table(table: Table, out: TextIO) -> None:
     w = out.write
     head = f"{'dataset':<14} {'lang':<8} {'spam':>5} {'ham':>6}"
+    cols = f"{'TP':>5} {'FP':>5} {'FN':>5} {'TN':>6}  {'prec':>6} {'recall':>6} {'FPR':>7}"
     for name in table.scorers:
-        w(f"\nscorer: {name}\n")
-        w(f"{head}  {'TP':>5} {'FP':>5} {'FN':>5} {'TN':>6}  {'prec':>6} {'recall':>6} {'FPR':>7}\n")
+        w(f"\nscorer: {name}\n{head}  {cols}\n")
         for d, lang in table.groups:
             s = table.get(name, d, lang)
-            label = "all" if d == "*" else d
-            w(f"{label:<14} {'all' if lang == '*' else lang:<8} {s.spam:>5} {s.ham:>6}  {_cell(s)}\n")
+            where = "all" if d == "*" else d
+            language = "all" if lang == "*" else lang
+            w(f"{where:<14} {language:<8} {s.spam:>5} {s.ham:>6}  {_cell(s)}\n")
 
 
 def report(
@@ -427,10 +443,21 @@ def run_samples(
     if not samples:
         out.write("firekeeper: no labelled messages to score\n")
         return 2
-    chosen = list(scorers) if scorers is not None else [make(phishing) for make in SCORERS.values()]
+    seen: dict[str, PromoSignals] = {}
+    chosen = (
+        list(scorers)
+        if scorers is not None
+        else [make(phishing, seen) for make in SCORERS.values()]
+    )
     report_table(evaluate(samples, chosen), out)
-    on_spam = _run([s.text for s in samples if s.spam], phishing)
-    on_ham = _run([s.text for s in samples if not s.spam], phishing)
+
+    def found(text: str) -> PromoSignals:
+        if text not in seen:
+            seen[text] = signals(text, phishing=phishing)
+        return seen[text]
+
+    on_spam = [found(s.text) for s in samples if s.spam]
+    on_ham = [found(s.text) for s in samples if not s.spam]
     rule_scores = Scores(
         spam=len(on_spam),
         ham=len(on_ham),

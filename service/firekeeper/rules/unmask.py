@@ -101,14 +101,10 @@ _NUMERALS = str.maketrans(
         "肆": "4", "伍": "5", "陆": "6", "陸": "6", "柒": "7", "捌": "8", "玖": "9", "幺": "1",
     }
 )  # fmt: skip
-_NUMERAL_RUN = linear.compile(
-    "[0-9零〇一二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖幺]{6,}"
-)
+_NUMERAL_RUN = linear.compile("[0-9零〇一二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖幺]{6,}")
 _MIN_NUMERALS = 2  # a run with fewer Chinese numerals is a number with a word beside it
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
-_SPACED_MIXED = linear.compile(
-    rf"(?:[{_CJK}A-Za-z][ \u3000]){{2,}}[{_CJK}A-Za-z]"
-)
+_SPACED_MIXED = linear.compile(rf"(?:[{_CJK}A-Za-z][ \u3000]){{2,}}[{_CJK}A-Za-z]")
 _PUNCTUATED_CJK = linear.compile(
     rf"(?:^|[^\pL\pN])((?:[{_CJK}][.·•*_\-|/~]){{2,}}[{_CJK}])(?:$|[^\pL\pN])"
 )
@@ -283,9 +279,19 @@ def _join_mixed(text: str) -> tuple[str, int]:
     done = runs = 0
     for m in _SPACED_MIXED.finditer(text):
         start, end = m.span()
-        if text[start].isascii() and start > 0 and text[start - 1].isascii() and text[start - 1].isalnum():
+        if (
+            text[start].isascii()
+            and start > 0
+            and text[start - 1].isascii()
+            and text[start - 1].isalnum()
+        ):
             start += 2
-        if text[end - 1].isascii() and end < len(text) and text[end].isascii() and text[end].isalnum():
+        if (
+            text[end - 1].isascii()
+            and end < len(text)
+            and text[end].isascii()
+            and text[end].isalnum()
+        ):
             end -= 2
         run = text[start:end]
         letters = run[::2]
