@@ -94,6 +94,10 @@ for _k in range(10):
     _DIGIT_SIGNS[chr(0x24EB + _k)] = str(_k + 11)  # negative circled 11..20
 _CIRCLED = frozenset(chr(c) for c in (*range(0x2460, 0x2474), 0x24EA))  # ①..⑳, ⓪ (NFKC folds them)
 _KEYCAP = "\u20e3"
+# Characters whose absence lets a step be skipped (a set test runs in C: most texts skip).
+_SIGN_CHARS = frozenset(_DIGIT_SIGNS) | _CIRCLED | {"\ufe0f", _KEYCAP}
+_NUMERAL_CHARS = frozenset("零〇一二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖幺")
+_PUNCTUATION_SEPARATORS = frozenset(".·•*_-|/~")
 _NUMERALS = str.maketrans(
     {
         "零": "0", "〇": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6",
@@ -310,7 +314,9 @@ def unmask(text: str) -> Unmasked:
     text = linear.scanned(text)
     if not text:
         return Unmasked("")
-    signed, digit_signs = _read_digit_signs(text)
+    signed, digit_signs = (
+        (text, 0) if _SIGN_CHARS.isdisjoint(text) else _read_digit_signs(text)
+    )
     stripped, invisible = _strip_invisible(signed)
     fullwidth = _folded_letters(stripped)
     folded = unicodedata.normalize("NFKC", stripped).translate(_SMALL_CAPS)
@@ -340,9 +346,11 @@ def unmask(text: str) -> Unmasked:
         return whole.replace(run, "".join(ch for ch in run if ch.isalnum()))
 
     joined = _SPACED_CJK.sub(join, _join_spaced(fixed, count))
-    joined, mixed = _join_mixed(joined)
-    spaced += mixed
-    joined = _PUNCTUATED_CJK.sub(join_punctuated, joined)
+    if " " in joined or "\u3000" in joined:
+        joined, mixed = _join_mixed(joined)
+        spaced += mixed
+    if not _PUNCTUATION_SEPARATORS.isdisjoint(joined):
+        joined = _PUNCTUATED_CJK.sub(join_punctuated, joined)
     numerals = 0
 
     def read_numerals(m: linear.Match) -> str:
@@ -353,7 +361,8 @@ def unmask(text: str) -> Unmasked:
         numerals += 1
         return run.translate(_NUMERALS)
 
-    joined = _NUMERAL_RUN.sub(read_numerals, joined)
+    if not _NUMERAL_CHARS.isdisjoint(joined):
+        joined = _NUMERAL_RUN.sub(read_numerals, joined)
     return Unmasked(
         text=joined,
         invisible=invisible,
