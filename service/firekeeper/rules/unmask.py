@@ -314,9 +314,7 @@ def unmask(text: str) -> Unmasked:
     text = linear.scanned(text)
     if not text:
         return Unmasked("")
-    signed, digit_signs = (
-        (text, 0) if _SIGN_CHARS.isdisjoint(text) else _read_digit_signs(text)
-    )
+    signed, digit_signs = (text, 0) if _SIGN_CHARS.isdisjoint(text) else _read_digit_signs(text)
     stripped, invisible = _strip_invisible(signed)
     fullwidth = _folded_letters(stripped)
     folded = unicodedata.normalize("NFKC", stripped).translate(_SMALL_CAPS)
