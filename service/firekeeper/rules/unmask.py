@@ -110,7 +110,7 @@ _MIN_NUMERALS = 2  # a run with fewer Chinese numerals is a number with a word b
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
 _SPACED_MIXED = linear.compile(rf"(?:[{_CJK}A-Za-z][ \u3000]){{2,}}[{_CJK}A-Za-z]")
 _PUNCTUATED_CJK = linear.compile(
-    rf"(?:^|[^\pL\pN])((?:[{_CJK}][.·•*_\-|/~]){{2,}}[{_CJK}])(?:$|[^\pL\pN])"
+    rf"(?:^|[\W_])((?:[{_CJK}][.·•*_\-|/~]){{2,}}[{_CJK}])(?:$|[\W_])"
 )
 
 
