@@ -109,9 +109,7 @@ _NUMERAL_RUN = linear.compile("[0-9零〇一二三四五六七八九壹贰貳叁
 _MIN_NUMERALS = 2  # a run with fewer Chinese numerals is a number with a word beside it
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
 _SPACED_MIXED = linear.compile(rf"(?:[{_CJK}A-Za-z][ \u3000]){{2,}}[{_CJK}A-Za-z]")
-_PUNCTUATED_CJK = linear.compile(
-    rf"(?:^|[\W_])((?:[{_CJK}][.·•*_\-|/~]){{2,}}[{_CJK}])(?:$|[\W_])"
-)
+_PUNCTUATED_CJK = linear.compile(rf"(?:^|[\W_])((?:[{_CJK}][.·•*_\-|/~]){{2,}}[{_CJK}])(?:$|[\W_])")
 
 
 @dataclass(frozen=True, slots=True)
