@@ -330,6 +330,21 @@ def _cmd_signals(args: argparse.Namespace) -> int:
     from firekeeper.signals_eval import run
 
     phishing = Path(args.phishing) if args.phishing else None
+    if args.dataset or args.jsonl:
+        from firekeeper.signals_eval import run_samples
+
+        return run_samples(
+            sys.stdout,
+            datasets=args.dataset or (),
+            jsonl=[Path(p) for p in args.jsonl or ()],
+            root=Path(args.datasets) if args.datasets else None,
+            split=args.split,
+            phishing_file=phishing,
+            show=args.show,
+        )
+    if not (args.spam and args.ham):
+        print("firekeeper signals: give --spam and --ham, or --dataset / --jsonl", file=sys.stderr)
+        return 2
     return run(Path(args.spam), Path(args.ham), sys.stdout, phishing_file=phishing, show=args.show)
 
 
@@ -451,8 +466,21 @@ def parser() -> argparse.ArgumentParser:
     g = sub.add_parser(
         "signals", help="score the promotion signals on labelled messages (one a line)"
     )
-    g.add_argument("--spam", required=True, help="file of messages that should be flagged")
-    g.add_argument("--ham", required=True, help="file of ordinary messages")
+    g.add_argument("--spam", help="file of messages that should be flagged")
+    g.add_argument("--ham", help="file of ordinary messages")
+    g.add_argument(
+        "--dataset",
+        action="append",
+        choices=("qq", "tg-spam", "kdconv"),
+        help="a shared labelled dataset (repeatable); figures per dataset and language",
+    )
+    g.add_argument(
+        "--jsonl", action="append", help='labelled JSONL {"text","label","lang"} (repeatable)'
+    )
+    g.add_argument("--datasets", help="folder of the shared datasets (default ../shared/...)")
+    g.add_argument(
+        "--split", choices=("dev", "held-out"), help="only this part of the qq set (default both)"
+    )
     g.add_argument("--phishing", help="a phishing domain list, as FIREKEEPER_PHISHING_DOMAINS")
     g.add_argument("--show", type=int, default=0, help="print up to N misses and false alarms")
     g.set_defaults(func=_cmd_signals)

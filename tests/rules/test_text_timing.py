@@ -44,6 +44,11 @@ SHAPES = {
     "cjk_digits": "中1",
     "brackets": "([{<",
     "zero_width": "a\u200b",
+    "keycap_digits": "1\ufe0f\u20e3",
+    "punctuated_cjk": "加.",
+    "spaced_mixed": "加 V ",
+    "numerals": "三",
+    "spaced_digits": "1 -",
 }
 
 

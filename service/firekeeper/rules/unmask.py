@@ -17,7 +17,17 @@
    inside Cyrillic words (``pa6oтa``) too.
 4. ``spaced``: letters spaced out to dodge filters (``f r e e``, ``加 微 信``,
    ``В Л С``) are joined: four or more single letters in a row, three for
-   CJK characters.
+   CJK characters (single Latin letters among them too: ``加 V 信``); CJK
+   characters split by dots, stars, dashes, bars, slashes or tildes
+   (``加.微.信``, ``威*信``) are joined when the run stands alone (no letter
+   right before or after it, so ``男/女/不限`` is left as it is).
+5. ``digit_signs``: circled, negative-circled, dingbat and keycap digits
+   (``❸❶❾``, ``3️⃣1️⃣9️⃣``, ``🔟``) become digits (NFKC already folds ``①``,
+   ``⒈`` and ``𝟏``). Counted when three or more such signs stand together:
+   a numbered list (``① ... ② ...``) is no trick.
+6. ``numerals``: a run of six or more Chinese numerals used as digits
+   (``三一九四七零四八七七``, ``叁壹玖``, ``幺``; ``十``/``百`` are not digits,
+   so ``一九四九年`` and amounts stay words) becomes digits.
 
 Every step is linear in the text: the patterns run on RE2
 (``firekeeper.rules.linear``), the spaced-out runs are found by a scan (their
@@ -75,6 +85,33 @@ _SPACED_CJK = linear.compile(
 )
 
 
+# Digit signs NFKC leaves alone: negative circled, dingbat circled, double circled, keycap ten.
+_DIGIT_SIGNS: dict[str, str] = {"\u24ff": "0", "\U0001f51f": "10"}
+for _base, _count in ((0x2776, 10), (0x2780, 10), (0x278A, 10), (0x24F5, 10)):
+    for _k in range(_count):
+        _DIGIT_SIGNS[chr(_base + _k)] = str(_k + 1)
+for _k in range(10):
+    _DIGIT_SIGNS[chr(0x24EB + _k)] = str(_k + 11)  # negative circled 11..20
+_CIRCLED = frozenset(chr(c) for c in (*range(0x2460, 0x2474), 0x24EA))  # ①..⑳, ⓪ (NFKC folds them)
+_KEYCAP = "\u20e3"
+# Characters whose absence lets a step be skipped (a set test runs in C: most texts skip).
+_SIGN_CHARS = frozenset(_DIGIT_SIGNS) | _CIRCLED | {"\ufe0f", _KEYCAP}
+_NUMERAL_CHARS = frozenset("零〇一二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖幺")
+_PUNCTUATION_SEPARATORS = frozenset(".·•*_-|/~")
+_NUMERALS = str.maketrans(
+    {
+        "零": "0", "〇": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6",
+        "七": "7", "八": "8", "九": "9", "壹": "1", "贰": "2", "貳": "2", "叁": "3", "參": "3",
+        "肆": "4", "伍": "5", "陆": "6", "陸": "6", "柒": "7", "捌": "8", "玖": "9", "幺": "1",
+    }
+)  # fmt: skip
+_NUMERAL_RUN = linear.compile("[0-9零〇一二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖幺]{6,}")
+_MIN_NUMERALS = 2  # a run with fewer Chinese numerals is a number with a word beside it
+_CJK = "\u3400-\u9fff\uf900-\ufaff"
+_SPACED_MIXED = linear.compile(rf"(?:[{_CJK}A-Za-z][ \u3000]){{2,}}[{_CJK}A-Za-z]")
+_PUNCTUATED_CJK = linear.compile(rf"(?:^|[\W_])((?:[{_CJK}][.·•*_\-|/~]){{2,}}[{_CJK}])(?:$|[\W_])")
+
+
 @dataclass(frozen=True, slots=True)
 class Unmasked:
     text: str
@@ -83,10 +120,12 @@ class Unmasked:
     lookalike: int = 0  # words whose look-alike letters were rewritten
     words: int = 0  # words in the text
     spaced: int = 0  # runs of spaced-out letters joined
+    digit_signs: int = 0  # runs of three or more circled / keycap digits read as digits
+    numerals: int = 0  # runs of Chinese numerals read as digits
 
     @property
     def tricks(self) -> tuple[str, ...]:
-        names = ("invisible", "fullwidth", "lookalike", "spaced")
+        names = ("invisible", "fullwidth", "lookalike", "spaced", "digit_signs", "numerals")
         return tuple(n for n in names if getattr(self, n))
 
 
@@ -118,6 +157,37 @@ def _strip_invisible(text: str) -> tuple[str, int]:
             pending = 0
         out.append(ch)
     return "".join(out), inside
+
+
+def _read_digit_signs(text: str) -> tuple[str, int]:
+    """Circled and keycap digits as digits, and how many runs of three or more such
+    signs there were (one pass, so linear)."""
+    out: list[str] = []
+    runs = signs = 0
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        sign = None
+        if ch in _DIGIT_SIGNS:
+            sign, step = _DIGIT_SIGNS[ch], 1
+        elif ch in _CIRCLED:
+            sign, step = ch, 1  # NFKC folds it later
+        elif "0" <= ch <= "9" and i + 1 < n and text[i + 1] in ("\ufe0f", _KEYCAP):
+            step = 2 if text[i + 1] == _KEYCAP else 3 if i + 2 < n and text[i + 2] == _KEYCAP else 0
+            if step:
+                sign = ch
+        if sign is None:
+            if ch.strip() and ch not in _INVISIBLE:
+                runs += signs >= 3
+                signs = 0
+            out.append(ch)
+            i += 1
+            continue
+        signs += 1
+        out.append(sign)
+        i += step
+    runs += signs >= 3
+    return "".join(out), runs
 
 
 def _letter(ch: str) -> bool:
@@ -203,12 +273,47 @@ def _fix_word(word: str) -> str:
     return "".join(out)
 
 
+def _join_mixed(text: str) -> tuple[str, int]:
+    """Join runs of single CJK characters and Latin letters spaced out (``加 V 信``) that
+    hold at least two CJK characters; a Latin letter at either end that belongs to a
+    longer word (``I am 加 V 信``) stays out of the run."""
+    out: list[str] = []
+    done = runs = 0
+    for m in _SPACED_MIXED.finditer(text):
+        start, end = m.span()
+        if (
+            text[start].isascii()
+            and start > 0
+            and text[start - 1].isascii()
+            and text[start - 1].isalnum()
+        ):
+            start += 2
+        if (
+            text[end - 1].isascii()
+            and end < len(text)
+            and text[end].isascii()
+            and text[end].isalnum()
+        ):
+            end -= 2
+        run = text[start:end]
+        letters = run[::2]
+        if len(letters) < 3 or sum(1 for ch in letters if not ch.isascii()) < 2:
+            continue
+        runs += 1
+        out.append(text[done:start])
+        out.append(letters)
+        done = end
+    out.append(text[done:])
+    return "".join(out), runs
+
+
 def unmask(text: str) -> Unmasked:
     """``text`` (its first ``SCANNED_CHARS`` code points) as a reader sees it."""
     text = linear.scanned(text)
     if not text:
         return Unmasked("")
-    stripped, invisible = _strip_invisible(text)
+    signed, digit_signs = (text, 0) if _SIGN_CHARS.isdisjoint(text) else _read_digit_signs(text)
+    stripped, invisible = _strip_invisible(signed)
     fullwidth = _folded_letters(stripped)
     folded = unicodedata.normalize("NFKC", stripped).translate(_SMALL_CAPS)
     lookalike = 0
@@ -231,7 +336,29 @@ def unmask(text: str) -> Unmasked:
         count()
         return str(m.group(0)).replace(" ", "").replace("\u3000", "")
 
+    def join_punctuated(m: linear.Match) -> str:
+        count()
+        whole, run = str(m.group(0)), str(m.group(1))
+        return whole.replace(run, "".join(ch for ch in run if ch.isalnum()))
+
     joined = _SPACED_CJK.sub(join, _join_spaced(fixed, count))
+    if " " in joined or "\u3000" in joined:
+        joined, mixed = _join_mixed(joined)
+        spaced += mixed
+    if not _PUNCTUATION_SEPARATORS.isdisjoint(joined):
+        joined = _PUNCTUATED_CJK.sub(join_punctuated, joined)
+    numerals = 0
+
+    def read_numerals(m: linear.Match) -> str:
+        nonlocal numerals
+        run = str(m.group(0))
+        if sum(1 for ch in run if not ch.isascii()) < _MIN_NUMERALS:
+            return run
+        numerals += 1
+        return run.translate(_NUMERALS)
+
+    if not _NUMERAL_CHARS.isdisjoint(joined):
+        joined = _NUMERAL_RUN.sub(read_numerals, joined)
     return Unmasked(
         text=joined,
         invisible=invisible,
@@ -239,4 +366,6 @@ def unmask(text: str) -> Unmasked:
         lookalike=lookalike,
         spaced=spaced,
         words=len(_WORD.findall(joined)),
+        digit_signs=digit_signs,
+        numerals=numerals,
     )
