@@ -16,7 +16,7 @@ from firekeeper.store.models import metadata
 
 
 def _heads() -> set[str]:
-    """Every head of the migration history (one: 0009, after 0008 merged this wave's branches)."""
+    """Every head of the migration history (one: 0010_corrections_tables, on 0009)."""
     return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
@@ -30,7 +30,7 @@ def test_migrate_is_idempotent(store_url: str) -> None:
         assert current_revision(store.engine) is None
         store.migrate()
         store.migrate()
-        assert _current(store) == _heads() == {"0009_retention_mark"}
+        assert _current(store) == _heads() == {"0010_corrections_tables"}
         tables = set(sa.inspect(store.engine).get_table_names())
         assert {"chats", "members", "decisions", "outbox", "audit_log", "alembic_version"} <= tables
     with create_store(store_url) as again:  # a restart migrates again: still fine
