@@ -7,12 +7,15 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import make_url
 
 from firekeeper.config import Settings
+from firekeeper.corrections_admin import CorrectionsAdmin
+from firekeeper.corrections_area import CorrectionsArea
 from firekeeper.errors import Diagnostic, FirekeeperError
 from firekeeper.lifecycle_runtime import LifecycleRuntime
 from firekeeper.metrics import Metrics
@@ -75,17 +78,21 @@ async def run_service(
         metrics.set_rulesets((rs.name, rs.version) for rs in index.all())
         holder = RulesetHolder(index)
         screening = ScreeningArea(phishing_domains=phishing_list(settings), observer=metrics)
+        corrections = CorrectionsArea()  # its sample cache is shared with the Corrections API
         pipeline = build_pipeline(
             store,
             holder,
             timing=metrics,
             screening=screening,
+            corrections=corrections,
             decision_days=settings.decision_retention_days,
             budget_seconds=settings.evaluation_budget_seconds,
             on_over_budget=metrics.observe_over_budget,
         )
         admin = ScreeningAdmin(store)
         metrics.track_review_queue(admin.queue_depth)
+        corrected = CorrectionsAdmin(store, corrections.cache, observer=metrics)
+        metrics.track_false_positives(lambda: corrected.rule_report(since=_days_ago(30)))
         reloader = Reloader(
             directory, holder, metrics, fingerprint=fingerprint(sources), check=_child(settings)
         )
@@ -111,6 +118,7 @@ async def run_service(
                     screening=admin,
                     lifecycle=lifecycle.api,
                     audit=AuditLog(store.engine),
+                    corrections=corrected,
                 )
         finally:
             if watching is not None:
@@ -120,6 +128,10 @@ async def run_service(
     finally:
         store.close()
     return 0
+
+
+def _days_ago(days: int) -> datetime:
+    return datetime.now(UTC) - timedelta(days=days)
 
 
 def _child(settings: Settings) -> Callable[[Mapping[str, str]], list[Diagnostic]] | None:

@@ -7,6 +7,9 @@ HeldJoinNotFound              NOT_FOUND
 AlreadyResolved               FAILED_PRECONDITION
 StoreUnavailable              UNAVAILABLE          nothing was written: safe to retry
 RulesetError                  FAILED_PRECONDITION
+NotAnAdmin                    PERMISSION_DENIED    a correction from someone not an admin
+DecisionNotFound              NOT_FOUND
+NotCorrectable                FAILED_PRECONDITION
 anything else                 INTERNAL             a generic message with a reference;
                                                    the traceback goes to the log only
 """
@@ -24,9 +27,12 @@ import grpc
 from firekeeper.errors import (
     AlreadyResolved,
     ChatNotFound,
+    DecisionNotFound,
     HeldJoinNotFound,
     InvalidEvent,
     InvalidParam,
+    NotAnAdmin,
+    NotCorrectable,
     RulesetError,
     StoreUnavailable,
     UnknownRuleset,
@@ -72,6 +78,12 @@ def status_for(exc: BaseException, *, context: str = "") -> ErrorStatus:
         return ErrorStatus(grpc.StatusCode.UNAVAILABLE, str(exc))
     if isinstance(exc, RulesetError | AlreadyResolved):
         return ErrorStatus(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+    if isinstance(exc, NotAnAdmin):
+        return ErrorStatus(grpc.StatusCode.PERMISSION_DENIED, str(exc), "reporter_id")
+    if isinstance(exc, DecisionNotFound):
+        return ErrorStatus(grpc.StatusCode.NOT_FOUND, str(exc), "event_id")
+    if isinstance(exc, NotCorrectable):
+        return ErrorStatus(grpc.StatusCode.FAILED_PRECONDITION, str(exc), "kind")
     ref = uuid.uuid4().hex[:12]
     log.error(
         "unexpected error%s (ref %s)",

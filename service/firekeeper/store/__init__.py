@@ -14,10 +14,10 @@ with nothing written.
 """
 
 from firekeeper.store import audit as audit  # registers the audit log table
+from firekeeper.store import corrections as corrections  # registers the corrections tables
 from firekeeper.store import lifecycle as lifecycle  # registers the lifecycle tables
 from firekeeper.store import screening as screening  # registers the screening tables
 from firekeeper.store.codec import CodecError
 from firekeeper.store.repository import ChatTx, DuplicateEvent, Store, create_store
-from firekeeper.store import corrections as corrections  # noqa: E402  registers the corrections tables (after Store: it reads through it)
 
 __all__ = ["ChatTx", "CodecError", "DuplicateEvent", "Store", "create_store"]

@@ -20,6 +20,7 @@ false positives, missed spam, over a time range) and :func:`samples` /
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +37,9 @@ from firekeeper.domain.corrections import (
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event, Platform
 from firekeeper.store.codec import decision_from_json, event_from_json
+from firekeeper.store.db import unavailable_on_db_errors
 from firekeeper.store.models import BigId, Json, UtcDateTime, chats, decisions, metadata
-from firekeeper.store.review import _insert, transaction
+from firekeeper.store.repository import _insert
 
 if TYPE_CHECKING:
     from firekeeper.store.repository import Store
@@ -81,6 +83,16 @@ rule_action_counts = sa.Table(
 )
 
 
+@contextmanager
+def _reading(store: Store, doing: str) -> Iterator[Connection]:
+    with (
+        unavailable_on_db_errors(store.engine, doing),
+        store.engine.connect() as conn,
+        conn.begin(),
+    ):
+        yield conn
+
+
 def day_of(at: datetime) -> datetime:
     """Midnight UTC of ``at``'s day: the tally's bucket."""
     return datetime.combine(at.astimezone(UTC).date(), time(0), tzinfo=UTC)
@@ -121,7 +133,12 @@ def decided(
     ).one_or_none()
     if row is None:
         return None
-    return int(row.chat_pk), event_from_json(row.event), decision_from_json(row.decision), row.decided_at
+    return (
+        int(row.chat_pk),
+        event_from_json(row.event),
+        decision_from_json(row.decision),
+        row.decided_at,
+    )
 
 
 def record(conn: Connection, values: dict[str, Any]) -> tuple[Correction, bool]:
@@ -192,7 +209,7 @@ def export_samples(store: Store, tenant: str) -> Iterator[dict[str, str]]:
     ``{"text", "label", "lang", "source"}`` (``lang`` left out when unknown). A text
     reported both ways is exported once, as spam (an admin's spam report outranks)."""
     c = corrections.c
-    with transaction(store, f"export the corrections of tenant {tenant!r}", write=False) as conn:
+    with _reading(store, f"export the corrections of tenant {tenant!r}") as conn:
         rows = conn.execute(
             sa.select(c.label, c.text, c.lang, c.kind, c.dedupe_key, c.platform)
             .where(c.tenant == tenant, c.label != "", c.text != "")
@@ -223,7 +240,7 @@ def false_positives_by_rule(
     is None). Actions are counted per UTC day: ``since`` and ``until`` are taken to the
     start of their day. A correction counts at its decision's time. Sorted by false
     positives, then actions, descending. For reports and consoles."""
-    with transaction(store, "read false positives by rule", write=False) as conn:
+    with _reading(store, "read false positives by rule") as conn:
         return rule_corrections(conn, tenant=tenant, since=since, until=until)
 
 

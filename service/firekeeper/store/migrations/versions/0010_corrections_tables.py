@@ -69,7 +69,9 @@ def upgrade() -> None:
             name="fk_rule_action_counts_chat_pk_chats",
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("chat_pk", "day", "ruleset", "rule_id", name="pk_rule_action_counts"),
+        sa.PrimaryKeyConstraint(
+            "chat_pk", "day", "ruleset", "rule_id", name="pk_rule_action_counts"
+        ),
     )
     op.create_index("ix_rule_action_counts_day", "rule_action_counts", ["day"])
 
