@@ -165,6 +165,40 @@ def record(conn: Connection, values: dict[str, Any]) -> tuple[Correction, bool]:
     return _correction(row), new_id is not None
 
 
+def seed_samples(
+    conn: Connection, chat: ChatKey, labelled: Iterable[tuple[str, str]], at: datetime
+) -> list[int]:
+    """Store ``(label, text)`` samples as admins' text corrections of ``chat`` (ruleset
+    tests: ``reported:``); their ids, for :func:`remove`."""
+    ids = []
+    for label, text in labelled:
+        kind = CorrectionKind.MISSED_SPAM if label == "spam" else CorrectionKind.NOT_SPAM
+        values = {
+            "tenant": chat.tenant,
+            "platform": chat.platform.value,
+            "chat_id": chat.chat_id,
+            "kind": kind.value,
+            "dedupe_key": f"seeded:{label}:{len(ids)}:{hash(text)}",
+            "event_id": "",
+            "ruleset": "",
+            "rule_ids": [],
+            "label": label,
+            "text": text,
+            "lang": "",
+            "reporter_id": "",
+            "note": "seeded",
+            "reported_at": at,
+            "decided_at": None,
+            "counted_at": at,
+        }
+        ids.append(record(conn, values)[0].id)
+    return ids
+
+
+def remove(conn: Connection, ids: Iterable[int]) -> None:
+    conn.execute(sa.delete(corrections).where(corrections.c.id.in_(list(ids))))
+
+
 def _correction(row: RowMapping) -> Correction:
     return Correction(
         id=int(row["id"]),
