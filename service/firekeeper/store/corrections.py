@@ -170,10 +170,10 @@ def seed_samples(
 ) -> list[int]:
     """Store ``(label, text)`` samples as admins' text corrections of ``chat`` (ruleset
     tests: ``reported:``); their ids, for :func:`remove`."""
-    ids = []
+    ids: list[int] = []
     for label, text in labelled:
         kind = CorrectionKind.MISSED_SPAM if label == "spam" else CorrectionKind.NOT_SPAM
-        values = {
+        values: dict[str, Any] = {
             "tenant": chat.tenant,
             "platform": chat.platform.value,
             "chat_id": chat.chat_id,

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
+from firekeeper.corrections_area import CorrectionsArea, SampleCache
 from firekeeper.domain.chats import (
     ChannelTheme,
     ChatKey,
@@ -28,7 +29,6 @@ from firekeeper.domain.chats import (
     StateChanges,
     Theme,
 )
-from firekeeper.corrections_area import CorrectionsArea, SampleCache
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event, Platform
 from firekeeper.domain.screening import BlockEntry, BlockKind, ChatScreening
