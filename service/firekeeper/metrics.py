@@ -210,7 +210,10 @@ class Metrics:
             ["ruleset", "rule", "kind"],
             registry=registry,
         )
-        self._false_positives: _FalsePositiveRates | None = None
+        # each rule's false-positive rate: read from the store once track_false_positives
+        # says how (until then the family is exported without samples)
+        self._false_positives = _FalsePositiveRates(lambda: (), 0.0)
+        registry.register(self._false_positives)
 
     def observe_decision(self, event: Event, decision: Decision, seconds: float) -> None:
         """Count one answered event: its latency always; events and actions only when new."""
@@ -333,9 +336,7 @@ class Metrics:
     ) -> None:
         """Export ``firekeeper_rule_false_positive_ratio`` per ruleset and rule from ``read``
         (the store's per-rule report), read at scrape time and cached ``cache_seconds``."""
-        if self._false_positives is None:
-            self._false_positives = _FalsePositiveRates(read, cache_seconds)
-            self.registry.register(self._false_positives)
+        self._false_positives.use(read, cache_seconds)
 
 
 _CORRECTION_KINDS = frozenset(k.value for k in CorrectionKind)
@@ -351,6 +352,10 @@ class _FalsePositiveRates(Collector):
         self._lock = threading.Lock()
         self._at = -math.inf
         self._rows: list[RuleCorrections] = []
+
+    def use(self, read: Callable[[], Iterable[RuleCorrections]], seconds: float) -> None:
+        with self._lock:
+            self._read, self._seconds, self._at = read, seconds, -math.inf
 
     def _family(self) -> GaugeMetricFamily:
         return GaugeMetricFamily(

@@ -27,9 +27,10 @@ smallest shingle hashes) through an inverted index, and only the best
 ``MAX_CANDIDATES`` are compared exactly.
 
 Cost per message, bounded whatever the tenant holds: normalising the text (linear),
-hashing at most ``MAX_NEAR_CHARS`` shingles, ``SKETCH`` dictionary look-ups, and at
-most ``MAX_CANDIDATES`` set intersections of at most ``MAX_NEAR_CHARS`` elements
-(``firekeeper bench`` prints the measured time). Memory: about 50 bytes per
+hashing at most ``MAX_NEAR_CHARS`` shingles, ``SKETCH`` dictionary look-ups yielding at
+most ``SKETCH * MAX_POSTINGS`` candidates (each hash keeps its newest ``MAX_POSTINGS``
+samples), and at most ``MAX_CANDIDATES`` set intersections of at most
+``MAX_NEAR_CHARS`` elements (``firekeeper bench`` prints the measured time). Memory: about 50 bytes per
 shingle of each sample, and at most ``MAX_SAMPLES`` samples a tenant.
 """
 
@@ -56,6 +57,7 @@ MIN_NEAR_CHARS = 16  # shorter normalised texts match only exactly
 MAX_NEAR_CHARS = 2000  # shingles taken from the first this many normalised characters
 SKETCH = 32  # bottom-k sketch size: candidate look-ups per message
 MAX_CANDIDATES = 8  # samples compared exactly per message
+MAX_POSTINGS = 32  # samples kept per sketch hash (the newest): bounds the look-ups
 MAX_SAMPLES = 2000  # newest samples a tenant keeps in memory
 
 _LINK = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/\S*")
@@ -137,7 +139,9 @@ class ReportedSamples:
             if not grams:
                 continue
             for h in _sketch(grams):
-                index.setdefault(h, []).append(len(samples))
+                postings = index.setdefault(h, [])
+                if len(postings) < MAX_POSTINGS:
+                    postings.append(len(samples))
             samples.append(Sample(label, grams))
         return cls(exact, tuple(samples), {h: tuple(v) for h, v in index.items()})
 
