@@ -30,8 +30,8 @@ Cost per message, bounded whatever the tenant holds: normalising the text (linea
 hashing at most ``MAX_NEAR_CHARS`` shingles, ``SKETCH`` dictionary look-ups yielding at
 most ``SKETCH * MAX_POSTINGS`` candidates (each hash keeps its newest ``MAX_POSTINGS``
 samples), and at most ``MAX_CANDIDATES`` set intersections of at most
-``MAX_NEAR_CHARS`` elements (``firekeeper bench`` prints the measured time). Memory: about 50 bytes per
-shingle of each sample, and at most ``MAX_SAMPLES`` samples a tenant.
+``MAX_NEAR_CHARS`` elements (``firekeeper bench`` prints the measured time). Memory:
+about 50 bytes per shingle of each sample, and at most ``MAX_SAMPLES`` samples a tenant.
 """
 
 from __future__ import annotations
