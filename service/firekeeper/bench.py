@@ -31,6 +31,7 @@ import grpc
 from firekeeper.api.convert import event_to_proto, registration_to_proto
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
+from firekeeper.corrections_area import CorrectionsArea
 from firekeeper.domain.chats import ChatContext, ChatRecord
 from firekeeper.domain.events import Event, MessagePosted
 from firekeeper.pipeline import RulesetHolder
@@ -123,7 +124,9 @@ def bench_pipeline(index: RulesetIndex, work: Workload, store_url: str) -> Figur
     store = create_store(store_url)
     try:
         store.migrate()
-        pipeline = build_pipeline(store, RulesetHolder(index))
+        # the corrections area as the service builds it (its sample cache checks the
+        # store every 5 s, not at every message as the tools' does)
+        pipeline = build_pipeline(store, RulesetHolder(index), corrections=CorrectionsArea())
         for reg in work.chats:
             pipeline.register_chat(reg)
         lat = []
