@@ -271,9 +271,10 @@ def false_positives_by_rule(
 ) -> list[RuleCorrections]:
     """Per ruleset and rule: decisions with its actions, and how many of those admins
     corrected as false positives, over ``[since, until)`` (every tenant when ``tenant``
-    is None). Actions are counted per UTC day: ``since`` and ``until`` are taken to the
-    start of their day. A correction counts at its decision's time. Sorted by false
-    positives, then actions, descending. For reports and consoles."""
+    is None). Actions are counted per UTC day: ``since`` counts from the start of its
+    day, ``until`` to the end of its day unless it is a midnight. A correction counts at
+    its decision's time (a missed spam given as text, at its report's). Sorted by false
+    positives, then missed spam, then actions, descending. For reports and consoles."""
     with _reading(store, "read false positives by rule") as conn:
         return rule_corrections(conn, tenant=tenant, since=since, until=until)
 
