@@ -7,6 +7,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,9 +15,8 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import make_url
 
 from firekeeper.config import Settings
-
-if TYPE_CHECKING:
-    from firekeeper.console.server import ConsoleServer
+from firekeeper.corrections_admin import CorrectionsAdmin
+from firekeeper.corrections_area import CorrectionsArea
 from firekeeper.errors import Diagnostic, FirekeeperError
 from firekeeper.lifecycle_runtime import LifecycleRuntime
 from firekeeper.metrics import Metrics
@@ -28,9 +28,13 @@ from firekeeper.sandbox import check_in_child
 from firekeeper.screening_admin import ScreeningAdmin
 from firekeeper.screening_area import ScreeningArea
 from firekeeper.server import Bound, serve
-from firekeeper.store import create_store
+from firekeeper.store import Store, create_store
 from firekeeper.store.audit import AuditLog
+from firekeeper.store.corrections import false_positives_by_rule
 from firekeeper.wiring import build_pipeline
+
+if TYPE_CHECKING:
+    from firekeeper.console.server import ConsoleServer
 
 log = logging.getLogger("firekeeper")
 
@@ -79,17 +83,21 @@ async def run_service(
         metrics.set_rulesets((rs.name, rs.version) for rs in index.all())
         holder = RulesetHolder(index)
         screening = ScreeningArea(phishing_domains=phishing_list(settings), observer=metrics)
+        corrections = CorrectionsArea()  # its sample cache is shared with the Corrections API
         pipeline = build_pipeline(
             store,
             holder,
             timing=metrics,
             screening=screening,
+            corrections=corrections,
             decision_days=settings.decision_retention_days,
             budget_seconds=settings.evaluation_budget_seconds,
             on_over_budget=metrics.observe_over_budget,
         )
         admin = ScreeningAdmin(store)
         metrics.track_review_queue(admin.queue_depth)
+        corrected = CorrectionsAdmin(store, corrections.cache, observer=metrics)
+        metrics.track_false_positives(lambda: corrected.rule_report(since=_days_ago(30)))
         reloader = Reloader(
             directory, holder, metrics, fingerprint=fingerprint(sources), check=_child(settings)
         )
@@ -105,7 +113,12 @@ async def run_service(
         lifecycle = LifecycleRuntime(settings, store, pipeline.evaluate, holder, metrics)
         console = None
         if settings.console_port is not None:  # the read-only web console, beside gRPC
-            console = _console(settings)(store, lifecycle.service, lambda: holder.index)
+            console = _console(settings)(
+                store,
+                lifecycle.service,
+                lambda: holder.index,
+                false_positives=StoredFalsePositives(store),
+            )
         try:
             async with lifecycle.running():  # the tick scheduler, while the server runs
                 await serve(
@@ -119,6 +132,7 @@ async def run_service(
                     lifecycle=lifecycle.api,
                     audit=AuditLog(store.engine),
                     console=console,
+                    corrections=corrected,
                 )
         finally:
             if watching is not None:
@@ -139,9 +153,25 @@ def _console(settings: Settings) -> Callable[..., ConsoleServer]:
             f"FIREKEEPER_CONSOLE_PORT is set, but the console cannot be loaded ({exc}): "
             "install it with pip install 'firekeeper[console]', or unset it"
         ) from exc
-    # Corrections (false positives per rule) are read through a FalsePositives provider
-    # (firekeeper.console.stats); pass one as false_positives= here to show them.
     return functools.partial(ConsoleServer, settings)
+
+
+class StoredFalsePositives:
+    """The console's false-positive column (``firekeeper.console.stats.FalsePositives``),
+    read from the corrections store."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def false_positives_by_rule(
+        self, *, tenant: str | None, since: datetime, until: datetime
+    ) -> dict[tuple[str, str], int]:
+        rows = false_positives_by_rule(self._store, tenant=tenant, since=since, until=until)
+        return {(r.ruleset, r.rule_id): r.false_positives for r in rows if r.rule_id}
+
+
+def _days_ago(days: int) -> datetime:
+    return datetime.now(UTC) - timedelta(days=days)
 
 
 def _child(settings: Settings) -> Callable[[Mapping[str, str]], list[Diagnostic]] | None:

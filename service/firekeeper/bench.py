@@ -4,6 +4,8 @@ with the bare matcher on the same compiled rulesets.
 Three measurements on one deterministic workload (``firekeeper.workload``):
 1. the bare matcher: ``CompiledRuleset.match`` on prebuilt facts (text
    predicates, projection, the durable-rules engine; no store, no decision);
+   beside it, the reported-sample test of admins' corrections on each message
+   against a tenant holding the most samples a tenant keeps;
 2. the in-process pipeline as the service builds it (``firekeeper.wiring``, with
    every governance area): idempotency check, row lock, context and area
    loads, fact, engine, decision, state and area writes and the decision in
@@ -29,10 +31,12 @@ import grpc
 from firekeeper.api.convert import event_to_proto, registration_to_proto
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
+from firekeeper.corrections_area import CorrectionsArea
 from firekeeper.domain.chats import ChatContext, ChatRecord
-from firekeeper.domain.events import Event
+from firekeeper.domain.events import Event, MessagePosted
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.rules.compiler import RulesetIndex
+from firekeeper.rules.corrections import MAX_SAMPLES, ReportedSamples
 from firekeeper.rules.facts import build_fact
 from firekeeper.rulesets_dir import load
 from firekeeper.store import create_store
@@ -92,11 +96,37 @@ def bench_matcher(index: RulesetIndex, work: Workload) -> Figures:
     return Figures("bare matcher", len(prepared), time.perf_counter() - t0, lat)
 
 
+def bench_reported(work: Workload) -> tuple[Figures, int]:
+    """The reported-sample test (``firekeeper.rules.corrections``) on each message of the
+    workload, against a tenant holding ``MAX_SAMPLES`` samples made from those messages
+    (so that candidates are found: the costly case). Returns the figures and the size."""
+    texts = [e.payload.text for e in work.events if isinstance(e.payload, MessagePosted)]
+    made = (
+        [
+            ("spam" if n % 2 else "ham", f"{texts[n % len(texts)]} variant {n}")
+            for n in range(MAX_SAMPLES)
+        ]
+        if texts
+        else []
+    )
+    samples = ReportedSamples.of(made)
+    lat = []
+    t0 = time.perf_counter()
+    for text in texts:
+        s = time.perf_counter()
+        samples.match(text)
+        lat.append(time.perf_counter() - s)
+    name = "reported-sample match"
+    return Figures(name, len(texts), time.perf_counter() - t0, lat), len(samples.samples)
+
+
 def bench_pipeline(index: RulesetIndex, work: Workload, store_url: str) -> Figures:
     store = create_store(store_url)
     try:
         store.migrate()
-        pipeline = build_pipeline(store, RulesetHolder(index))
+        # the corrections area as the service builds it (its sample cache checks the
+        # store every 5 s, not at every message as the tools' does)
+        pipeline = build_pipeline(store, RulesetHolder(index), corrections=CorrectionsArea())
         for reg in work.chats:
             pipeline.register_chat(reg)
         lat = []
@@ -188,6 +218,9 @@ def run(
         url = store_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         matcher = bench_matcher(index, work)
         print(matcher.line())
+        reported, held = bench_reported(work)
+        print(reported.line())
+        print(f"  (messages only, against {held} near-duplicate samples of one tenant)")
         inproc = bench_pipeline(index, work, url)
         print(inproc.line())
         print(

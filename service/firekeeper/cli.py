@@ -488,6 +488,10 @@ def parser() -> argparse.ArgumentParser:
     from firekeeper.tools.commands import add_commands
 
     add_commands(sub)  # test, explain, replay, export, schema
+
+    from firekeeper.tools.corrections import add_corrections
+
+    add_corrections(sub)  # corrections report, corrections export
     return p
 
 

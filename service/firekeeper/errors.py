@@ -15,9 +15,16 @@
     │                           type (INVALID_ARGUMENT)
     ├── StoreUnavailable        the database cannot be reached; nothing was
     │                           written (UNAVAILABLE: safe to retry)
-    └── DuplicateEvent          (firekeeper.store) a concurrent retry stored the
-                                same event first; the pipeline answers with
-                                the stored decision
+    ├── DuplicateEvent          (firekeeper.store) a concurrent retry stored the
+    │                           same event first; the pipeline answers with
+    │                           the stored decision
+    ├── NotAnAdmin              a correction's reporter is not an admin or the
+    │                           owner of the chat (PERMISSION_DENIED)
+    ├── DecisionNotFound        no decision is stored for that event in that
+    │                           chat (NOT_FOUND)
+    └── NotCorrectable          the decision cannot be corrected that way: no
+                                rule acted, or the wrong event kind
+                                (FAILED_PRECONDITION)
 
 Exactly one place, ``firekeeper.api.status``, maps these to gRPC status codes.
 Messages say what to do, not only what went wrong.
@@ -113,3 +120,29 @@ class AlreadyResolved(FirekeeperError):
             f"the held join of user {user_id!r} in chat {chat} was already {status}; "
             "a decision is not reversed here: use the platform, or the blocklist"
         )
+
+
+class NotAnAdmin(FirekeeperError):
+    def __init__(self, chat: str, user_id: str) -> None:
+        self.user_id = user_id
+        super().__init__(
+            f"user {user_id!r} is not an admin or the owner of chat {chat} as the store knows "
+            "it, so the correction was refused: only a chat's admins may correct its "
+            "decisions (reporter_id is the admin's member id in that chat)"
+        )
+
+
+class DecisionNotFound(FirekeeperError):
+    def __init__(self, chat: str, event_id: str) -> None:
+        self.chat = chat
+        self.event_id = event_id
+        super().__init__(
+            f"no decision is stored for event {event_id!r} in chat {chat}: give the event id "
+            "of a decision of that chat (the decision log keeps them "
+            "FIREKEEPER_DECISION_RETENTION_DAYS days)"
+        )
+
+
+class NotCorrectable(FirekeeperError):
+    def __init__(self, event_id: str, reason: str) -> None:
+        super().__init__(f"the decision on event {event_id!r} cannot be corrected so: {reason}")

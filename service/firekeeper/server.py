@@ -38,7 +38,10 @@ from grpc_reflection.v1alpha import reflection
 
 from firekeeper.api.admin import ADMIN_SERVICE_NAME, AdminServicer, RulesetReloader
 from firekeeper.api.boundary import BoundaryInterceptor
+from firekeeper.api.corrections_servicer import SERVICE_NAME as CORRECTIONS_SERVICE_NAME
+from firekeeper.api.corrections_servicer import CorrectionsPort, CorrectionsServicer
 from firekeeper.api.gen.firekeeper.v1 import admin_pb2_grpc as apb_grpc
+from firekeeper.api.gen.firekeeper.v1 import corrections_pb2_grpc as cpb_grpc
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
 from firekeeper.api.gen.firekeeper.v1 import screening_pb2_grpc as spb_grpc
 from firekeeper.api.lifecycle_servicer import LifecycleServices
@@ -102,8 +105,10 @@ class Server:
         screening: ScreeningPort | None = None,
         lifecycle: LifecycleServices | None = None,
         audit: AuditLog | None = None,
+        corrections: CorrectionsPort | None = None,
     ) -> None:
         self.settings = settings
+        self._corrections = corrections  # serves the Corrections service when given
         self._audit = audit  # the audit log: written by the auth interceptor, read by Admin
         self._lifecycle = lifecycle  # serves Outbox and Health (lifecycle.proto) when given
         self._reloader = reloader  # serves the Admin service when given
@@ -195,6 +200,10 @@ class Server:
             screening = ScreeningServicer(self._screening, self._metrics, self._executor)
             spb_grpc.add_ScreeningServicer_to_server(screening, server)
             names.append(SCREENING_SERVICE_NAME)
+        if self._corrections is not None:
+            corrections = CorrectionsServicer(self._corrections, self._metrics, self._executor)
+            cpb_grpc.add_CorrectionsServicer_to_server(corrections, server)
+            names.append(CORRECTIONS_SERVICE_NAME)
         if self._lifecycle is not None:
             self._lifecycle.add_to(server, self._metrics, self._executor)
             names.extend(self._lifecycle.names)
@@ -312,6 +321,7 @@ async def serve(
     lifecycle: LifecycleServices | None = None,
     audit: AuditLog | None = None,
     console: WebConsole | None = None,
+    corrections: CorrectionsPort | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT (or ``stop_event``), then shut down gracefully.
 
@@ -330,6 +340,7 @@ async def serve(
         screening=screening,
         lifecycle=lifecycle,
         audit=audit,
+        corrections=corrections,
     )
     metrics_server: MetricsServer | None = None
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from firekeeper.corrections_area import CorrectionsArea, SampleCache
 from firekeeper.lifecycle_area import LifecycleArea
 from firekeeper.pipeline import Area, Pipeline, RulesetHolder, StoreTiming
 from firekeeper.screening_area import ScreeningArea
@@ -18,7 +19,10 @@ from firekeeper.store import Store
 
 
 def governance_areas(
-    rulesets: RulesetHolder | None = None, *, screening: ScreeningArea | None = None
+    rulesets: RulesetHolder | None = None,
+    *,
+    screening: ScreeningArea | None = None,
+    corrections: CorrectionsArea | None = None,
 ) -> tuple[Area, ...]:
     """Every governance area with state of its own, in evaluation order.
 
@@ -26,8 +30,14 @@ def governance_areas(
     ``rulesets``: the loaded rulesets, for areas that read a ruleset's profile.
     ``screening``: the screening area as the service configures it (phishing list,
     metrics); the tools get one without a phishing list.
+    ``corrections``: the corrections area with the sample cache the service shares with
+    its Corrections API; the tools get one that checks the store at every message.
     """
-    return (LifecycleArea(rulesets), screening or ScreeningArea())
+    return (
+        LifecycleArea(rulesets),
+        screening or ScreeningArea(),
+        corrections or CorrectionsArea(SampleCache(ttl_seconds=0)),
+    )
 
 
 def build_pipeline(
@@ -37,6 +47,7 @@ def build_pipeline(
     clock: Callable[[], datetime] | None = None,
     timing: StoreTiming | None = None,
     screening: ScreeningArea | None = None,
+    corrections: CorrectionsArea | None = None,
     decision_days: int = 0,
     budget_seconds: float | None = None,
     on_over_budget: Callable[[str], None] | None = None,
@@ -46,7 +57,7 @@ def build_pipeline(
 
     ``decision_days``: the decision log's retention (the service's setting); events
     older than what it pruned are refused. 0 (the tools): every event is evaluated."""
-    areas = governance_areas(rulesets, screening=screening)
+    areas = governance_areas(rulesets, screening=screening, corrections=corrections)
     if clock is None:
         return Pipeline(
             store,

@@ -28,6 +28,8 @@ from google.protobuf import json_format
 
 from firekeeper.api.gen.firekeeper.v1 import admin_pb2 as apb
 from firekeeper.api.gen.firekeeper.v1 import admin_pb2_grpc as apb_grpc
+from firekeeper.api.gen.firekeeper.v1 import corrections_pb2 as cpb
+from firekeeper.api.gen.firekeeper.v1 import corrections_pb2_grpc as cpb_grpc
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
 from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2 as lpb
@@ -68,6 +70,11 @@ def _events() -> list[dict[str, Any]]:
     newbie = {"id": "newbie", "display_name": "New", "account_created_at": young}
     out.append({"envelope": env(7, newbie), "member_joined": {"member": newbie}})
     out.append({"envelope": env(8, ann), "chat_updated": {"platform_member_count": 500}})
+    # an admin speaks, so the store knows her as one: she corrects the new-account hold
+    olga = {"id": "olga", "display_name": "Olga", "role": "ROLE_ADMIN"}
+    out.append(
+        {"envelope": env(9, olga), "message_posted": {"message_id": "m9", "text": "see you at 6"}}
+    )
     return out
 
 
@@ -120,6 +127,7 @@ class Fed:
     decisions: list[pb.Decision]  # Evaluate's answers, in order
     health: lpb.ChatHealth  # GetChatHealth's answer
     rulesets: Path
+    false_positives: dict[tuple[str, str], int]  # Corrections.GetRuleCorrections' answer
 
 
 @pytest.fixture
@@ -159,7 +167,22 @@ def fed(tmp_path: Path) -> Iterator[Fed]:
         health = lpb_grpc.HealthStub(channel).GetChatHealth(
             lpb.GetChatHealthRequest(key=key), metadata=bearer(ADMIN)
         )
-        yield Fed(bound, decisions, health, rulesets)
+        corrections = cpb_grpc.CorrectionsStub(channel)
+        corrections.ReportCorrection(
+            cpb.ReportCorrectionRequest(
+                chat=key,
+                kind=cpb.CORRECTION_KIND_JOIN_WAS_FINE,
+                event_id="b-7",  # the new account's join
+                reporter_id="olga",
+            ),
+            metadata=bearer(ADAPTER),
+        )
+        report = corrections.GetRuleCorrections(
+            cpb.GetRuleCorrectionsRequest(tenant=TENANT), metadata=bearer(ADMIN)
+        )
+        false_positives = {(r.ruleset, r.rule_id): r.false_positives for r in report.rules}
+        assert false_positives[("base", "screen.new_account")] == 1
+        yield Fed(bound, decisions, health, rulesets, false_positives)
 
 
 def _mode(value: int) -> str:
@@ -198,6 +221,8 @@ def test_the_console_pages_show_what_the_api_answers(fed: Fed) -> None:
     base = f"http://127.0.0.1:{fed.bound.console_port}"
     chat = f"platform=telegram&tenant={TENANT}&chat={CHAT_ID}"
     want = _expected_counts(fed.decisions)
+    for rule, counts in want.items():  # the false positives as the Corrections API reports
+        counts["false_positives"] = fed.false_positives.get(rule, 0)
     assert ("base", "flood.repeat") in want and want[("base", "size.count_drift")]["shadow"] == 1
     with chromium() as driver:
         # not signed in: the login form, then in with the admin's token

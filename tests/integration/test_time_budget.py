@@ -81,17 +81,17 @@ def test_past_the_budget_later_stages_skip_their_text_checks_and_the_decision_sa
     p = _pipeline(store, step=1.0, overruns=overruns)  # every reading is a second later
     with caplog.at_level(logging.WARNING, logger="firekeeper.pipeline"):
         decision = p.evaluate(_message("m1", SPAM))
-    assert decision.skipped_stages == ("lifecycle", "screening")
+    assert decision.skipped_stages == ("lifecycle", "screening", "corrections")
     # the promotion signals were not read, so no promo rule acted on the text
     assert not [a for a in decision.actions if a.rule_id.startswith("promo.")]
     assert overruns == ["message.posted"]
     (record,) = [r for r in caplog.records if "time budget" in r.getMessage()]
-    assert record.__dict__["skipped_stages"] == ["lifecycle", "screening"]
+    assert record.__dict__["skipped_stages"] == ["lifecycle", "screening", "corrections"]
     assert record.__dict__["event_id"] == "m1"
     logged = " ".join(str(v) for v in record.__dict__.values())
     assert "Earn" not in logged and "bit.ly" not in logged  # no message text in the log
     again = p.evaluate(_message("m1", SPAM))  # a retry returns what was stored
-    assert again.replayed and again.skipped_stages == ("lifecycle", "screening")
+    assert again.replayed and again.skipped_stages == ("lifecycle", "screening", "corrections")
     assert overruns == ["message.posted"]  # and is not counted again
 
 

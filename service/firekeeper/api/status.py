@@ -7,6 +7,10 @@ HeldJoinNotFound              NOT_FOUND            ResourceInfo (firekeeper.v1.H
 AlreadyResolved               FAILED_PRECONDITION  PreconditionFailure (ALREADY_RESOLVED)
 StoreUnavailable              UNAVAILABLE          RetryInfo: nothing was written, safe to retry
 RulesetError                  FAILED_PRECONDITION  PreconditionFailure: one violation a diagnostic
+NotAnAdmin                    PERMISSION_DENIED    a correction from someone not an admin of
+                                                   the chat (reason NOT_AN_ADMIN)
+DecisionNotFound              NOT_FOUND            ResourceInfo (firekeeper.v1.Decision)
+NotCorrectable                FAILED_PRECONDITION  PreconditionFailure (NOT_CORRECTABLE)
 anything else                 INTERNAL             a generic message with a reference, also in
                                                    RequestInfo.request_id; the traceback goes
                                                    to the log only
@@ -40,9 +44,12 @@ from google.rpc import error_details_pb2, status_pb2
 from firekeeper.errors import (
     AlreadyResolved,
     ChatNotFound,
+    DecisionNotFound,
     HeldJoinNotFound,
     InvalidEvent,
     InvalidParam,
+    NotAnAdmin,
+    NotCorrectable,
     RulesetError,
     StoreUnavailable,
     UnknownRuleset,
@@ -230,6 +237,27 @@ def status_for(exc: BaseException, *, context: str = "") -> ErrorStatus:
             grpc.StatusCode.FAILED_PRECONDITION,
             str(exc),
             reason="RULESET_INVALID",
+            details=(failure,),
+        )
+    if isinstance(exc, NotAnAdmin):
+        return ErrorStatus(
+            grpc.StatusCode.PERMISSION_DENIED, str(exc), "reporter_id", "NOT_AN_ADMIN"
+        )
+    if isinstance(exc, DecisionNotFound):
+        found = resource_info(
+            "firekeeper.v1.Decision", f"{exc.chat}/{exc.event_id}", "no stored decision"
+        )
+        return ErrorStatus(not_found, str(exc), "event_id", "DECISION_NOT_FOUND", details=(found,))
+    if isinstance(exc, NotCorrectable):
+        violation = error_details_pb2.PreconditionFailure.Violation(
+            type="NOT_CORRECTABLE", subject="kind", description=str(exc)
+        )
+        failure = error_details_pb2.PreconditionFailure(violations=[violation])
+        return ErrorStatus(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            str(exc),
+            "kind",
+            "NOT_CORRECTABLE",
             details=(failure,),
         )
     ref = uuid.uuid4().hex[:12]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from firekeeper.api.gen.firekeeper.v1 import admin_pb2 as apb
+from firekeeper.api.gen.firekeeper.v1 import corrections_pb2 as cpb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2 as lpb
 from firekeeper.api.gen.firekeeper.v1 import screening_pb2 as spb
@@ -120,6 +121,7 @@ _SCREENING = "/firekeeper.v1.Screening/"
 _OUTBOX = "/firekeeper.v1.Outbox/"
 _HEALTH = "/firekeeper.v1.Health/"
 _SCHEDULER = "/firekeeper.v1.Scheduler/"
+_CORRECTIONS = "/firekeeper.v1.Corrections/"
 
 METHODS: dict[str, Rule] = {
     _GOV + "Evaluate": Rule(ADAPTER, _event),
@@ -141,6 +143,10 @@ METHODS: dict[str, Rule] = {
     _OUTBOX + "Ack": Rule(ADAPTER, _flat()),
     _HEALTH + "GetChatHealth": Rule(ADMIN, _chat_key("key")),
     _SCHEDULER + "RunTicks": Rule(ADMIN | OPERATOR, _flat(), audited=True),
+    # The adapter reports what an admin did on the platform (the service checks that the
+    # reporter is an admin of that chat); a tenant admin's console may report too.
+    _CORRECTIONS + "ReportCorrection": Rule(ADAPTER | ADMIN, _chat_key("chat"), audited=True),
+    _CORRECTIONS + "GetRuleCorrections": Rule(ADMIN | OPERATOR, _tenant_wide),
 }
 
 # Services outside the table: health answers anyone (load balancers, probes);
@@ -151,7 +157,7 @@ AUTHENTICATED_SERVICES = frozenset(
 )
 
 # The request types, so tests and tools can build a request for any method.
-REQUEST_MODULES = (pb, apb, spb, lpb)
+REQUEST_MODULES = (pb, apb, spb, lpb, cpb)
 
 
 def service_of(method: str) -> str:

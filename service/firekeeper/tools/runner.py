@@ -177,7 +177,7 @@ def _run_test(
         blocked = sandbox.blocklist(
             TENANT, suite.blocked_users_of(test), suite.blocked_domains_of(test)
         )
-        with blocked:
+        with blocked, sandbox.reported(key, suite.reported_of(test)):
             _run_steps(sandbox, suite, i, test, key, chat.owner or "", members, result, coverage)
     except FirekeeperError as exc:
         result.status, result.message = "error", str(exc)

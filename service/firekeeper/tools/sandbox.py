@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
+from firekeeper.corrections_area import CorrectionsArea, SampleCache
 from firekeeper.domain.chats import (
     ChannelTheme,
     ChatKey,
@@ -35,6 +36,7 @@ from firekeeper.pipeline import Pipeline, RulesetHolder
 from firekeeper.rules.compiler import RulesetIndex
 from firekeeper.screening_admin import ScreeningAdmin
 from firekeeper.screening_area import ScreeningArea
+from firekeeper.store import corrections as corrections_q
 from firekeeper.store import create_store
 from firekeeper.tools.suite import DEFAULT_START, ChatState, MemberState
 from firekeeper.wiring import build_pipeline
@@ -84,12 +86,17 @@ class Sandbox:
         self.now = DEFAULT_START
         self.admin = ScreeningAdmin(self.store, clock=lambda: self.now)
         self.phishing: frozenset[str] = frozenset()
+        self.corrections = CorrectionsArea(SampleCache(ttl_seconds=0))
         self.pipeline = self._build()
 
     def _build(self) -> Pipeline:
         screening = ScreeningArea(phishing_domains=self.phishing)
         return build_pipeline(
-            self.store, self.rulesets, clock=lambda: self.now, screening=screening
+            self.store,
+            self.rulesets,
+            clock=lambda: self.now,
+            screening=screening,
+            corrections=self.corrections,
         )
 
     def use_phishing(self, domains: Collection[str]) -> None:
@@ -117,6 +124,23 @@ class Sandbox:
             yield
         finally:
             self.admin.remove_blocklist(tenant, entries)
+
+    @contextmanager
+    def reported(self, key: ChatKey, samples: Sequence[tuple[str, str]]) -> Iterator[None]:
+        """The tenant holds these ``(label, text)`` samples, as admins' corrections of
+        chat ``key`` store them, inside the ``with``, and not after it."""
+        if not samples:
+            yield
+            return
+        with self.store.chat_transaction(key) as tx:
+            ids = corrections_q.seed_samples(tx.connection, key, samples, self.now)
+        self.corrections.cache.invalidate(key.tenant)
+        try:
+            yield
+        finally:
+            with self.store.chat_transaction(key) as tx:
+                corrections_q.remove(tx.connection, ids)
+            self.corrections.cache.invalidate(key.tenant)
 
     def __enter__(self) -> Sandbox:
         return self

@@ -178,6 +178,13 @@ class BlocklistState(_Model):
     domains: list[Domain] = []
 
 
+class ReportedState(_Model):
+    """Texts the tenant's admins reported as spam or as not spam (``ReportCorrection``)."""
+
+    spam: list[StrictStr] = []
+    ham: list[StrictStr] = []
+
+
 class ActionExpect(_Model):
     type: ActionType
     text_contains: StrictStr | None = None
@@ -233,6 +240,7 @@ class TestCase(_Model):
     members: list[MemberState] = []
     blocklist: BlocklistState | None = None
     phishing: list[Domain] = []
+    reported: ReportedState | None = None
     steps: list[dict[StrictStr, Any]] = Field(min_length=1)
     skip: StrictStr | None = None
 
@@ -246,6 +254,7 @@ class SuiteFile(_Model):
     members: list[MemberState] = []
     blocklist: BlocklistState | None = None
     phishing: list[Domain] = []
+    reported: ReportedState | None = None
     tests: list[dict[StrictStr, Any]] = Field(min_length=1)
 
 
@@ -293,6 +302,16 @@ class Suite:
         """The file's and the test's blocked domains."""
         both = (self.header.blocklist, test.blocklist)
         return list(dict.fromkeys(d for entry in both for d in (entry.domains if entry else ())))
+
+    def reported_of(self, test: TestCase) -> list[tuple[str, str]]:
+        """The file's and the test's reported texts, as (label, text)."""
+        out: dict[tuple[str, str], None] = {}
+        for entry in (self.header.reported, test.reported):
+            for text in entry.spam if entry else ():
+                out[("spam", text)] = None
+            for text in entry.ham if entry else ():
+                out[("ham", text)] = None
+        return list(out)
 
     def phishing_of(self, test: TestCase) -> frozenset[str]:
         """The phishing list the test runs with: the file's and the test's domains."""

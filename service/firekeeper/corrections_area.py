@@ -1,0 +1,99 @@
+"""The corrections area: admins' reported samples into the fact, and the per-rule action tally.
+
+    load    (under the chat lock)  the tenant's labelled samples, from the in-memory
+                                   cache (:class:`SampleCache`), messages only
+    enrich  (pure)                 firekeeper.rules.corrections.sections:
+                                   message.reported_spam_match / reported_ham_match
+    write   (same transaction)     one more decision with actions for each rule that
+                                   returned one (``rule_action_counts``), the
+                                   denominator of the false-positive rate
+
+The cache keeps one immutable ``ReportedSamples`` per tenant. A correction stored
+through this process invalidates its tenant at once (``SampleCache.invalidate``);
+corrections stored by another replica are seen within ``ttl_seconds``: after that,
+the next message of the tenant reads the tenant's newest correction id (one indexed
+query) and reloads the samples only when it changed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from firekeeper.domain.chats import ChatContext
+from firekeeper.domain.events import Event, MessagePosted
+from firekeeper.rules.corrections import MAX_SAMPLES, ReportedSamples, sections
+from firekeeper.rules.evaluate import Evaluation
+from firekeeper.store import ChatTx
+from firekeeper.store import corrections as q
+
+NAME = "corrections"
+DEFAULT_TTL_SECONDS = 5.0
+
+
+class SampleCache:
+    """Each tenant's reported samples, shared by the pipeline's threads."""
+
+    def __init__(
+        self,
+        *,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        limit: int = MAX_SAMPLES,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ttl = ttl_seconds
+        self._limit = limit
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        # tenant -> (checked at, revision, samples)
+        self._entries: dict[str, tuple[float, int, ReportedSamples]] = {}
+
+    def get(self, conn: Connection, tenant: str) -> ReportedSamples:
+        now = self._monotonic()
+        with self._lock:
+            entry = self._entries.get(tenant)
+        if entry is not None and now - entry[0] < self._ttl:
+            return entry[2]
+        current = q.revision(conn, tenant)
+        if entry is not None and entry[1] == current:
+            samples = entry[2]
+        else:
+            samples = ReportedSamples.of(q.samples(conn, tenant, self._limit)) if current else _NONE
+        with self._lock:
+            self._entries[tenant] = (now, current, samples)
+        return samples
+
+    def invalidate(self, tenant: str) -> None:
+        with self._lock:
+            self._entries.pop(tenant, None)
+
+
+_NONE = ReportedSamples()
+
+
+class CorrectionsArea:
+    """One per process; its cache is shared with ``CorrectionsAdmin`` (invalidation)."""
+
+    name = NAME
+
+    def __init__(self, cache: SampleCache | None = None) -> None:
+        self.cache = cache if cache is not None else SampleCache()
+
+    def load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> ReportedSamples | None:
+        if not isinstance(event.payload, MessagePosted):
+            return None
+        return self.cache.get(tx.connection, event.envelope.tenant)
+
+    def enrich(self, event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]:
+        loaded = ctx.extra.get(NAME)
+        return sections(event, loaded if isinstance(loaded, ReportedSamples) else None)
+
+    def write(self, tx: ChatTx, event: Event, result: Evaluation) -> None:
+        decision = result.decision
+        if decision.actions:
+            rules = [a.rule_id for a in decision.actions if a.rule_id]
+            q.count_actions(tx.connection, tx.chat_pk, decision.decided_at, decision.ruleset, rules)
