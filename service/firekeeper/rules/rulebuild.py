@@ -8,7 +8,8 @@ the offending key was written, in whichever file that is.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import difflib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from firekeeper.domain.decisions import ActionType, RuleMode
@@ -16,10 +17,11 @@ from firekeeper.domain.events import EventKind
 from firekeeper.errors import Diagnostic
 from firekeeper.rules.checker import check_all, field_type
 from firekeeper.rules.conditions import Condition, ConditionError, parse
+from firekeeper.rules.language import Localized
 from firekeeper.rules.params import ParamDef, parse_duration
 from firekeeper.rules.source import Document, Path
 from firekeeper.rules.spec import ActionSpec, RuleEntry
-from firekeeper.rules.templates import placeholders
+from firekeeper.rules.templates import MENTION, placeholders
 
 NEEDS_TEXT = frozenset({ActionType.WARN_USER, ActionType.NOTIFY_ADMINS, ActionType.POST_MESSAGE})
 NEEDS_DURATION = frozenset({ActionType.MUTE, ActionType.SET_SLOW_MODE, ActionType.PAUSE_INVITES})
@@ -46,12 +48,16 @@ TARGET_ON: Mapping[str, frozenset[EventKind] | None] = {
 _KEYS = ("id", "on", "when", "mode", "reason", "priority", "actions")
 
 
+DEFAULT_LANGUAGES = ("en",)  # a ruleset that declares no `languages`
+
+
 @dataclass(frozen=True, slots=True)
 class ActionTemplate:
     type: ActionType
-    text: str = ""
+    text: str = ""  # in the ruleset's default language
     duration_seconds: int = 0
     target: str = ""  # "" = the action's default target
+    texts: Localized = field(default_factory=Localized.none)  # in each of the ruleset's languages
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,9 @@ class CompiledRule:
     fields: tuple[str, ...]  # paths the condition reads, in order of appearance
     file: str
     line: int
+    reasons: Localized = field(default_factory=Localized.none)  # in each of the ruleset's languages
+    # placeholders of the reason and texts by type, for rendering them for people
+    durations: frozenset[str] = frozenset()  # paths of duration values
 
 
 @dataclass(frozen=True)
@@ -104,10 +113,16 @@ class BuiltRule:
 
 
 def build_rule(
-    src: RuleSource, params: Mapping[str, ParamDef], problems: list[Diagnostic], *, lenient: bool
+    src: RuleSource,
+    params: Mapping[str, ParamDef],
+    problems: list[Diagnostic],
+    *,
+    lenient: bool,
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
 ) -> BuiltRule | None:
     """The compiled rule, or None after adding its problems. ``lenient``: the rule was already
-    rejected while reading it; report what else is wrong but not what follows from that."""
+    rejected while reading it; report what else is wrong but not what follows from that.
+    ``languages``: those the ruleset ships; every text and the reason has each."""
     before = len(problems)
     values = src.values
     rule_id = str(values["id"])
@@ -117,7 +132,7 @@ def build_rule(
         problems.append(
             src.at("id", "missing required key 'on'", "the event kind, e.g. `on: message.posted`")
         )
-    if not isinstance(reason, str) or not reason.strip():
+    if not _given(reason):
         problems.append(
             src.at(
                 "id",
@@ -129,24 +144,111 @@ def build_rule(
     assert isinstance(mode, RuleMode)
     priority = values.get("priority") or 0
     assert isinstance(priority, int)
-    if not isinstance(on, EventKind) or not isinstance(reason, str):
+    if not isinstance(on, EventKind) or not isinstance(reason, str | dict) or not _given(reason):
         return None
     param_types = {name: p.type for name, p in params.items()}
+    durations: set[str] = set()
 
-    def reason_problem(message: str, hint: str, offset: int) -> None:
-        problems.append(src.at("reason", message, hint, offset))
+    def reason_problem(message: str, hint: str, offset: int, sub: Path = ()) -> None:
+        problems.append(src.at("reason", message, hint, offset, sub))
 
-    _template(reason, on, param_types, reason_problem)  # reasons are rendered like texts
+    reasons = localized(reason, languages, reason_problem, what="reason")
+    for lang, text in reasons.texts:  # reasons are rendered like texts
+        sub: Path = (lang,) if isinstance(reason, dict) else ()
+        _template(
+            text,
+            on,
+            param_types,
+            lambda m, h, o, sub=sub: reason_problem(m, h, o, sub),  # type: ignore[misc]
+            durations,
+            mention=False,
+        )
     condition, types = _condition(src, on, param_types, problems)
-    actions = _actions(src, on, RuleMode.SHADOW if lenient else mode, param_types, problems)
+    actions = _actions(
+        src, on, RuleMode.SHADOW if lenient else mode, param_types, problems, languages, durations
+    )
     if len(problems) > before:
         return None
     doc, path = src.rule
     line, _ = doc.position(path)
     rule = CompiledRule(
-        rule_id, on, mode, reason, priority, actions, condition, tuple(types), doc.file, line
+        rule_id,
+        on,
+        mode,
+        reasons.texts[0][1],
+        priority,
+        actions,
+        condition,
+        tuple(types),
+        doc.file,
+        line,
+        reasons=reasons,
+        durations=frozenset(durations),
     )
     return BuiltRule(rule, types, src)
+
+
+def _given(value: object) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    return isinstance(value, dict) and bool(value)
+
+
+def localized(
+    value: str | Mapping[str, str],
+    languages: Sequence[str],
+    fail: Callable[..., None],
+    *,
+    what: str = "text",
+) -> Localized:
+    """``value`` (one string or one per language) in each of ``languages``; problems go to
+    ``fail(message, hint, offset, sub_path)``. What is there is kept, for further checks."""
+    shipped = ", ".join(languages)
+    example = "{" + ", ".join(f"{lang}: ..." for lang in languages) + "}"
+    if isinstance(value, str):
+        if len(languages) > 1:
+            fail(
+                f"this {what} is in one language only; the ruleset ships {shipped}",
+                f"write it in each: `{what}: {example}`",
+                -1,
+                (),
+            )
+        return Localized(((languages[0], value),))
+    texts: list[tuple[str, str]] = []
+    for lang, text in value.items():
+        if lang not in languages:
+            close = difflib.get_close_matches(lang, list(languages), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"add {lang} to `languages:`"
+            fail(f"{lang!r} is not one of this ruleset's languages ({shipped})", hint, -1, (lang,))
+        elif not text.strip():
+            fail(f"the {lang} {what} is empty", "write it, or leave the language out", -1, (lang,))
+    for lang in languages:
+        if lang not in value:
+            fail(
+                f"no {lang} translation of this {what}",
+                f"the ruleset ships {shipped}; add `{lang}: ...`",
+                -1,
+                (),
+            )
+    for lang in languages:
+        if lang in value:
+            texts.append((lang, value[lang]))
+    return Localized(tuple(texts) or tuple(value.items()))
+
+
+def missing_translations(
+    rule: CompiledRule, languages: Sequence[str]
+) -> list[tuple[str, Path, str]]:
+    """(key, path under it, language) of the texts ``rule`` lacks a language of: for the
+    rules a ruleset inherits."""
+    out: list[tuple[str, Path, str]] = []
+    for lang in languages:
+        if lang not in rule.reasons.languages:
+            out.append(("reason", (), lang))
+        for j, action in enumerate(rule.actions):
+            if action.texts.texts and lang not in action.texts.languages:
+                out.append(("actions", (j, "text"), lang))
+    return out
 
 
 def _condition(
@@ -172,6 +274,8 @@ def _actions(
     mode: RuleMode,
     params: Mapping[str, str],
     problems: list[Diagnostic],
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
+    durations: set[str] | None = None,
 ) -> tuple[ActionTemplate, ...]:
     raw = src.values.get("actions") or ()
     assert isinstance(raw, tuple)
@@ -187,7 +291,7 @@ def _actions(
     out: list[ActionTemplate] = []
     for j, action in enumerate(raw):
         assert isinstance(action, ActionSpec)
-        built = _action(src, j, action, on, params, problems)
+        built = _action(src, j, action, on, params, problems, languages, durations)
         if built is not None:
             out.append(built)
     return tuple(out)
@@ -200,12 +304,14 @@ def _action(
     on: EventKind,
     params: Mapping[str, str],
     problems: list[Diagnostic],
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
+    durations: set[str] | None = None,
 ) -> ActionTemplate | None:
     before = len(problems)
     kind = action.type
 
-    def fail(sub: str, message: str, hint: str = "", offset: int = -1) -> None:
-        sub_path: Path = (j, sub) if sub else (j,)
+    def fail(sub: str, message: str, hint: str = "", offset: int = -1, more: Path = ()) -> None:
+        sub_path: Path = (j, sub, *more) if sub else (j,)
         problems.append(src.at("actions", message, hint, offset, sub_path))
 
     allowed = ONLY_ON.get(kind)
@@ -213,12 +319,23 @@ def _action(
         kinds = ", ".join(sorted(k.value for k in allowed))
         fail("type", f"{kind.value} does not apply to {on.value} events", f"it applies to {kinds}")
     text = action.text
-    if kind in NEEDS_TEXT and not (text or "").strip():
+    texts = Localized(())
+    if kind in NEEDS_TEXT and not _given(text):
         fail("", f"{kind.value} needs `text`", "the message to send; {placeholders} allowed")
     elif kind not in NEEDS_TEXT and text is not None:
         fail("text", f"{kind.value} takes no text")
     elif text:
-        _template(text, on, params, lambda m, h, o: fail("text", m, h, o))
+        texts = localized(text, languages, lambda m, h, o, more: fail("text", m, h, o, more))
+        for lang, one in texts.texts:
+            more: Path = (lang,) if isinstance(text, dict) else ()
+            _template(
+                one,
+                on,
+                params,
+                lambda m, h, o, more=more: fail("text", m, h, o, more),  # type: ignore[misc]
+                durations,
+                mention=kind is ActionType.WARN_USER,
+            )
     seconds = 0
     if kind in NEEDS_DURATION:
         if action.duration is None:
@@ -242,18 +359,35 @@ def _action(
             fail("target", f"there is no {target} on {on.value} events", "use `target: actor`")
     if len(problems) > before:
         return None
-    return ActionTemplate(kind, text or "", seconds, target)
+    default = texts.texts[0][1] if texts.texts else ""
+    return ActionTemplate(kind, default, seconds, target, texts)
 
 
 def _template(
-    text: str, on: EventKind, params: Mapping[str, str], fail: Callable[[str, str, int], None]
+    text: str,
+    on: EventKind,
+    params: Mapping[str, str],
+    fail: Callable[[str, str, int], None],
+    durations: set[str] | None = None,
+    *,
+    mention: bool,
 ) -> None:
     found, error = placeholders(text)
     if error is not None:
         fail(error.message, "", error.pos)
     for path, pos in found:
+        if path == MENTION:
+            if not mention:
+                fail(
+                    f"{{{MENTION}}} is only for warn_user texts",
+                    "a mention names the member warned; other texts name people by "
+                    "{actor.display_name}",
+                    pos,
+                )
+            continue
         try:
-            field_type(path, on, params)
+            if field_type(path, on, params) == "duration" and durations is not None:
+                durations.add(path)
         except ConditionError as exc:
             unknown = exc.message.startswith("unknown")
             message = f"unknown placeholder {{{path}}}" if unknown else exc.message
