@@ -30,7 +30,7 @@ def test_migrate_is_idempotent(store_url: str) -> None:
         assert current_revision(store.engine) is None
         store.migrate()
         store.migrate()
-        assert _current(store) == _heads() == {"0009_retention_mark"}
+        assert _current(store) == _heads() == {"0010_i18n_chat_language"}
         tables = set(sa.inspect(store.engine).get_table_names())
         assert {"chats", "members", "decisions", "outbox", "audit_log", "alembic_version"} <= tables
     with create_store(store_url) as again:  # a restart migrates again: still fine

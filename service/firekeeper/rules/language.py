@@ -186,6 +186,14 @@ class Evidence:
             **{s: round(getattr(self, s) * DECAY + counts[s] * scale, 3) for s in _SCRIPTS}
         )
 
+    def pairs(self) -> tuple[tuple[str, float], ...]:
+        """As the store keeps it (ChatRecord.language_evidence)."""
+        return tuple((s, getattr(self, s)) for s in sorted(_SCRIPTS) if getattr(self, s))
+
+    @staticmethod
+    def of(pairs: Sequence[tuple[str, float]]) -> Evidence:
+        return Evidence(**{s: float(v) for s, v in pairs if s in _SCRIPTS})
+
     def language(self) -> str:
         """The chat's language by this evidence, or "" while it cannot tell."""
         scores = {

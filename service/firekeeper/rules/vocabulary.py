@@ -295,6 +295,9 @@ FIELDS: tuple[Field, ...] = (
     Field("chat.active_posters_30d", "int", "people who posted in the last 30 days", _TICK),
     Field("chat.health_status", "string", "new, thriving, steady, cooling, dormant or cemetery (docs/lifecycle.md)", _TICK),
     # --- policy-author tools
+    # --- languages (firekeeper.rules.language)
+    Field("chat.language", "string", "the language the chat's texts are written in: one of the ruleset's `languages` (declared at registration, else detected from the messages, else the ruleset's first)"),
+    Field("chat.theme_name", "text", "the chat's theme in words for people, in the chat's language: its title quoted (「周末钓鱼」, \"Weekend fishing\"), else \"what this group is about\" / 本群的主题"),
 )
 # fmt: on
 
