@@ -196,10 +196,13 @@ class Evidence:
 
     def language(self) -> str:
         """The chat's language by this evidence, or "" while it cannot tell."""
+        # Japanese writes kana in nearly every sentence (usually more kana than kanji);
+        # a stray katakana in a Chinese chat (an emoticon, a loanword) is not Japanese.
+        japanese = self.kana * 2 >= self.han and self.kana > 0
         scores = {
-            "ja": self.kana * 2 + (self.han if self.kana * 2 > self.han / 4 else 0.0),
+            "ja": self.kana + self.han if japanese else 0.0,
             "ko": self.hangul,
-            "zh": self.han if self.kana * 2 <= self.han / 4 else 0.0,
+            "zh": 0.0 if japanese else self.han,
             "en": self.latin,
             "ru": self.cyrillic,
         }
