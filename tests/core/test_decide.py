@@ -103,3 +103,8 @@ def test_shares_read_as_percentages_and_booleans_in_words() -> None:
     fact = {"chat": {"off_topic_share": 0.6, "title_changed": True}}
     assert render("{chat.off_topic_share} {chat.title_changed}", fact, "zh-Hans") == "60% 是"
     assert render("{chat.off_topic_share} {chat.title_changed}", fact, "en") == "60% yes"
+
+
+def test_a_person_without_a_name_is_named_by_their_id() -> None:
+    fact = {"member": {"id": "Rose", "display_name": ""}}
+    assert render("已拒绝 {member.display_name} 入群", fact, "zh-Hans") == "已拒绝 Rose 入群"

@@ -96,6 +96,9 @@ def render(
         if path == templates.MENTION:
             return templates.MENTION_TOKEN
         present, value = lookup(fact, path)
+        if path.endswith(".display_name") and not value:
+            # platforms that send no names (WeCom callbacks): the person's id, never a gap
+            present, value = lookup(fact, path.removesuffix("display_name") + "id")
         return _for_people(path, value, language, durations) if present else "?"
 
     return templates.render(text, one)
