@@ -298,7 +298,10 @@ class Pipeline:
         params = self._params_for(ruleset, record)
         return ChatView(
             chat=replace(record, ruleset=ruleset.name),
-            effective_params={k: _as_written(ruleset, k, v) for k, v in params.items()},
+            effective_params={
+                k: record.param_overrides().get(k) or _as_written(ruleset, k, v)
+                for k, v in params.items()
+            },
             size_tier=size_tier(record.member_count),
         )
 
@@ -315,7 +318,7 @@ def _as_written(ruleset: CompiledRuleset, name: str, value: object) -> str:
     """A parameter's value the way its author writes it: durations as ``14d``, not seconds."""
     param = ruleset.params.get(name)
     if param is not None and param.type == "duration" and isinstance(value, int):
-        return as_written(value)
+        return param.written if value == param.default and param.written else as_written(value)
     return _scalar(value)
 
 

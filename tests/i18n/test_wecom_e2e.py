@@ -91,8 +91,14 @@ async def test_a_wecom_group_registered_as_chinese_reads_chinese(store_url: str)
         grpc.aio.insecure_channel(address) as channel,
     ):
         stub = pb_grpc.GovernanceStub(channel)
-        state = await stub.RegisterChat(_register("wrDeclared", "zh-hans"), timeout=5)
+        registration = _register("wrDeclared", "zh-hans")
+        registration.params["promo_min_tenure"] = "21d"
+        state = await stub.RegisterChat(registration, timeout=5)
         assert state.language == "zh-Hans"  # kept in its canonical case
+        # parameters as their authors wrote them, not as seconds
+        assert state.effective_params["promo_min_age"] == "14d"  # base.yaml's default
+        assert state.effective_params["promo_min_tenure"] == "21d"  # the override
+        assert state.effective_params["hard_cap"] == "200"
         jack, rose = _joins("wrDeclared")
         admitted = await stub.Evaluate(pb.EvaluateRequest(event=jack), timeout=5)
         assert list(admitted.decision.actions) == []

@@ -524,7 +524,8 @@ def _param(
         )
         return None
     description = (full.description if full else "") or (inherited.description if inherited else "")
-    return ParamDef(entry.name, type_, default, description)
+    written = value if type_ == "duration" and isinstance(value, str) else ""
+    return ParamDef(entry.name, type_, default, description, written.strip())
 
 
 def _plan(built: _Built, problems: list[Diagnostic]) -> None:

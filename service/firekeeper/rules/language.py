@@ -251,11 +251,13 @@ def _family(language: str) -> str:
 
 
 def duration(seconds: int, language: str) -> str:
-    """``1209600`` -> "2 weeks" / "2 周"; mixed units keep the two largest ("1 day 6 hours")."""
+    """``1209600`` -> "14 days" / "14 天"; mixed units keep the two largest ("1 day 6 hours").
+    Weeks only past 8 of them (people count "14 天", not "2 周")."""
     words = _WORDS[_family(language)]
     parts: list[str] = []
     rest = max(0, int(seconds))
-    for unit, size in _UNITS:
+    units = _UNITS if rest >= 8 * 604800 else _UNITS[1:]
+    for unit, size in units:
         if rest >= size and len(parts) < 2:
             n, rest = divmod(rest, size)
             singular, plural = words[unit]
