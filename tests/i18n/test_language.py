@@ -13,7 +13,7 @@ chat, message by message, the chat's detected language after its fifth message
 is zh-Hans at 2,385 of 2,389 messages (the other 4: zh-Hant, while a member
 writing traditional characters had the floor); every KdConv dialogue reads
 zh-Hans after its first 3 messages (450 of 450); a single short message often
-cannot tell (1,234 of 2,394 QQ messages alone: ""), which is why the evidence is
+cannot tell (1,228 of 2,394 QQ messages alone: ""), which is why the evidence is
 kept per chat.
 """
 
