@@ -31,6 +31,7 @@ from firekeeper.rules.compiler import CompiledRuleset, RulesetIndex
 from firekeeper.rules.evaluate import Budget, Evaluation, evaluate
 from firekeeper.rules.explain import explained
 from firekeeper.rules.facts import people_ids, size_tier
+from firekeeper.rules.language import as_written
 from firekeeper.store import ChatTx, DuplicateEvent, Store, onboarding
 
 log = logging.getLogger("firekeeper.pipeline")
@@ -210,7 +211,8 @@ class Pipeline:
                     description=rs.description,
                     rule_count=len(rs.rules),
                     params=tuple(
-                        (p.name, _scalar(p.default), p.description) for p in rs.params.values()
+                        (p.name, _as_written(rs, p.name, p.default), p.description)
+                        for p in rs.params.values()
                     ),
                     source=rs.source,
                     extends=rs.extends or "",
@@ -303,7 +305,10 @@ class Pipeline:
         params = self._params_for(ruleset, record)
         return ChatView(
             chat=replace(record, ruleset=ruleset.name),
-            effective_params={k: _scalar(v) for k, v in params.items()},
+            effective_params={
+                k: record.param_overrides().get(k) or _as_written(ruleset, k, v)
+                for k, v in params.items()
+            },
             size_tier=size_tier(record.member_count),
         )
 
@@ -314,6 +319,14 @@ class Pipeline:
             yield
         finally:
             self._timing.observe_store(operation, time.perf_counter() - start)
+
+
+def _as_written(ruleset: CompiledRuleset, name: str, value: object) -> str:
+    """A parameter's value the way its author writes it: durations as ``14d``, not seconds."""
+    param = ruleset.params.get(name)
+    if param is not None and param.type == "duration" and isinstance(value, int):
+        return param.written if value == param.default and param.written else as_written(value)
+    return _scalar(value)
 
 
 def _scalar(value: object) -> str:

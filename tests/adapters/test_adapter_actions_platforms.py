@@ -310,3 +310,47 @@ def test_wecom_app_text_is_cut_at_2048_bytes() -> None:
     )
     content = call.params["text"]["content"]  # type: ignore[index]
     assert len(content.encode("utf-8")) <= 2048
+
+
+# ------------------------------------------------------------------ the {mention} placeholder
+
+
+def test_each_adapter_puts_its_mention_where_the_placeholder_stands() -> None:
+    text = "{mention} 同样的内容发一次大家就能看到，请不要刷屏。"
+    values = {"text": text, "mention_user_id": "222"}
+    ((_, tg_params),) = tg(ActionType.WARN_USER, **values)
+    assert tg_params["text"] == "Bob 同样的内容发一次大家就能看到，请不要刷屏。"
+    assert tg_params["entities"] == [
+        {"type": "text_link", "offset": 0, "length": 3, "url": "tg://user?id=222"}
+    ]
+    ((_, _, dc_body),) = dc(ActionType.WARN_USER, **values)
+    assert dc_body["content"] == "<@222> 同样的内容发一次大家就能看到，请不要刷屏。"
+    assert dc_body["allowed_mentions"] == {"parse": [], "users": ["222"]}
+    (wc,) = calls_for_action(Platform.WECOM, action(ActionType.WARN_USER, **values), WC)
+    assert wc.params["text"] == {"content": "@user 222 同样的内容发一次大家就能看到，请不要刷屏。"}
+
+
+def test_a_mention_inside_the_text_is_linked_where_it_is() -> None:
+    # 😀 is two UTF-16 units: Telegram's offsets count those
+    values = {"text": "😀 Thanks {mention}, once is enough.", "mention_user_id": "222"}
+    ((_, params),) = tg(ActionType.WARN_USER, **values)
+    assert params["text"] == "😀 Thanks Bob, once is enough."
+    assert params["entities"] == [
+        {"type": "text_link", "offset": 10, "length": 3, "url": "tg://user?id=222"}
+    ]
+
+
+def test_a_second_placeholder_pings_nobody_twice_and_none_is_left_without_a_member() -> None:
+    values = {"text": "{mention} stop {mention}", "mention_user_id": "222"}
+    ((_, _, body),) = dc(ActionType.WARN_USER, **values)
+    assert body["content"] == "<@222> stop "
+    alone = {"text": "{mention} Nobody to mention.", "target_user_id": "", "mention_user_id": ""}
+    ((_, params),) = tg(ActionType.WARN_USER, **alone)
+    assert params["text"] == "Nobody to mention."
+
+
+def test_the_placeholder_is_the_one_the_rules_write() -> None:
+    from firekeeper.adapters.calls import MENTION
+    from firekeeper.rules.templates import MENTION_TOKEN
+
+    assert MENTION == MENTION_TOKEN

@@ -14,6 +14,7 @@ from tests.core.builders import T0, ctx, event, message
 class _NoRules:
     name = "none"
     version = "1"
+    languages = ("en",)
 
     def match(self, fact: Mapping[str, object]) -> Sequence[Any]:
         return []

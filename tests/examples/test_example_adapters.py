@@ -46,7 +46,7 @@ def test_telegram_joins_into_a_full_chat_are_refused_and_admins_told(
     assert joined[0]["fallback"] and joined[0]["rule_id"] == "size.hard_cap"
     notice = joined[2]
     assert notice["method"] == "sendMessage" and notice["params"]["chat_id"] == int(ADMIN_CHAT)
-    assert "hard cap is 49" in notice["params"]["text"]
+    assert "stops at 49" in notice["params"]["text"]
     # chat_join_request: declined, and the admins told
     assert calls(records, ":2") == [("declineChatJoinRequest", ""), ("sendMessage", "")]
     request = next(r for r in records if r["type"] == "call" and r["payload"].endswith(":2"))
@@ -71,8 +71,8 @@ def test_telegram_text_output_and_a_replay(service: str, run_example: RunExample
         " -1001000000001 -> deny_join, notify_admins [rules: size.hard_cap_request]",
         '    declineChatJoinRequest {"chat_id": -1001000000001, "user_id": 999}',
         f'    sendMessage {{"chat_id": {ADMIN_CHAT}, "text": "[firekeeper] notice | chat'
-        " -1001000000001 | rule size.hard_cap_request | Declined the join request of Heidi"
-        ' (999): the group is full at 49 of 49 members."}',
+        " -1001000000001 | rule size.hard_cap_request | Declined the join request from Heidi:"
+        ' the group is full (49 of 49 members)."}',
     ]
     assert "deny_join, notify_admins (replayed)" in again.stdout.splitlines()[0]
 

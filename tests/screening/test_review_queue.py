@@ -42,7 +42,7 @@ def test_a_burst_is_held_and_the_queue_resolves_it(store_url: str) -> None:
             ("raider10", "member.joined", "burst.hold"),
             ("raider11", "join.requested", "burst.hold_request"),
         ]
-        assert "A burst of joins: 10 in 10 minutes" in page.items[0].reason
+        assert "A rush of joins: 10 in 10 minutes" in page.items[0].reason
         assert s.sample("firekeeper_review_queue_depth") == 2
 
         held, decision = s.admin.resolve(KEY, "raider10", Resolution.APPROVE, "olga", "knows Ben")

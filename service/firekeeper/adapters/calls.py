@@ -76,6 +76,30 @@ def name_of(user_id: str, ctx: CallContext) -> str:
     return ctx.display_names.get(user_id) or f"user {user_id}"
 
 
+MENTION = "{mention}"
+"""The placeholder a warning's text carries where the warned member is mentioned
+(``Action.mention_user_id``); :func:`fill_mention` replaces it (docs/adapters.md)."""
+
+
+def fill_mention(action: Action, mention: str, joiner: str = " ") -> tuple[str, int]:
+    """The action's text with its ``{mention}`` replaced by ``mention`` (the platform's
+    mention of ``action.mention_user_id``, or their name), and where it starts.
+
+    A text written without the placeholder (a ruleset of before it) gets the mention
+    in front (then ``joiner``), as warnings always had it; a text without a member to mention keeps
+    no placeholder either. Only the first placeholder is a mention: the rest are
+    dropped, so nobody is pinged twice by one warning.
+    """
+    text = action.text
+    if not (action.mention_user_id or action.target_user_id):
+        return " ".join(text.replace(MENTION, "").split(" ")).strip(), -1
+    at = text.find(MENTION)
+    if at < 0:
+        return f"{mention}{joiner}{text}", 0
+    rest = text[at + len(MENTION) :].replace(MENTION, "")
+    return text[:at] + mention + rest, at
+
+
 def clip(value: str, limit: int) -> str:
     """At most ``limit`` characters, ending in an ellipsis when cut."""
     return value if len(value) <= limit else value[: limit - 1] + "…"

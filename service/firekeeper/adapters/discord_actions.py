@@ -20,6 +20,7 @@ from firekeeper.adapters.calls import (
     channel_of,
     chat_of,
     clip,
+    fill_mention,
     mark,
     target_message,
     target_user,
@@ -45,9 +46,9 @@ def _calls(action: Action, ctx: CallContext) -> list[PlatformCall]:
         route = f"/channels/{_channel(action, ctx)}/messages/{target_message(action)}"
         return [_call("DELETE", route, {}, action)]
     if kind is ActionType.WARN_USER:
-        user = target_user(action)
+        user = action.mention_user_id or target_user(action)
         body: dict[str, object] = {
-            "content": clip(f"<@{user}> {action.text}", MESSAGE_LIMIT),
+            "content": clip(fill_mention(action, f"<@{user}>")[0], MESSAGE_LIMIT),
             "allowed_mentions": {"parse": [], "users": [user]},
         }
         if action.target_message_id:

@@ -15,6 +15,7 @@ from firekeeper.adapters.calls import (
     channel_of,
     chat_of,
     clip,
+    fill_mention,
     mark,
     name_of,
     target_message,
@@ -92,17 +93,22 @@ def _calls(action: Action, ctx: CallContext) -> list[PlatformCall]:
 
 def _warn(action: Action, ctx: CallContext, chat: int | str) -> PlatformCall:
     params: dict[str, object] = {"chat_id": chat}
-    if action.target_user_id:
-        # A text_link to tg://user?id=<id> mentions a user by id, username or not.
-        label = name_of(action.target_user_id, ctx)
-        body = clip(f"{label}, {action.text}", MESSAGE_LIMIT)
-        link = f"tg://user?id={_user(action)}"
+    who = action.mention_user_id or action.target_user_id
+    if who:
+        # A text_link to tg://user?id=<id> mentions a user by id, username or not; it
+        # stands where the text's {mention} placeholder is (in front when it has none).
+        label = name_of(who, ctx)
+        text, at = fill_mention(action, label, ", ")
+        body = clip(text, MESSAGE_LIMIT)
         params["text"] = body
-        params["entities"] = [
-            {"type": "text_link", "offset": 0, "length": utf16_len(label), "url": link}
-        ]
+        offset = utf16_len(text[:at])
+        if offset + utf16_len(label) <= utf16_len(body):
+            link = f"tg://user?id={_int(who)}"
+            params["entities"] = [
+                {"type": "text_link", "offset": offset, "length": utf16_len(label), "url": link}
+            ]
     else:
-        params["text"] = clip(action.text, MESSAGE_LIMIT)
+        params["text"] = clip(fill_mention(action, "")[0], MESSAGE_LIMIT)
     if action.target_message_id:
         params["reply_parameters"] = {
             "message_id": _int(action.target_message_id),

@@ -24,6 +24,7 @@ from firekeeper.adapters.calls import (
     CallContext,
     admin_text,
     chat_of,
+    fill_mention,
     mark,
     name_of,
     target_message,
@@ -92,10 +93,11 @@ def _calls(action: Action, ctx: CallContext) -> list[PlatformCall]:
 
 
 def _warning(action: Action, ctx: CallContext) -> str:
-    if not action.target_user_id:
-        return action.text
-    # An API text cannot @-mention; the name is written out.
-    return f"@{name_of(action.target_user_id, ctx)} {action.text}"
+    who = action.mention_user_id or action.target_user_id
+    if not who:
+        return fill_mention(action, "")[0]
+    # An API text cannot @-mention; the name is written out where {mention} stands.
+    return fill_mention(action, f"@{name_of(who, ctx)}")[0]
 
 
 def _group_message(action: Action, ctx: CallContext, content: str, note: str = "") -> PlatformCall:

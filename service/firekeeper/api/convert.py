@@ -47,6 +47,7 @@ from firekeeper.domain.chats import ChannelTheme, ChatKey, ChatRecord, ChatRegis
 from firekeeper.domain.decisions import FailedCondition, RuleCheck
 from firekeeper.domain.views import ChatView, RulesetSummary
 from firekeeper.errors import InvalidEvent
+from firekeeper.rules import language
 
 MAX_ID_CHARS = 256  # ids, names of rulesets and parameters
 MAX_NAME_CHARS = 1024  # display names, titles, keywords
@@ -456,6 +457,8 @@ def decision_to_proto(decision: Decision) -> pb.Decision:
         ruleset_version=decision.ruleset_version,
         replayed=decision.replayed,
         skipped_stages=decision.skipped_stages,
+        language=decision.language,
+        language_source=decision.language_source,
     )
     out.actions.extend(action_to_proto(a) for a in decision.actions)
     for m in decision.trace:
@@ -487,6 +490,7 @@ def action_to_proto(a: Action) -> pb.Action:
         rule_id=a.rule_id,
         chat_id=a.chat_id,
         channel_id=a.channel_id,
+        mention_user_id=a.mention_user_id,
     )
     if a.duration_seconds:
         out.duration.FromSeconds(a.duration_seconds)
@@ -503,6 +507,7 @@ def _action_from(a: pb.Action) -> Action:
         duration_seconds=a.duration.seconds,
         chat_id=a.chat_id,
         channel_id=a.channel_id,
+        mention_user_id=a.mention_user_id,
     )
 
 
@@ -545,6 +550,8 @@ def decision_from_proto(msg: pb.Decision) -> Decision:
                 for c in msg.explanation
             ),
             skipped_stages=tuple(msg.skipped_stages),
+            language=msg.language,
+            language_source=msg.language_source,
         )
     except KeyError as exc:
         raise ValueError(f"decision {msg.event_id!r} has an unknown enum value {exc}") from None
@@ -624,7 +631,17 @@ def registration_from_proto(msg: pb.RegisterChatRequest) -> ChatRegistration:
         title=_string(msg.title, "title", limit=MAX_NAME_CHARS),
         member_count=members,
         owner_id=_string(msg.owner_id, "owner_id"),
+        language=_language(msg.language, "language"),
     )
+
+
+def _language(value: str, path: str) -> str:
+    """A BCP 47 tag in its canonical case (``zh-hans`` -> ``zh-Hans``), or ""."""
+    if not value:
+        return ""
+    if not language.valid_tag(value):
+        raise InvalidEvent(path, f"{value[:40]!r} is not a BCP 47 language tag, e.g. zh-Hans or en")
+    return language.canonical(value)
 
 
 def registration_to_proto(reg: ChatRegistration) -> pb.RegisterChatRequest:
@@ -638,6 +655,7 @@ def registration_to_proto(reg: ChatRegistration) -> pb.RegisterChatRequest:
         params=reg.params,
         title=reg.title,
         owner_id=reg.owner_id,
+        language=reg.language,
     )
     _set_time(out.created_at, reg.created_at)
     if reg.member_count is not None:
@@ -660,6 +678,8 @@ def chat_view_to_proto(view: ChatView) -> pb.ChatState:
         message_count=c.message_count,
         owner_id=c.owner_id,
         events_processed=c.events_processed,
+        language=c.language,
+        detected_language=c.detected_language,
     )
     _set_time(out.created_at, c.created_at)
     _set_time(out.last_message_at, c.last_message_at)
@@ -690,6 +710,8 @@ def chat_view_from_proto(msg: pb.ChatState) -> ChatView:
         last_message_at=_optional_time(msg, "last_message_at", "chat"),
         owner_id=msg.owner_id,
         events_processed=msg.events_processed,
+        language=msg.language,
+        detected_language=msg.detected_language,
     )
     return ChatView(chat=chat, effective_params=dict(msg.effective_params), size_tier=msg.size_tier)
 

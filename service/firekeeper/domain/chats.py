@@ -57,6 +57,12 @@ class ChatRecord:
     owner_id: str = ""
     events_processed: int = 0
     registered: bool = False  # True once RegisterChat was called; False if created by an event
+    # Languages (firekeeper.rules.language): the one declared at registration (BCP 47,
+    # "" when none), the one detected from the chat's messages ("" until it can tell),
+    # and the weighted letter counts by script the detection keeps, sorted by script.
+    language: str = ""
+    detected_language: str = ""
+    language_evidence: tuple[tuple[str, float], ...] = ()
 
     def param_overrides(self) -> dict[str, str]:
         return dict(self.params)
@@ -92,6 +98,9 @@ class ChatContext:
     # The theme of the ruleset this event is evaluated with (its profile), set by
     # the pipeline; areas use it when the chat registered no theme of its own.
     profile_theme: Theme | None = None
+    # The language the event's texts are written in for people (one of the
+    # ruleset's), set by the pure core before the feature stages run.
+    language: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +122,4 @@ class ChatRegistration:
     title: str = ""
     member_count: int | None = None
     owner_id: str = ""
+    language: str = ""  # BCP 47, e.g. zh-Hans; "" = detect it from the chat's messages

@@ -38,6 +38,9 @@ class Action:
     duration_seconds: int = 0
     chat_id: str = ""
     channel_id: str = ""
+    # The member the text's `{mention}` placeholder stands for; the adapter replaces
+    # the placeholder with its platform's mention of them (docs/adapters.md).
+    mention_user_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +88,8 @@ class Decision:
     # Feature stages (area names) whose text checks did not run because the
     # event's time budget had run out (firekeeper.rules.evaluate); usually empty.
     skipped_stages: tuple[str, ...] = ()
+    # The language of the decision's texts (one of the ruleset's, BCP 47), and
+    # where it came from: "declared" at registration, "detected" from the chat's
+    # messages, or the ruleset's "default" (firekeeper.rules.language).
+    language: str = ""
+    language_source: str = ""

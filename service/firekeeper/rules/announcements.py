@@ -113,6 +113,12 @@ def check(text: str) -> NoticeCheck:
     )
 
 
+def suggestion_for(c: NoticeCheck, language: str) -> str:
+    """The check's suggestion for a reader of ``language`` (Chinese or English)."""
+    zh = language.split("-")[0].lower() == "zh"
+    return _suggest(c.problems, c.first_line, c.reading_seconds, c.longest_line_width, zh)
+
+
 def _quote(line: str, zh: bool) -> str:
     cut = line if len(line) <= 30 else line[:29] + "…"
     return f"「{cut}」" if zh else f'"{cut}"'

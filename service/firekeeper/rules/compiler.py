@@ -34,14 +34,17 @@ from firekeeper.domain.decisions import RuleMode
 from firekeeper.errors import Diagnostic, InvalidParam, RulesetError, UnknownRuleset
 from firekeeper.rules import lowering, source, spec
 from firekeeper.rules.engine import EngineError, Matcher
+from firekeeper.rules.language import valid_tag
 from firekeeper.rules.lowering import KIND_PATH, SENTINEL, TEXT_PREFIX, Test, TextAtom
 from firekeeper.rules.params import ParamDef, convert, infer_type, parse_override
 from firekeeper.rules.rulebuild import (
+    DEFAULT_LANGUAGES,
     ActionTemplate,
     BuiltRule,
     CompiledRule,
     RuleSource,
     build_rule,
+    missing_translations,
 )
 from firekeeper.rules.textmatch import MISSING, TextTest, read
 
@@ -74,6 +77,8 @@ class CompiledRuleset:
     theme: Theme = field(default_factory=Theme)
     # the file of the parent when ``extends`` was resolved against the shipped rulesets
     parent_source: str | None = None
+    # the languages every text ships in, the first the default (firekeeper.rules.language)
+    languages: tuple[str, ...] = ("en",)
     _plans: Mapping[str, _KindPlan] = field(default_factory=dict, repr=False)
     _matcher: Matcher | None = field(default=None, repr=False)
 
@@ -159,6 +164,7 @@ class _Built:
     texts: list[str]
     kind: str
     theme: Theme
+    languages: tuple[str, ...] = ("en",)
     ok: bool = True
     parent_source: str | None = None  # set when the parent came from the shipped rulesets
     plans: dict[str, _KindPlan] = field(default_factory=dict)
@@ -388,6 +394,7 @@ def _build(current: spec.RulesetSpec, parent: _Built | None, problems: list[Diag
     if profile and profile.theme:
         t = profile.theme
         theme = Theme(tuple(t.keywords), tuple(t.phrases), tuple(t.languages))
+    languages = _languages(current, parent, problems)
     rules = list(parent.rules) if parent else []
     positions = {b.rule.id: i for i, b in enumerate(rules)}
     own: set[str] = set()
@@ -410,7 +417,12 @@ def _build(current: spec.RulesetSpec, parent: _Built | None, problems: list[Diag
             RuleSource.new(entry, doc) if at is None else _inherited(rules[at]).override(entry, doc)
         )
         built = build_rule(
-            src, params, problems, lenient=not entry.valid, unknown=frozenset(broken_params)
+            src,
+            params,
+            problems,
+            lenient=not entry.valid,
+            unknown=frozenset(broken_params),
+            languages=languages,
         )
         if built is None or not entry.valid:
             continue
@@ -419,6 +431,8 @@ def _build(current: spec.RulesetSpec, parent: _Built | None, problems: list[Diag
             rules.append(built)
         else:
             rules[at] = built
+    if parent is not None and languages != parent.languages:
+        _check_inherited(rules, own, languages, header.ruleset, problems)
     texts = [*(parent.texts if parent else []), doc.text]
     broken_params.update(n for n in header.params if n not in params)
     built_ids = {b.rule.id for b in rules}
@@ -432,6 +446,7 @@ def _build(current: spec.RulesetSpec, parent: _Built | None, problems: list[Diag
         texts,
         kind,
         theme,
+        languages,
         broken_params=frozenset(broken_params),
         broken_rules=frozenset(broken_rules),
     )
@@ -447,6 +462,61 @@ def _build(current: spec.RulesetSpec, parent: _Built | None, problems: list[Diag
     _plan(result, problems)
     result.ok = current.complete and len(problems) == before and (parent is None or parent.ok)
     return result
+
+
+def _languages(
+    current: spec.RulesetSpec, parent: _Built | None, problems: list[Diagnostic]
+) -> tuple[str, ...]:
+    """The ruleset's declared languages, else its parent's, else English alone."""
+    declared = current.header.languages
+    if declared is None:
+        return parent.languages if parent else DEFAULT_LANGUAGES
+    doc = current.doc
+    out: list[str] = []
+    for i, tag in enumerate(declared):
+        if not valid_tag(tag):
+            problems.append(
+                doc.diagnostic(
+                    ("languages", i),
+                    f"invalid language tag {tag!r}",
+                    "a BCP 47 tag such as en, zh-Hans, zh-Hant, ja",
+                )
+            )
+        elif tag in out:
+            problems.append(doc.diagnostic(("languages", i), f"{tag} is listed twice"))
+        else:
+            out.append(tag)
+    if not declared:
+        problems.append(
+            doc.diagnostic(
+                ("languages",), "no languages listed", "list at least one, e.g. `[en, zh-Hans]`"
+            )
+        )
+    return tuple(out) or (parent.languages if parent else DEFAULT_LANGUAGES)
+
+
+def _check_inherited(
+    rules: list[BuiltRule],
+    own: set[str],
+    languages: tuple[str, ...],
+    name: str,
+    problems: list[Diagnostic],
+) -> None:
+    """Inherited rules this ruleset does not redefine need texts in its languages too."""
+    for built in rules:
+        if built.rule.id in own or built.source is None:
+            continue
+        for key, sub, lang in missing_translations(built.rule, languages):
+            what = "reason" if key == "reason" else "text"
+            problems.append(
+                built.source.at(
+                    key,
+                    f"no {lang} translation of this {what} "
+                    f"(ruleset {name!r} ships {', '.join(languages)})",
+                    f"add `{lang}: ...` here, or redefine rule {built.rule.id!r} in {name!r}",
+                    sub=sub,
+                )
+            )
 
 
 def _inherited(built: BuiltRule) -> RuleSource:
@@ -485,7 +555,8 @@ def _param(
         )
         return None
     description = (full.description if full else "") or (inherited.description if inherited else "")
-    return ParamDef(entry.name, type_, default, description)
+    written = value if type_ == "duration" and isinstance(value, str) else ""
+    return ParamDef(entry.name, type_, default, description, written.strip())
 
 
 def _plan(built: _Built, problems: list[Diagnostic]) -> None:
@@ -567,6 +638,7 @@ def _finish(
         rules=tuple(_in_mode(b.rule, header.mode) for b in built.rules),
         theme=built.theme,
         parent_source=built.parent_source,
+        languages=built.languages,
         _plans=MappingProxyType(built.plans),
         _matcher=matcher,
     )

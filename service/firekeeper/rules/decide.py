@@ -25,8 +25,10 @@ from typing import Any, Protocol, TypeVar
 
 from firekeeper.domain.decisions import Action, ActionType, Decision, RuleMatch, RuleMode
 from firekeeper.domain.events import ChatTick, Event, MessagePosted
+from firekeeper.rules import language as lang_
 from firekeeper.rules import templates
 from firekeeper.rules.facts import lookup
+from firekeeper.rules.language import Localized
 
 _TEXTUAL = frozenset({ActionType.WARN_USER, ActionType.NOTIFY_ADMINS, ActionType.POST_MESSAGE})
 _USER_TARGETED = frozenset(
@@ -60,6 +62,8 @@ class _Template(Protocol):
     def duration_seconds(self) -> int: ...
     @property
     def target(self) -> str: ...
+    @property
+    def texts(self) -> Localized: ...
 
 
 class _Rule(Protocol):
@@ -75,32 +79,62 @@ class _Rule(Protocol):
     def fields(self) -> tuple[str, ...]: ...
     @property
     def actions(self) -> Sequence[_Template]: ...
+    @property
+    def reasons(self) -> Localized: ...
+    @property
+    def durations(self) -> frozenset[str]: ...
 
 
 _R = TypeVar("_R", bound=_Rule)
 
 
-def render(text: str, fact: Mapping[str, Any]) -> str:
-    """Fill ``{field.path}`` placeholders from the fact; unknown values render as ``?``.
+def render(
+    text: str,
+    fact: Mapping[str, Any],
+    language: str = "en",
+    durations: frozenset[str] = frozenset(),
+) -> str:
+    """Fill ``{field.path}`` placeholders from the fact, for a reader of ``language``;
+    unknown values render as ``?``. Durations (``durations``: their paths) read "3 天" /
+    "3 days", shares and ratios as percentages, a value given in several languages
+    (:class:`Localized`) in ``language``; ``{mention}`` is left for the adapter.
 
     The compiler has already checked every template, so this cannot fail on a
     compiled rule's text.
     """
 
     def one(path: str) -> str:
+        if path == templates.MENTION:
+            return templates.MENTION_TOKEN
         present, value = lookup(fact, path)
-        if not present:
-            return "?"
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        if isinstance(value, list):
-            return ", ".join(str(v) for v in value)
-        return str(value)
+        if path.endswith(".display_name") and not value:
+            # platforms that send no names (WeCom callbacks): the person's id, never a gap
+            present, value = lookup(fact, path.removesuffix("display_name") + "id")
+        return _for_people(path, value, language, durations) if present else "?"
 
     return templates.render(text, one)
 
 
+def _for_people(path: str, value: Any, language: str, durations: frozenset[str]) -> str:
+    if isinstance(value, Localized):
+        out = value.get(language)
+    elif isinstance(value, bool):
+        out = lang_.yes_no(value, language)
+    elif isinstance(value, list):
+        out = lang_.join([str(v) for v in value], language)
+    elif path in durations and isinstance(value, int | float):
+        out = lang_.duration(int(value), language)
+    elif isinstance(value, int | float):
+        share = path.endswith(("_share", "_ratio"))
+        out = lang_.number(value, language, share=share)
+    else:
+        out = str(value)
+    return out.replace(templates.MENTION_TOKEN, "{ mention }")
+
+
 def _json(value: Any) -> str:
+    if isinstance(value, Localized):
+        value = dict(value.texts)
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
@@ -171,11 +205,19 @@ def decide(
     ruleset: str,
     version: str,
     decided_at: datetime,
+    language: str = "",
 ) -> Decision:
+    """``language``: the chat's, one of the ruleset's (firekeeper.rules.language.choose);
+    empty: each text's first (the ruleset's default)."""
     env = event.envelope
     message_id = event.payload.message_id if isinstance(event.payload, MessagePosted) else ""
     trace = tuple(
-        RuleMatch(r.id, r.mode, render(r.reason, fact), trace_values(r.fields, fact))
+        RuleMatch(
+            r.id,
+            r.mode,
+            _render(_pick(r.reasons, r.reason, language), fact, r.durations),
+            trace_values(r.fields, fact),
+        )
         for r in matched
         if r.mode != RuleMode.OFF
     )
@@ -196,7 +238,8 @@ def decide(
             rule_id=r.id,
             target_user_id=_target(t, fact),
             target_message_id=message_id if t.type == ActionType.DELETE_MESSAGE else "",
-            text=render(t.text, fact) if t.text else "",
+            text=_render(_pick(t.texts, t.text, language), fact, r.durations) if t.text else "",
+            mention_user_id=_mention(t, fact),
             duration_seconds=t.duration_seconds,
             chat_id=env.chat_id,
             channel_id=env.channel_id,
@@ -211,4 +254,27 @@ def decide(
         ruleset=ruleset,
         ruleset_version=version,
         decided_at=decided_at,
+        language=language,
     )
+
+
+def _render(picked: tuple[str, str], fact: Mapping[str, Any], durations: frozenset[str]) -> str:
+    return render(picked[0], fact, picked[1], durations)
+
+
+def _pick(texts: Localized, default: str, language: str) -> tuple[str, str]:
+    """The text for a reader of ``language`` and the language it is in."""
+    if not texts.texts:
+        return default, language or "en"
+    if not language:
+        return texts.texts[0][1], texts.texts[0][0]
+    return texts.get(language), language
+
+
+def _mention(template: _Template, fact: Mapping[str, Any]) -> str:
+    """Whom the text's ``{mention}`` names: the member the warning is for."""
+    if templates.MENTION_TOKEN not in (template.text or "") and not any(
+        templates.MENTION_TOKEN in text for _, text in template.texts.texts
+    ):
+        return ""
+    return _target(template, fact)

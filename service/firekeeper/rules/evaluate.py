@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from firekeeper.domain.chats import ChatContext, StateChanges
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import ChatUpdated, Event, JoinRequested, MessagePosted
+from firekeeper.rules import language
 from firekeeper.rules.decide import _Rule, decide
 from firekeeper.rules.facts import build_fact
 from firekeeper.rules.state import changes_for
@@ -33,6 +34,8 @@ class Matching(Protocol):
     def name(self) -> str: ...
     @property
     def version(self) -> str: ...
+    @property
+    def languages(self) -> tuple[str, ...]: ...
     def match(self, fact: Mapping[str, object]) -> Sequence[_Rule]: ...
 
 
@@ -86,7 +89,9 @@ def evaluate(
     budget: Budget | None = None,
 ) -> Evaluation:
     """``enrichers``: the areas' feature stages by area name, run in order."""
+    ctx, choice = _with_language(event, ctx, ruleset.languages)
     fact = build_fact(event, ctx, params)
+    fact["chat"]["language"] = choice.language
     skipped: list[str] = []
     for name, enrich in (enrichers or {}).items():
         seen = event
@@ -97,7 +102,28 @@ def evaluate(
             fact.setdefault(section, {}).update(values)
     over = bool(skipped) or (budget is not None and budget.spent())
     matched = ruleset.match(fact)
-    decision = decide(event, matched, fact, ruleset.name, ruleset.version, decided_at)
+    decision = decide(
+        event, matched, fact, ruleset.name, ruleset.version, decided_at, choice.language
+    )
+    decision = replace(decision, language_source=choice.source)
     if skipped:
         decision = replace(decision, skipped_stages=tuple(skipped))
+    # ctx.chat carries the updated detection, so the state changes keep it
     return Evaluation(decision, changes_for(event, decision, ctx), fact, over_budget=over)
+
+
+def _with_language(
+    event: Event, ctx: ChatContext, languages: Sequence[str]
+) -> tuple[ChatContext, language.Choice]:
+    """The context with the chat's detection updated by the event's message (a person's,
+    not an edit) and the language chosen for its texts."""
+    chat = ctx.chat
+    p = event.payload
+    actor = event.envelope.actor
+    if isinstance(p, MessagePosted) and not p.is_edit and not (actor and actor.is_bot):
+        evidence = language.Evidence.of(chat.language_evidence).add(p.text)
+        chat = replace(
+            chat, detected_language=evidence.language(), language_evidence=evidence.pairs()
+        )
+    choice = language.choose(chat.language, chat.detected_language, languages)
+    return replace(ctx, chat=chat, language=choice.language), choice

@@ -99,7 +99,8 @@ def fired_reading(decision: Decision, path: str) -> bool:
     )
 
 
-def notice_section(text: str) -> dict[str, Any]:
+def notice_section(text: str, language: str = "") -> dict[str, Any]:
+    """``language``: the chat's; the suggestion is written in it (else in the notice's script)."""
     c = announcements.check(text)
     return {
         "present": True,
@@ -111,8 +112,17 @@ def notice_section(text: str) -> dict[str, Any]:
         "is_wall": c.is_wall,
         "too_short": c.too_short,
         "problems": list(c.problems),
-        "suggestion": c.suggestion,
+        "suggestion": announcements.suggestion_for(c, language) if language else c.suggestion,
     }
+
+
+def theme_name(title: str, language: str) -> str:
+    """The chat's theme in words for people: its title, quoted the language's way."""
+    zh = language.split("-")[0].lower() == "zh"
+    title = " ".join(title.split())[:60]
+    if not title:
+        return "本群的主题" if zh else "what this group is about"
+    return f"「{title}」" if zh else f'"{title}"'
 
 
 def counted(event: Event) -> bool:
@@ -127,7 +137,10 @@ def enrich(event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]:
     if not isinstance(loaded, LifecycleLoad):
         return {}
     p = event.payload
-    chat: dict[str, Any] = {"theme_keywords": list(loaded.theme.keywords)}
+    chat: dict[str, Any] = {
+        "theme_keywords": list(loaded.theme.keywords),
+        "theme_name": theme_name(ctx.chat.title, ctx.language),
+    }
     out: dict[str, dict[str, Any]] = {"chat": chat}
     window = loaded.activity.topic_window
     if window:
@@ -136,10 +149,10 @@ def enrich(event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]:
     if isinstance(p, MessagePosted):
         _message(event, p, ctx, loaded, out)
         notice = (p.is_announcement or p.is_pinned_notice) and bool(p.text.strip())
-        out["notice"] = notice_section(p.text) if notice else {"present": False}
+        out["notice"] = notice_section(p.text, ctx.language) if notice else {"present": False}
     elif isinstance(p, ChatUpdated):
         if p.announcement_changed and p.announcement_text.strip():
-            out["notice"] = notice_section(p.announcement_text)
+            out["notice"] = notice_section(p.announcement_text, ctx.language)
         else:
             out["notice"] = {"present": False}
     elif isinstance(p, ChatTick):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from firekeeper.rules.conditions import DURATION_UNITS
 
@@ -28,6 +28,8 @@ class ParamDef:
     type: str
     default: object
     description: str
+    # the default as its author wrote it (``14d`` for a duration), shown to people
+    written: str = field(default="", compare=False)
 
 
 def parse_duration(text: str) -> int | None:

@@ -8,7 +8,8 @@ the offending key was written, in whichever file that is.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import difflib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from firekeeper.domain.decisions import ActionType, RuleMode
@@ -16,10 +17,11 @@ from firekeeper.domain.events import EventKind
 from firekeeper.errors import Diagnostic
 from firekeeper.rules.checker import UNKNOWN_TYPE, check_all, field_refs, field_type
 from firekeeper.rules.conditions import Condition, ConditionError, parse
+from firekeeper.rules.language import Localized
 from firekeeper.rules.params import ParamDef, parse_duration
 from firekeeper.rules.source import Document, Path
 from firekeeper.rules.spec import ActionSpec, RuleEntry
-from firekeeper.rules.templates import placeholders
+from firekeeper.rules.templates import MENTION, placeholders
 from firekeeper.rules.vocabulary import PARAMS_PREFIX
 
 NEEDS_TEXT = frozenset({ActionType.WARN_USER, ActionType.NOTIFY_ADMINS, ActionType.POST_MESSAGE})
@@ -47,12 +49,16 @@ TARGET_ON: Mapping[str, frozenset[EventKind] | None] = {
 _KEYS = ("id", "on", "when", "mode", "reason", "priority", "actions")
 
 
+DEFAULT_LANGUAGES = ("en",)  # a ruleset that declares no `languages`
+
+
 @dataclass(frozen=True, slots=True)
 class ActionTemplate:
     type: ActionType
-    text: str = ""
+    text: str = ""  # in the ruleset's default language
     duration_seconds: int = 0
     target: str = ""  # "" = the action's default target
+    texts: Localized = field(default_factory=Localized.none)  # in each of the ruleset's languages
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,9 @@ class CompiledRule:
     fields: tuple[str, ...]  # paths the condition reads, in order of appearance
     file: str
     line: int
+    reasons: Localized = field(default_factory=Localized.none)  # in each of the ruleset's languages
+    # placeholders of the reason and texts by type, for rendering them for people
+    durations: frozenset[str] = frozenset()  # paths of duration values
 
 
 @dataclass(frozen=True)
@@ -113,11 +122,13 @@ def build_rule(
     *,
     lenient: bool,
     unknown: frozenset[str] = frozenset(),
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
 ) -> BuiltRule | None:
     """The compiled rule, or None after adding its problems. ``lenient``: the rule was already
     rejected while reading it; report what else is wrong but not what follows from that.
     ``unknown``: parameters declared where their definition failed (reported there): a
-    rule reading one is not checked on it."""
+    rule reading one is not checked on it. ``languages``: those the ruleset ships; every
+    text and the reason has each."""
     before = len(problems)
     values = src.values
     rule_id = str(values["id"])
@@ -129,7 +140,7 @@ def build_rule(
         )
     if "reason" in src.rejected:
         reason = None
-    elif not isinstance(reason, str) or not reason.strip():
+    elif not _given(reason):
         problems.append(
             src.at(
                 "id",
@@ -141,7 +152,8 @@ def build_rule(
     assert isinstance(mode, RuleMode)
     priority = values.get("priority") or 0
     assert isinstance(priority, int)
-    if not lenient and (not isinstance(on, EventKind) or not isinstance(reason, str)):
+    given_reason = isinstance(reason, str | dict) and _given(reason)
+    if not lenient and (not isinstance(on, EventKind) or not given_reason):
         return None
     # a rejected rule is still checked, so one run reports all of its problems; without
     # a valid `on` its fields are checked against every event kind
@@ -149,19 +161,33 @@ def build_rule(
     param_types = {name: UNKNOWN_TYPE for name in unknown} | {
         name: p.type for name, p in params.items()
     }
+    durations: set[str] = set()
 
-    def reason_problem(message: str, hint: str, offset: int) -> None:
-        problems.append(src.at("reason", message, hint, offset))
+    def reason_problem(message: str, hint: str, offset: int, sub: Path = ()) -> None:
+        problems.append(src.at("reason", message, hint, offset, sub))
 
-    if isinstance(reason, str):
-        _template(reason, kind, param_types, reason_problem)  # reasons are rendered like texts
+    reasons = (
+        localized(reason, languages, reason_problem, what="reason")
+        if isinstance(reason, str | dict) and given_reason
+        else None
+    )
+    for lang, text in reasons.texts if reasons is not None else ():  # rendered like texts
+        sub: Path = (lang,) if isinstance(reason, dict) else ()
+        _template(
+            text,
+            kind,
+            param_types,
+            lambda m, h, o, sub=sub: reason_problem(m, h, o, sub),  # type: ignore[misc]
+            durations,
+            mention=False,
+        )
     condition, types = _condition(src, kind, param_types, problems)
     # "an enforced rule needs an action" follows from a rejected rule only when its actions
     # or its mode were what was wrong, or a key the format does not know (`actoins:`)
     doubtful = {k for k in src.rejected if k in ("actions", "mode") or k not in _KEYS}
     shadowed = RuleMode.SHADOW if lenient and doubtful else mode
-    actions = _actions(src, kind, shadowed, param_types, problems)
-    if len(problems) > before or not isinstance(on, EventKind) or not isinstance(reason, str):
+    actions = _actions(src, kind, shadowed, param_types, problems, languages, durations)
+    if len(problems) > before or not isinstance(on, EventKind) or reasons is None:
         return None
     if condition is not None and any(
         ref.path.removeprefix(PARAMS_PREFIX) in unknown
@@ -172,9 +198,83 @@ def build_rule(
     doc, path = src.rule
     line, _ = doc.position(path)
     rule = CompiledRule(
-        rule_id, on, mode, reason, priority, actions, condition, tuple(types), doc.file, line
+        rule_id,
+        on,
+        mode,
+        reasons.texts[0][1],
+        priority,
+        actions,
+        condition,
+        tuple(types),
+        doc.file,
+        line,
+        reasons=reasons,
+        durations=frozenset(durations),
     )
     return BuiltRule(rule, types, src)
+
+
+def _given(value: object) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    return isinstance(value, dict) and bool(value)
+
+
+def localized(
+    value: str | Mapping[str, str],
+    languages: Sequence[str],
+    fail: Callable[..., None],
+    *,
+    what: str = "text",
+) -> Localized:
+    """``value`` (one string or one per language) in each of ``languages``; problems go to
+    ``fail(message, hint, offset, sub_path)``. What is there is kept, for further checks."""
+    shipped = ", ".join(languages)
+    example = "{" + ", ".join(f"{lang}: ..." for lang in languages) + "}"
+    if isinstance(value, str):
+        if len(languages) > 1:
+            fail(
+                f"this {what} is in one language only; the ruleset ships {shipped}",
+                f"write it in each: `{what}: {example}`",
+                -1,
+                (),
+            )
+        return Localized(((languages[0], value),))
+    texts: list[tuple[str, str]] = []
+    for lang, text in value.items():
+        if lang not in languages:
+            close = difflib.get_close_matches(lang, list(languages), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"add {lang} to `languages:`"
+            fail(f"{lang!r} is not one of this ruleset's languages ({shipped})", hint, -1, (lang,))
+        elif not text.strip():
+            fail(f"the {lang} {what} is empty", "write it, or leave the language out", -1, (lang,))
+    for lang in languages:
+        if lang not in value:
+            fail(
+                f"no {lang} translation of this {what}",
+                f"the ruleset ships {shipped}; add `{lang}: ...`",
+                -1,
+                (),
+            )
+    for lang in languages:
+        if lang in value:
+            texts.append((lang, value[lang]))
+    return Localized(tuple(texts) or tuple(value.items()))
+
+
+def missing_translations(
+    rule: CompiledRule, languages: Sequence[str]
+) -> list[tuple[str, Path, str]]:
+    """(key, path under it, language) of the texts ``rule`` lacks a language of: for the
+    rules a ruleset inherits."""
+    out: list[tuple[str, Path, str]] = []
+    for lang in languages:
+        if lang not in rule.reasons.languages:
+            out.append(("reason", (), lang))
+        for j, action in enumerate(rule.actions):
+            if action.texts.texts and lang not in action.texts.languages:
+                out.append(("actions", (j, "text"), lang))
+    return out
 
 
 def _condition(
@@ -200,6 +300,8 @@ def _actions(
     mode: RuleMode,
     params: Mapping[str, str],
     problems: list[Diagnostic],
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
+    durations: set[str] | None = None,
 ) -> tuple[ActionTemplate, ...]:
     raw = src.values.get("actions") or ()
     assert isinstance(raw, tuple)
@@ -215,7 +317,7 @@ def _actions(
     out: list[ActionTemplate] = []
     for j, action in enumerate(raw):
         assert isinstance(action, ActionSpec)
-        built = _action(src, j, action, on, params, problems)
+        built = _action(src, j, action, on, params, problems, languages, durations)
         if built is not None:
             out.append(built)
     return tuple(out)
@@ -228,12 +330,14 @@ def _action(
     on: EventKind | None,
     params: Mapping[str, str],
     problems: list[Diagnostic],
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
+    durations: set[str] | None = None,
 ) -> ActionTemplate | None:
     before = len(problems)
     kind = action.type
 
-    def fail(sub: str, message: str, hint: str = "", offset: int = -1) -> None:
-        sub_path: Path = (j, sub) if sub else (j,)
+    def fail(sub: str, message: str, hint: str = "", offset: int = -1, more: Path = ()) -> None:
+        sub_path: Path = (j, sub, *more) if sub else (j,)
         problems.append(src.at("actions", message, hint, offset, sub_path))
 
     allowed = ONLY_ON.get(kind)
@@ -241,12 +345,23 @@ def _action(
         kinds = ", ".join(sorted(k.value for k in allowed))
         fail("type", f"{kind.value} does not apply to {on.value} events", f"it applies to {kinds}")
     text = action.text
-    if kind in NEEDS_TEXT and not (text or "").strip():
+    texts = Localized(())
+    if kind in NEEDS_TEXT and not _given(text):
         fail("", f"{kind.value} needs `text`", "the message to send; {placeholders} allowed")
     elif kind not in NEEDS_TEXT and text is not None:
         fail("text", f"{kind.value} takes no text")
     elif text:
-        _template(text, on, params, lambda m, h, o: fail("text", m, h, o))
+        texts = localized(text, languages, lambda m, h, o, more: fail("text", m, h, o, more))
+        for lang, one in texts.texts:
+            more: Path = (lang,) if isinstance(text, dict) else ()
+            _template(
+                one,
+                on,
+                params,
+                lambda m, h, o, more=more: fail("text", m, h, o, more),  # type: ignore[misc]
+                durations,
+                mention=kind is ActionType.WARN_USER,
+            )
     seconds = 0
     if kind in NEEDS_DURATION:
         if action.duration is None:
@@ -270,7 +385,8 @@ def _action(
             fail("target", f"there is no {target} on {on.value} events", "use `target: actor`")
     if len(problems) > before:
         return None
-    return ActionTemplate(kind, text or "", seconds, target)
+    default = texts.texts[0][1] if texts.texts else ""
+    return ActionTemplate(kind, default, seconds, target, texts)
 
 
 def _template(
@@ -278,13 +394,26 @@ def _template(
     on: EventKind | None,
     params: Mapping[str, str],
     fail: Callable[[str, str, int], None],
+    durations: set[str] | None = None,
+    *,
+    mention: bool,
 ) -> None:
     found, error = placeholders(text)
     if error is not None:
         fail(error.message, "", error.pos)
     for path, pos in found:
+        if path == MENTION:
+            if not mention:
+                fail(
+                    f"{{{MENTION}}} is only for warn_user texts",
+                    "a mention names the member warned; other texts name people by "
+                    "{actor.display_name}",
+                    pos,
+                )
+            continue
         try:
-            field_type(path, on, params)
+            if field_type(path, on, params) == "duration" and durations is not None:
+                durations.add(path)
         except ConditionError as exc:
             unknown = exc.message.startswith("unknown")
             message = f"unknown placeholder {{{path}}}" if unknown else exc.message

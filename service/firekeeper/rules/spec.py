@@ -38,6 +38,9 @@ ProfileKind = Literal["work", "hobby", "growth", "family", "entertainment", "goa
 ParamType = Literal["int", "number", "bool", "string", "duration"]
 Target = Literal["actor", "member", "inviter"]
 ScalarValue = StrictBool | StrictInt | StrictFloat | StrictStr
+# A text for people: one string (in the ruleset's only language) or one per language,
+# e.g. {en: "...", zh-Hans: "..."} (firekeeper.rules.language)
+TextValue = StrictStr | dict[StrictStr, StrictStr]
 M = TypeVar("M", bound=BaseModel)
 
 _PATTERN_HINTS = {
@@ -70,7 +73,7 @@ class ParamSpec(_Spec):
 
 class ActionSpec(_Spec):
     type: ActionType
-    text: StrictStr | None = None
+    text: TextValue | None = None
     duration: StrictStr | StrictInt | None = None
     target: Target | None = None
 
@@ -80,7 +83,7 @@ class RuleSpec(_Spec):
     on: EventKind | None = None
     when: StrictStr | None = None
     mode: RuleMode | None = None
-    reason: StrictStr | None = None
+    reason: TextValue | None = None
     priority: StrictInt | None = None
     actions: list[Any] | None = None
 
@@ -94,6 +97,9 @@ class HeaderSpec(_Spec):
     # recorded but returns no actions; not inherited by rulesets extending it
     mode: Literal["enforce", "shadow"] | None = None
     profile: ProfileSpec | None = None
+    # the languages every text ships in, the first the default; inherited by rulesets
+    # extending this one; none declared: one language, English
+    languages: list[StrictStr] | None = None
     params: dict[StrictStr, Any] = {}
     rules: list[Any] = []
 

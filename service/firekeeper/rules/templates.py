@@ -2,11 +2,20 @@
 
 A placeholder names a vocabulary path or ``params.<name>``; the compiler checks
 them, the decision builder fills them with :func:`render`.
+
+``{mention}`` (warn_user texts only) is not filled here: it stays in the action's
+text as it is, and the action names whom it mentions (``Action.mention_user_id``);
+the adapter replaces it with the platform's mention of that member (an @-mention,
+a link) or their name (docs/adapters.md). A value rendered into a text never
+produces it (a display name ``{mention}`` is shown as ``{ mention }``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+
+MENTION = "mention"
+MENTION_TOKEN = "{mention}"
 
 
 class TemplateError(ValueError):

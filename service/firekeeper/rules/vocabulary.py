@@ -303,6 +303,9 @@ FIELDS: tuple[Field, ...] = (
     # --- admins' corrections (firekeeper.rules.corrections; docs/screening.md)
     Field("message.reported_spam_match", "bool", "the text is the same as, or a near-duplicate of, a message an admin of this tenant reported as spam", _MSG),
     Field("message.reported_ham_match", "bool", "the text is the same as, or a near-duplicate of, a message an admin of this tenant said was not spam (and matches none reported as spam)", _MSG),
+    # --- languages (firekeeper.rules.language)
+    Field("chat.language", "string", "the language the chat's texts are written in: one of the ruleset's `languages` (declared at registration, else detected from the messages, else the ruleset's first)"),
+    Field("chat.theme_name", "text", "the chat's theme in words for people, in the chat's language: its title quoted (「周末钓鱼」, \"Weekend fishing\"), else \"what this group is about\" / 本群的主题"),
 )
 # fmt: on
 

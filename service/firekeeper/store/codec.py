@@ -198,6 +198,7 @@ def decision_to_json(decision: Decision) -> JsonObject:
                     "chat_id": a.chat_id,
                     "channel_id": a.channel_id,
                 }
+                | ({"mention_user_id": a.mention_user_id} if a.mention_user_id else {})
                 for a in decision.actions
             ],
             "trace": [
@@ -213,7 +214,15 @@ def decision_to_json(decision: Decision) -> JsonObject:
         }
         | _explanation(decision)
         | _skipped(decision)
+        | _language(decision)
     )
+
+
+def _language(decision: Decision) -> JsonObject:
+    """The texts' language and its source, when the decision has them."""
+    if not decision.language:
+        return {}
+    return {"language": decision.language, "language_source": decision.language_source}
 
 
 def _skipped(decision: Decision) -> JsonObject:
@@ -476,6 +485,7 @@ def decision_from_json(data: object, *, replayed: bool = False) -> Decision:
                 duration_seconds=a.number("duration_seconds"),
                 chat_id=a.text("chat_id"),
                 channel_id=a.text("channel_id"),
+                mention_user_id=a.text("mention_user_id"),
             )
             for a in root.objs("actions")
         ),
@@ -495,6 +505,8 @@ def decision_from_json(data: object, *, replayed: bool = False) -> Decision:
         replayed=replayed,
         explanation=tuple(_read_check(c) for c in root.objs("explanation")),
         skipped_stages=root.texts("skipped_stages"),
+        language=root.text("language"),
+        language_source=root.text("language_source"),
     )
 
 

@@ -7,6 +7,7 @@ stored as UTC and always come back timezone-aware, on SQLite too.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,6 +80,11 @@ chats = sa.Table(
     sa.Column("events_processed", sa.BigInteger(), nullable=False),
     sa.Column("registered", sa.Boolean(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # 0010_i18n_chat_language: the declared language, the detected one and the
+    # detection's evidence (JSON [[script, weight], ...])
+    sa.Column("language", sa.Text(), nullable=False, server_default=""),
+    sa.Column("detected_language", sa.Text(), nullable=False, server_default=""),
+    sa.Column("language_evidence", sa.Text(), nullable=False, server_default="[]"),
     sa.UniqueConstraint("platform", "tenant", "chat_id"),
 )
 
@@ -156,7 +162,19 @@ def chat_from_row(row: RowMapping) -> ChatRecord:
         owner_id=row["owner_id"],
         events_processed=row["events_processed"],
         registered=bool(row["registered"]),
+        language=row["language"],
+        detected_language=row["detected_language"],
+        language_evidence=_evidence_from_text(row["language_evidence"]),
     )
+
+
+def _evidence_from_text(text: str) -> tuple[tuple[str, float], ...]:
+    """The stored evidence; a row this version cannot read starts the detection afresh."""
+    try:
+        pairs = json.loads(text or "[]")
+        return tuple((str(s), float(w)) for s, w in pairs)
+    except (ValueError, TypeError):
+        return ()
 
 
 def chat_values(chat: ChatRecord) -> dict[str, Any]:
@@ -177,6 +195,9 @@ def chat_values(chat: ChatRecord) -> dict[str, Any]:
         "owner_id": chat.owner_id,
         "events_processed": chat.events_processed,
         "registered": chat.registered,
+        "language": chat.language,
+        "detected_language": chat.detected_language,
+        "language_evidence": json.dumps([list(p) for p in chat.language_evidence]),
     }
 
 

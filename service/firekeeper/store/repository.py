@@ -373,6 +373,7 @@ class Store:
                     reg.member_count if reg.member_count is not None else current.member_count
                 ),
                 registered=True,
+                language=reg.language,
             )
             _write_chat(conn, chat_pk, chat)
             return chat

@@ -37,6 +37,9 @@ def _lines(event: Event, decision: Decision, index: RulesetIndex) -> Iterator[st
     yield f"event     {event.kind.value} {env.event_id} by {who} at {env.occurred_at.isoformat()}"
     yield f"chat      {env.platform.value}/{env.tenant}/{env.chat_id}"
     yield f"ruleset   {decision.ruleset} {decision.ruleset_version}"
+    if decision.language:
+        why = _LANGUAGE_SOURCES.get(decision.language_source, decision.language_source)
+        yield f"language  {decision.language} ({why})"
     params: dict[str, str] = {}
     if decision.ruleset in index:
         params = {n: p.type for n, p in index.get(decision.ruleset).params.items()}
@@ -50,6 +53,13 @@ def _lines(event: Event, decision: Decision, index: RulesetIndex) -> Iterator[st
     yield f"rules on {event.kind.value}: {matched} matched of {len(checks)}"
     for check in checks:
         yield from _check(check, decision, params)
+
+
+_LANGUAGE_SOURCES = {
+    "declared": "declared at registration",
+    "detected": "detected from the chat's messages",
+    "default": "the ruleset's default: none declared or detected that it ships",
+}
 
 
 def _check(check: RuleCheck, decision: Decision, params: dict[str, str]) -> Iterator[str]:

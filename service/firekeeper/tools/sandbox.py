@@ -197,6 +197,7 @@ class Sandbox:
                 title=chat.title or "",
                 member_count=chat.member_count if chat.member_count is not None else current,
                 owner_id=chat.owner or "",
+                language=chat.language or "",
             )
         )
         with self.store.chat_transaction(key) as tx:

@@ -148,6 +148,8 @@ class ChatState(_Model):
     message_count: StrictInt | None = Field(default=None, ge=0)
     last_message: Duration | None = None
     screening: ScreeningState | None = None
+    # the language declared at registration (BCP 47, e.g. zh-Hans); none: detected
+    language: StrictStr | None = None
 
 
 class MemberState(_Model):

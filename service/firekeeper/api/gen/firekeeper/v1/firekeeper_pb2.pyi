@@ -759,6 +759,7 @@ class Action(_message.Message):
     RULE_ID_FIELD_NUMBER: _builtins.int
     CHAT_ID_FIELD_NUMBER: _builtins.int
     CHANNEL_ID_FIELD_NUMBER: _builtins.int
+    MENTION_USER_ID_FIELD_NUMBER: _builtins.int
     type: Global___ActionType.ValueType
     target_user_id: _builtins.str
     """for warn / mute / remove / ban / joins"""
@@ -770,6 +771,11 @@ class Action(_message.Message):
     """the rule that asked for it"""
     chat_id: _builtins.str
     channel_id: _builtins.str
+    mention_user_id: _builtins.str
+    """warn: the member the text's `{mention}` placeholder stands for. The adapter
+    replaces the placeholder with its platform's mention of them (or their name);
+    empty when the text has none (docs/adapters.md).
+    """
     @_builtins.property
     def duration(self) -> _duration_pb2.Duration:
         """mute, slow mode, pause invites"""
@@ -785,10 +791,11 @@ class Action(_message.Message):
         rule_id: _builtins.str = ...,
         chat_id: _builtins.str = ...,
         channel_id: _builtins.str = ...,
+        mention_user_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_id", b"channel_id", "chat_id", b"chat_id", "duration", b"duration", "rule_id", b"rule_id", "target_message_id", b"target_message_id", "target_user_id", b"target_user_id", "text", b"text", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_id", b"channel_id", "chat_id", b"chat_id", "duration", b"duration", "mention_user_id", b"mention_user_id", "rule_id", b"rule_id", "target_message_id", b"target_message_id", "target_user_id", b"target_user_id", "text", b"text", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -936,11 +943,20 @@ class Decision(_message.Message):
     DECIDED_AT_FIELD_NUMBER: _builtins.int
     EXPLANATION_FIELD_NUMBER: _builtins.int
     SKIPPED_STAGES_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    LANGUAGE_SOURCE_FIELD_NUMBER: _builtins.int
     event_id: _builtins.str
     ruleset: _builtins.str
     ruleset_version: _builtins.str
     replayed: _builtins.bool
     """true when this is the stored decision of a retried event"""
+    language: _builtins.str
+    """The language of the decision's texts (actions and trace reasons), a BCP 47
+    tag among the ruleset's languages, and where it came from: "declared" (at
+    RegisterChat), "detected" (from the chat's messages) or "default" (the
+    ruleset's first language).
+    """
+    language_source: _builtins.str
     @_builtins.property
     def actions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Action]:
         """ordered, de-duplicated; only enforce-mode rules"""
@@ -978,10 +994,12 @@ class Decision(_message.Message):
         decided_at: _timestamp_pb2.Timestamp | None = ...,
         explanation: _abc.Iterable[Global___RuleCheck] | None = ...,
         skipped_stages: _abc.Iterable[_builtins.str] | None = ...,
+        language: _builtins.str = ...,
+        language_source: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["decided_at", b"decided_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "decided_at", b"decided_at", "event_id", b"event_id", "explanation", b"explanation", "replayed", b"replayed", "ruleset", b"ruleset", "ruleset_version", b"ruleset_version", "skipped_stages", b"skipped_stages", "trace", b"trace"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "decided_at", b"decided_at", "event_id", b"event_id", "explanation", b"explanation", "language", b"language", "language_source", b"language_source", "replayed", b"replayed", "ruleset", b"ruleset", "ruleset_version", b"ruleset_version", "skipped_stages", b"skipped_stages", "trace", b"trace"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1086,6 +1104,7 @@ class RegisterChatRequest(_message.Message):
     TITLE_FIELD_NUMBER: _builtins.int
     MEMBER_COUNT_FIELD_NUMBER: _builtins.int
     OWNER_ID_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
     platform: Global___Platform.ValueType
     tenant: _builtins.str
     chat_id: _builtins.str
@@ -1096,6 +1115,11 @@ class RegisterChatRequest(_message.Message):
     member_count: _builtins.int
     """starting member count, when known"""
     owner_id: _builtins.str
+    language: _builtins.str
+    """The chat's language, a BCP 47 tag (e.g. "zh-Hans", "en"): every text for
+    people comes in it. Empty: the language the members write in, detected from
+    their messages, else the ruleset's default.
+    """
     @_builtins.property
     def theme(self) -> Global___Theme: ...
     @_builtins.property
@@ -1120,10 +1144,11 @@ class RegisterChatRequest(_message.Message):
         title: _builtins.str = ...,
         member_count: _builtins.int | None = ...,
         owner_id: _builtins.str = ...,
+        language: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_member_count", b"_member_count", "created_at", b"created_at", "member_count", b"member_count", "theme", b"theme"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_member_count", b"_member_count", "chat_id", b"chat_id", "created_at", b"created_at", "kind", b"kind", "member_count", b"member_count", "owner_id", b"owner_id", "params", b"params", "platform", b"platform", "ruleset", b"ruleset", "tenant", b"tenant", "theme", b"theme", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_member_count", b"_member_count", "chat_id", b"chat_id", "created_at", b"created_at", "kind", b"kind", "language", b"language", "member_count", b"member_count", "owner_id", b"owner_id", "params", b"params", "platform", b"platform", "ruleset", b"ruleset", "tenant", b"tenant", "theme", b"theme", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__member_count: _TypeAlias = _typing.Literal["member_count"]  # noqa: Y015
     _WhichOneofArgType__member_count: _TypeAlias = _typing.Literal["_member_count", b"_member_count"]  # noqa: Y015
@@ -1214,6 +1239,8 @@ class ChatState(_message.Message):
     LAST_MESSAGE_AT_FIELD_NUMBER: _builtins.int
     OWNER_ID_FIELD_NUMBER: _builtins.int
     EVENTS_PROCESSED_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    DETECTED_LANGUAGE_FIELD_NUMBER: _builtins.int
     ruleset: _builtins.str
     kind: Global___ChatKind.ValueType
     member_count: _builtins.int
@@ -1223,6 +1250,10 @@ class ChatState(_message.Message):
     message_count: _builtins.int
     owner_id: _builtins.str
     events_processed: _builtins.int
+    language: _builtins.str
+    """as registered (BCP 47); empty: none declared"""
+    detected_language: _builtins.str
+    """from the members' messages; empty until it can tell"""
     @_builtins.property
     def key(self) -> Global___ChatKey: ...
     @_builtins.property
@@ -1256,10 +1287,12 @@ class ChatState(_message.Message):
         last_message_at: _timestamp_pb2.Timestamp | None = ...,
         owner_id: _builtins.str = ...,
         events_processed: _builtins.int = ...,
+        language: _builtins.str = ...,
+        detected_language: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "key", b"key", "last_message_at", b"last_message_at", "theme", b"theme"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "effective_params", b"effective_params", "events_processed", b"events_processed", "key", b"key", "kind", b"kind", "last_message_at", b"last_message_at", "member_count", b"member_count", "message_count", b"message_count", "owner_id", b"owner_id", "params", b"params", "ruleset", b"ruleset", "size_tier", b"size_tier", "theme", b"theme", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "detected_language", b"detected_language", "effective_params", b"effective_params", "events_processed", b"events_processed", "key", b"key", "kind", b"kind", "language", b"language", "last_message_at", b"last_message_at", "member_count", b"member_count", "message_count", b"message_count", "owner_id", b"owner_id", "params", b"params", "ruleset", b"ruleset", "size_tier", b"size_tier", "theme", b"theme", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
