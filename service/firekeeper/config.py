@@ -54,6 +54,9 @@ validated; a bad value raises ``ConfigError`` naming the variable.
                                                     long; older events are refused; 0: forever
     FIREKEEPER_EVALUATION_BUDGET_SECONDS seconds    0.25: how long one event's feature stages may
                                                     take before the rest skip their text checks
+    FIREKEEPER_SPAM_MODEL          file path | off  empty: the shipped spam model; a file written
+                                                    by firekeeper train; off: none
+                                                    (message.spam_score absent), read at start
 """
 
 from __future__ import annotations
@@ -97,6 +100,7 @@ ENV = {
     "health_address": "FIREKEEPER_HEALTH_ADDRESS",
     "decision_retention_days": "FIREKEEPER_DECISION_RETENTION_DAYS",
     "evaluation_budget_seconds": "FIREKEEPER_EVALUATION_BUDGET_SECONDS",
+    "spam_model": "FIREKEEPER_SPAM_MODEL",
 }
 
 
@@ -149,6 +153,7 @@ class Settings:
     drain_seconds: float = 5.0  # on SIGTERM: NOT_SERVING, still accepting, this long
     decision_retention_days: int = 30  # 0: decisions are kept forever
     evaluation_budget_seconds: float = 0.25
+    spam_model: str = ""  # empty: the shipped model; "off": none; else a model file
 
     def __post_init__(self) -> None:
         if not self.store_url.strip():

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from firekeeper.learned.artefact import shipped
 from firekeeper.lifecycle_area import LifecycleArea
 from firekeeper.pipeline import Area, Pipeline, RulesetHolder, StoreTiming
 from firekeeper.screening_area import ScreeningArea
@@ -25,9 +26,10 @@ def governance_areas(
     Add a new area here (not in ``firekeeper.app``) so the tools run it too.
     ``rulesets``: the loaded rulesets, for areas that read a ruleset's profile.
     ``screening``: the screening area as the service configures it (phishing list,
-    metrics); the tools get one without a phishing list.
+    metrics, spam model); the tools get one without a phishing list, with the shipped
+    spam model.
     """
-    return (LifecycleArea(rulesets), screening or ScreeningArea())
+    return (LifecycleArea(rulesets), screening or ScreeningArea(spam_model=shipped()))
 
 
 def build_pipeline(

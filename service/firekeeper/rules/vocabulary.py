@@ -295,6 +295,8 @@ FIELDS: tuple[Field, ...] = (
     Field("chat.active_posters_30d", "int", "people who posted in the last 30 days", _TICK),
     Field("chat.health_status", "string", "new, thriving, steady, cooling, dormant or cemetery (docs/lifecycle.md)", _TICK),
     # --- policy-author tools
+    # --- the learned spam signal (firekeeper.rules.spam_model; docs/screening.md)
+    Field("message.spam_score", "number", "0 to 1: how likely the learned classifier (character n-grams, firekeeper train) finds the text spam or an ad (absent when no model is loaded)", _MSG),
 )
 # fmt: on
 
