@@ -113,7 +113,7 @@ def matrix(texts: Sequence[str], settings: Settings) -> csr_matrix:
     for t in texts:
         b = sorted(buckets(t, shape))
         indices += b
-        data += [len(b) ** -0.5] * len(b)
+        data += [len(b) ** -0.5] * len(b) if b else []
         indptr.append(len(indices))
     return sp.csr_matrix(
         (np.array(data, dtype=np.float64), np.array(indices, dtype=np.int64), np.array(indptr)),
