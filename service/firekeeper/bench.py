@@ -10,6 +10,10 @@ Three measurements on one deterministic workload (``firekeeper.workload``):
    one transaction;
 3. over gRPC against a running server (one started here unless ``--target``
    names one): unary Evaluate calls, then EvaluateBatch calls.
+
+And the learned classifier alone (``message.spam_score``): microseconds per
+message, scoring the exported weights directly (what the service does) and,
+when scikit-learn is installed, through ``predict_proba`` one message a call.
 """
 
 from __future__ import annotations
@@ -90,6 +94,40 @@ def bench_matcher(index: RulesetIndex, work: Workload) -> Figures:
         rs.match(fact)
         lat.append(time.perf_counter() - s)
     return Figures("bare matcher", len(prepared), time.perf_counter() - t0, lat)
+
+
+def bench_learned(work: Workload, rounds: int = 3) -> str:
+    """The learned classifier's line: µs per message, direct and through scikit-learn."""
+    from firekeeper.domain.events import MessagePosted
+    from firekeeper.learned.artefact import shipped
+    from firekeeper.rules import spam_model
+    from firekeeper.rules.unmask import unmask
+
+    model = shipped()
+    texts = [
+        unmask(ev.payload.text).text for ev in work.events if isinstance(ev.payload, MessagePosted)
+    ]
+    if not texts:
+        return "learned classifier: no messages in the workload"
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        for t in texts:
+            spam_model.score(model, t)
+    direct = (time.perf_counter() - t0) / (rounds * len(texts)) * 1e6
+    line = f"learned classifier µs per message: {direct:.1f} direct (exported weights)"
+    try:
+        from firekeeper.learned import train
+
+        est = train.to_estimator(model)
+        settings = train.Settings(model.bits, model.ngram_min, model.ngram_max, model.max_chars)
+    except Exception:  # scikit-learn not installed: pip install 'firekeeper[train]'
+        return line + "; scikit-learn not installed"
+    few = texts[: min(len(texts), 500)]
+    t0 = time.perf_counter()
+    for t in few:
+        est.predict_proba(train.matrix([t], settings))
+    sk = (time.perf_counter() - t0) / len(few) * 1e6
+    return line + f", {sk:.1f} scikit-learn predict_proba ({len(texts)} messages)"
 
 
 def bench_pipeline(index: RulesetIndex, work: Workload, store_url: str) -> Figures:
@@ -188,6 +226,7 @@ def run(
         url = store_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         matcher = bench_matcher(index, work)
         print(matcher.line())
+        print(bench_learned(work))
         inproc = bench_pipeline(index, work, url)
         print(inproc.line())
         print(

@@ -9,7 +9,7 @@ The features of a text (:func:`buckets`): it is lower-cased, runs of 5 or more
 digits (QQ and phone numbers) become one ``#``, every other digit becomes ``0``,
 white space is collapsed, and a space is put at each end; then every character
 n-gram of ``ngram_min`` to ``ngram_max`` characters is hashed (CRC-32 of its
-UTF-8 bytes) into one of ``2**bits`` buckets. A text's feature vector is 1 for
+UTF-32-LE bytes) into one of ``2**bits`` buckets. A text's feature vector is 1 for
 each bucket present, divided by the square root of how many are present (unit
 length). The score is ``sigmoid(bias + sum of those buckets' weights / sqrt(n))``:
 exactly what scikit-learn's ``LogisticRegression.predict_proba`` computes on that
@@ -92,22 +92,21 @@ def normalize(text: str, max_chars: int) -> str:
 
 
 def buckets(text: str, model: SpamModel) -> set[int]:
-    """The hash buckets of the text's character n-grams."""
-    t = normalize(text, model.max_chars)
-    mask = model.mask
-    crc = zlib.crc32
-    out: set[int] = set()
-    for n in range(model.ngram_min, model.ngram_max + 1):
-        for i in range(len(t) - n + 1):
-            out.add(crc(t[i : i + n].encode()) & mask)
-    return out
+    """The hash buckets of the text's character n-grams (CRC-32 of each n-gram's UTF-32-LE
+    bytes: the text is encoded once and every n-gram is a slice of it)."""
+    b = normalize(text, model.max_chars).encode("utf-32-le")
+    mask, crc, end = model.mask, zlib.crc32, len(b)
+    return {
+        crc(b[i : i + 4 * n]) & mask
+        for n in range(model.ngram_min, model.ngram_max + 1)
+        for i in range(0, end - 4 * n + 1, 4)
+    }
 
 
 def logit(model: SpamModel, present: set[int]) -> float:
     if not present:
         return model.bias
-    w = model.weights
-    return model.bias + sum(w[b] for b in present) / math.sqrt(len(present))
+    return model.bias + sum(map(model.weights.__getitem__, present)) / math.sqrt(len(present))
 
 
 def sigmoid(x: float) -> float:
