@@ -47,6 +47,7 @@ from firekeeper.learned.samples import (
 )
 from firekeeper.rules import linear
 from firekeeper.rules.spam_model import (
+    FEATURES,
     SpamModel,
     buckets,
     decode_weights,
@@ -212,7 +213,14 @@ def build(
     fitted, _ = fit(train, settings)
     data_digest = digest(train)
     config = json.dumps(
-        [settings.bits, settings.ngram_min, settings.ngram_max, settings.max_chars, settings.c],
+        [
+            FEATURES,
+            settings.bits,
+            settings.ngram_min,
+            settings.ngram_max,
+            settings.max_chars,
+            settings.c,
+        ],
     )
     version = "1+" + hashlib.sha256((data_digest + config).encode()).hexdigest()[:12]
     _, _, sklearn = _sklearn()

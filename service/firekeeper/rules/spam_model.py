@@ -39,6 +39,7 @@ from typing import Any
 from firekeeper.rules import linear
 
 FORMAT = "firekeeper-spam-model/1"
+FEATURES = "char-ngrams/crc32-utf32le/1"  # how buckets() reads a text; part of a model's version
 
 # One character class repeated: nothing to backtrack into (firekeeper.rules.linear.tokens).
 _LONG_NUMBER = linear.tokens(r"\d{5,}")
