@@ -115,13 +115,13 @@ def bench_learned(work: Workload, rounds: int = 3) -> str:
             spam_model.score(model, t)
     direct = (time.perf_counter() - t0) / (rounds * len(texts)) * 1e6
     line = f"learned classifier µs per message: {direct:.1f} direct (exported weights)"
-    try:
-        from firekeeper.learned import train
+    from firekeeper.learned import train
 
+    try:
         est = train.to_estimator(model)
-        settings = train.Settings(model.bits, model.ngram_min, model.ngram_max, model.max_chars)
-    except Exception:  # scikit-learn not installed: pip install 'firekeeper[train]'
+    except train.TrainError:  # scikit-learn not installed: pip install 'firekeeper[train]'
         return line + "; scikit-learn not installed"
+    settings = train.Settings(model.bits, model.ngram_min, model.ngram_max, model.max_chars)
     few = texts[: min(len(texts), 500)]
     t0 = time.perf_counter()
     for t in few:

@@ -15,9 +15,15 @@
     │                           type (INVALID_ARGUMENT)
     ├── StoreUnavailable        the database cannot be reached; nothing was
     │                           written (UNAVAILABLE: safe to retry)
-    └── DuplicateEvent          (firekeeper.store) a concurrent retry stored the
-                                same event first; the pipeline answers with
-                                the stored decision
+    ├── DuplicateEvent          (firekeeper.store) a concurrent retry stored the
+    │                           same event first; the pipeline answers with
+    │                           the stored decision
+    ├── SamplesError            (firekeeper.learned.samples) labelled samples that
+    │                           cannot be read; names the file and line
+    ├── SpamModelFileError      (firekeeper.learned.artefact) a spam model file that
+    │                           cannot be read or is not a model
+    └── TrainError              (firekeeper.learned.train) training cannot run:
+                                scikit-learn missing, one label only
 
 Exactly one place, ``firekeeper.api.status``, maps these to gRPC status codes.
 Messages say what to do, not only what went wrong.
