@@ -18,11 +18,14 @@ from firekeeper.config import Settings
 from firekeeper.corrections_admin import CorrectionsAdmin
 from firekeeper.corrections_area import CorrectionsArea
 from firekeeper.errors import Diagnostic, FirekeeperError
+from firekeeper.learned.artefact import SHIPPED, SpamModelFileError
+from firekeeper.learned.artefact import load as load_spam_model
 from firekeeper.lifecycle_runtime import LifecycleRuntime
 from firekeeper.metrics import Metrics
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.reload import Reloader, fingerprint
 from firekeeper.rules.domains import parse_list
+from firekeeper.rules.spam_model import SpamModel
 from firekeeper.rulesets_dir import compile_dir_sources, default_dir, read_sources
 from firekeeper.sandbox import check_in_child
 from firekeeper.screening_admin import ScreeningAdmin
@@ -66,6 +69,20 @@ def phishing_list(settings: Settings) -> frozenset[str]:
     return domains
 
 
+def spam_model(settings: Settings) -> SpamModel | None:
+    """The spam model FIREKEEPER_SPAM_MODEL names: the shipped one when unset, none when off."""
+    if settings.spam_model.strip().lower() == "off":
+        log.info("spam model off: message.spam_score is absent")
+        return None
+    path = Path(settings.spam_model) if settings.spam_model else SHIPPED
+    try:
+        model = load_spam_model(path)
+    except SpamModelFileError as exc:
+        raise FirekeeperError(f"FIREKEEPER_SPAM_MODEL: {exc}") from exc
+    log.info("spam model loaded", extra={"file": str(path), "version": model.version})
+    return model
+
+
 async def run_service(
     settings: Settings,
     *,
@@ -82,7 +99,11 @@ async def run_service(
         metrics = Metrics(CollectorRegistry())
         metrics.set_rulesets((rs.name, rs.version) for rs in index.all())
         holder = RulesetHolder(index)
-        screening = ScreeningArea(phishing_domains=phishing_list(settings), observer=metrics)
+        screening = ScreeningArea(
+            phishing_domains=phishing_list(settings),
+            observer=metrics,
+            spam_model=spam_model(settings),
+        )
         corrections = CorrectionsArea()  # its sample cache is shared with the Corrections API
         pipeline = build_pipeline(
             store,

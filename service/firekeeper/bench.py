@@ -12,6 +12,10 @@ Three measurements on one deterministic workload (``firekeeper.workload``):
    one transaction;
 3. over gRPC against a running server (one started here unless ``--target``
    names one): unary Evaluate calls, then EvaluateBatch calls.
+
+And the learned classifier alone (``message.spam_score``): microseconds per
+message, scoring the exported weights directly (what the service does) and,
+when scikit-learn is installed, through ``predict_proba`` one message a call.
 """
 
 from __future__ import annotations
@@ -120,6 +124,40 @@ def bench_reported(work: Workload) -> tuple[Figures, int]:
     return Figures(name, len(texts), time.perf_counter() - t0, lat), len(samples.samples)
 
 
+def bench_learned(work: Workload, rounds: int = 3) -> str:
+    """The learned classifier's line: µs per message, direct and through scikit-learn."""
+    from firekeeper.domain.events import MessagePosted
+    from firekeeper.learned.artefact import shipped
+    from firekeeper.rules import spam_model
+    from firekeeper.rules.unmask import unmask
+
+    model = shipped()
+    texts = [
+        unmask(ev.payload.text).text for ev in work.events if isinstance(ev.payload, MessagePosted)
+    ]
+    if not texts:
+        return "learned classifier: no messages in the workload"
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        for t in texts:
+            spam_model.score(model, t)
+    direct = (time.perf_counter() - t0) / (rounds * len(texts)) * 1e6
+    line = f"learned classifier µs per message: {direct:.1f} direct (exported weights)"
+    from firekeeper.learned import train
+
+    try:
+        est = train.to_estimator(model)
+    except train.TrainError:  # scikit-learn not installed: pip install 'firekeeper[train]'
+        return line + "; scikit-learn not installed"
+    settings = train.Settings(model.bits, model.ngram_min, model.ngram_max, model.max_chars)
+    few = texts[: min(len(texts), 500)]
+    t0 = time.perf_counter()
+    for t in few:
+        est.predict_proba(train.matrix([t], settings))
+    sk = (time.perf_counter() - t0) / len(few) * 1e6
+    return line + f", {sk:.1f} scikit-learn predict_proba ({len(texts)} messages)"
+
+
 def bench_pipeline(index: RulesetIndex, work: Workload, store_url: str) -> Figures:
     store = create_store(store_url)
     try:
@@ -221,6 +259,7 @@ def run(
         reported, held = bench_reported(work)
         print(reported.line())
         print(f"  (messages only, against {held} near-duplicate samples of one tenant)")
+        print(bench_learned(work))
         inproc = bench_pipeline(index, work, url)
         print(inproc.line())
         print(

@@ -345,7 +345,27 @@ def _cmd_signals(args: argparse.Namespace) -> int:
     if not (args.spam and args.ham):
         print("firekeeper signals: give --spam and --ham, or --dataset / --jsonl", file=sys.stderr)
         return 2
-    return run(Path(args.spam), Path(args.ham), sys.stdout, phishing_file=phishing, show=args.show)
+    return run(
+        Path(args.spam),
+        Path(args.ham),
+        sys.stdout,
+        phishing_file=phishing,
+        show=args.show,
+        learned=args.learned,
+    )
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from firekeeper.learned.artefact import SHIPPED
+    from firekeeper.learned.train import run
+
+    return run(
+        Path(args.datasets) if args.datasets else None,
+        [Path(f) for f in args.samples],
+        Path(args.out) if args.out else SHIPPED,
+        sys.stdout,
+        cv=args.cv,
+    )
 
 
 def _add_setting_flags(s: argparse.ArgumentParser) -> None:
@@ -483,7 +503,31 @@ def parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--phishing", help="a phishing domain list, as FIREKEEPER_PHISHING_DOMAINS")
     g.add_argument("--show", type=int, default=0, help="print up to N misses and false alarms")
+    g.add_argument(
+        "--learned",
+        action="store_true",
+        help="also the learned spam score and the combined judgment, on rows it did not train on",
+    )
     g.set_defaults(func=_cmd_signals)
+
+    tr = sub.add_parser(
+        "train", help="build the spam model (message.spam_score) from labelled data"
+    )
+    tr.add_argument("--datasets", help="the shared datasets folder (shared/fixtures/datasets)")
+    tr.add_argument(
+        "--samples",
+        action="append",
+        default=[],
+        help='a JSON Lines file of {"text","label","lang","source"} samples (repeatable)',
+    )
+    tr.add_argument("--out", help="where to write the model (default: the shipped model file)")
+    tr.add_argument(
+        "--cv",
+        type=int,
+        default=0,
+        help="also K-fold cross-validation on the training rows",
+    )
+    tr.set_defaults(func=_cmd_train)
 
     from firekeeper.tools.commands import add_commands
 

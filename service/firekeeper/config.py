@@ -206,6 +206,11 @@ class Settings(BaseSettings):
         " warning, or debug when log_level is debug",
     )
 
+    spam_model: str = _setting(
+        "",
+        "the spam model behind message.spam_score: empty: the shipped one; off: none;"
+        " else a model file (firekeeper train --out FILE)",
+    )
     console_port: int | None = _setting(
         None,
         "port of the read-only web console (firekeeper.console; 0: any free port; off: none)",

@@ -22,9 +22,15 @@
     │                           owner of the chat (PERMISSION_DENIED)
     ├── DecisionNotFound        no decision is stored for that event in that
     │                           chat (NOT_FOUND)
-    └── NotCorrectable          the decision cannot be corrected that way: no
-                                rule acted, or the wrong event kind
-                                (FAILED_PRECONDITION)
+    ├── NotCorrectable          the decision cannot be corrected that way: no
+    │                           rule acted, or the wrong event kind
+    │                           (FAILED_PRECONDITION)
+    ├── SamplesError            (firekeeper.learned.samples) labelled samples that
+    │                           cannot be read; names the file and line
+    ├── SpamModelFileError      (firekeeper.learned.artefact) a spam model file that
+    │                           cannot be read or is not a model
+    └── TrainError              (firekeeper.learned.train) training cannot run:
+                                scikit-learn missing, one label only
 
 Exactly one place, ``firekeeper.api.status``, maps these to gRPC status codes.
 Messages say what to do, not only what went wrong.

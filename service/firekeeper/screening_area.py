@@ -33,6 +33,7 @@ from firekeeper.rules import features
 from firekeeper.rules.evaluate import Evaluation
 from firekeeper.rules.facts import people_ids
 from firekeeper.rules.screening import TrustContext, sections
+from firekeeper.rules.spam_model import SpamModel
 from firekeeper.rules.state import admitted
 from firekeeper.rules.unmask import unmask
 from firekeeper.store import ChatTx
@@ -75,8 +76,10 @@ class ScreeningArea:
         *,
         phishing_domains: Collection[str] = frozenset(),
         observer: ScreeningObserver | None = None,
+        spam_model: SpamModel | None = None,
     ) -> None:
         self._phishing = frozenset(phishing_domains)
+        self._spam_model = spam_model  # loaded by the runtime (firekeeper.learned.artefact)
         self._observer: ScreeningObserver = observer or _Quiet()
 
     # ------------------------------------------------------------ load (I/O)
@@ -118,7 +121,7 @@ class ScreeningArea:
     def enrich(self, event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]:
         loaded = ctx.extra.get(NAME)
         tc = loaded if isinstance(loaded, TrustContext) else None
-        return sections(event, tc, self._phishing)
+        return sections(event, tc, self._phishing, self._spam_model)
 
     # ------------------------------------------------------------ write (I/O)
     def write(self, tx: ChatTx, event: Event, result: Evaluation) -> None:

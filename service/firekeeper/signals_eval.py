@@ -31,6 +31,10 @@ table). Prints, per scorer, the confusion counts, precision, recall and the
 false-positive rate per dataset, per language within each dataset and per
 language over all datasets; then how often each rule signal fired on each
 side, and optionally the misclassified lines.
+
+``--learned`` (with ``--spam``/``--ham``) adds the learned spam score
+(``message.spam_score``) and the combined judgment, per language, on the
+lines the shipped model was not trained on.
 """
 
 from __future__ import annotations
@@ -399,6 +403,7 @@ def run(
     *,
     phishing_file: Path | None = None,
     show: int = 0,
+    learned: bool = False,
 ) -> int:
     """The command on a spam file and a ham file: 0 on success, 2 when a file cannot be read."""
     try:
@@ -411,6 +416,29 @@ def run(
     misses = [(line, sig) for line, sig in zip(spam, on_spam, strict=True) if not sig.promotion]
     alarms = [(line, sig) for line, sig in zip(ham, on_ham, strict=True) if sig.promotion]
     report(scores, out, misses=misses[:show], false_alarms=alarms[:show])
+    if learned:
+        return learned_columns(spam, ham, out, phishing)
+    return 0
+
+
+def learned_columns(
+    spam: Sequence[str], ham: Sequence[str], out: TextIO, phishing: frozenset[str] = frozenset()
+) -> int:
+    """``--learned``: the learned spam score and the combined judgment (what the shipped
+    rulesets act on), per language, on the rows the shipped model did not train on
+    (``firekeeper.learned.evaluate``)."""
+    from firekeeper.learned import artefact, evaluate
+    from firekeeper.learned.samples import of_lines
+
+    try:
+        model = artefact.shipped()
+    except artefact.SpamModelFileError as exc:
+        out.write(f"firekeeper: {exc}\n")
+        return 2
+    threshold = float(model.meta.get("threshold", 0.9))
+    evaluate.report(
+        model, of_lines(spam, ham, "files"), out, threshold=threshold, phishing=phishing
+    )
     return 0
 
 

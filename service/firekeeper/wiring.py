@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from firekeeper.corrections_area import CorrectionsArea, SampleCache
+from firekeeper.learned.artefact import shipped
 from firekeeper.lifecycle_area import LifecycleArea
 from firekeeper.pipeline import Area, Pipeline, RulesetHolder, StoreTiming
 from firekeeper.screening_area import ScreeningArea
@@ -29,13 +30,14 @@ def governance_areas(
     Add a new area here (not in ``firekeeper.app``) so the tools run it too.
     ``rulesets``: the loaded rulesets, for areas that read a ruleset's profile.
     ``screening``: the screening area as the service configures it (phishing list,
-    metrics); the tools get one without a phishing list.
+    metrics, spam model); the tools get one without a phishing list, with the shipped
+    spam model.
     ``corrections``: the corrections area with the sample cache the service shares with
     its Corrections API; the tools get one that checks the store at every message.
     """
     return (
         LifecycleArea(rulesets),
-        screening or ScreeningArea(),
+        screening or ScreeningArea(spam_model=shipped()),
         corrections or CorrectionsArea(SampleCache(ttl_seconds=0)),
     )
 

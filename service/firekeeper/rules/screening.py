@@ -22,7 +22,8 @@ from firekeeper.domain.events import (
     MessagePosted,
     RoleChanged,
 )
-from firekeeper.rules import promo, value
+from firekeeper.rules import promo, spam_model, value
+from firekeeper.rules.spam_model import SpamModel
 from firekeeper.rules.textmatch import PatternError, compile_pattern
 
 LEFT_EARLY_DAYS = 3  # an invitee who leaves by themself within this many days "left early"
@@ -101,7 +102,7 @@ def answers_match(answers: str, patterns: Collection[str]) -> tuple[bool, int]:
 
 
 def _message(
-    p: MessagePosted, tc: TrustContext, phishing: Collection[str]
+    p: MessagePosted, tc: TrustContext, phishing: Collection[str], spam: SpamModel | None = None
 ) -> dict[str, dict[str, Any]]:
     sig = promo.signals(
         p.text,
@@ -138,6 +139,9 @@ def _message(
         and not p.is_edit
         and value.answers(sig.plain_text, promotion=promotion),
     }
+    learned = spam_model.spam_score(spam, sig.plain_text) if spam is not None else None
+    if learned is not None:  # absent: no model loaded, or a language it was not trained on
+        message["spam_score"] = round(learned, 4)
     actor = {
         "promo_strikes_24h": tc.strikes_24h,
         "promo_strikes_7d": tc.strikes_7d,
@@ -184,15 +188,19 @@ def _join(
 
 
 def sections(
-    event: Event, tc: TrustContext | None, phishing: Collection[str] = ()
+    event: Event,
+    tc: TrustContext | None,
+    phishing: Collection[str] = (),
+    spam: SpamModel | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Fact sections for one event; nothing when the area loaded nothing."""
+    """Fact sections for one event; nothing when the area loaded nothing. ``spam``: the
+    learned spam model the runtime loaded (``message.spam_score``), if any."""
     if tc is None:
         return {}
     p = event.payload
     out: dict[str, dict[str, Any]] = {}
     if isinstance(p, MessagePosted):
-        out = _message(p, tc, phishing)
+        out = _message(p, tc, phishing, spam)
     elif isinstance(p, MemberJoined | JoinRequested):
         out = _join(p, tc, phishing)
     elif isinstance(p, MemberLeft | RoleChanged):

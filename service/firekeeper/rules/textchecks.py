@@ -13,7 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from firekeeper.rules import announcements, features, lifecycle, promo, topic, unmask, value
+from firekeeper.rules import (
+    announcements,
+    features,
+    lifecycle,
+    promo,
+    spam_model,
+    topic,
+    unmask,
+    value,
+)
 from firekeeper.rules.textmatch import fold
 
 
@@ -24,6 +33,10 @@ class Check:
     run: Callable[[str], object]
 
 
+# the learned score's features, read uncut (the shipped model reads its first 1000 characters)
+_SPAM_MODEL = spam_model.SpamModel(
+    "timing", 12, 1, 3, 100_000, 0.0, (0.01,) * 4096, {}, ("en", "ru", "zh-Hans")
+)
 _THEME = topic.compile_theme(("reading", "books", "novel"), ("读书会", "book club"))
 
 CHECKS: tuple[Check, ...] = (
@@ -39,4 +52,5 @@ CHECKS: tuple[Check, ...] = (
     Check("question", value.__name__, value.is_question),
     Check("repeat_key", lifecycle.__name__, lifecycle.text_key),
     Check("fold", "firekeeper.rules.textmatch", fold),
+    Check("spam_score", spam_model.__name__, lambda text: spam_model.spam_score(_SPAM_MODEL, text)),
 )

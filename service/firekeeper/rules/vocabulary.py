@@ -306,6 +306,8 @@ FIELDS: tuple[Field, ...] = (
     # --- languages (firekeeper.rules.language)
     Field("chat.language", "string", "the language the chat's texts are written in: one of the ruleset's `languages` (declared at registration, else detected from the messages, else the ruleset's first)"),
     Field("chat.theme_name", "text", "the chat's theme in words for people, in the chat's language: its title quoted (「周末钓鱼」, \"Weekend fishing\"), else \"what this group is about\" / 本群的主题"),
+    # --- the learned spam signal (firekeeper.rules.spam_model; docs/screening.md)
+    Field("message.spam_score", "number", "0 to 1: how likely the learned classifier (character n-grams, firekeeper train) finds the text spam or an ad (absent when no model is loaded)", _MSG),
 )
 # fmt: on
 

@@ -32,6 +32,7 @@ from firekeeper.domain.chats import (
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event, Platform
 from firekeeper.domain.screening import BlockEntry, BlockKind, ChatScreening
+from firekeeper.learned.artefact import shipped
 from firekeeper.pipeline import Pipeline, RulesetHolder
 from firekeeper.rules.compiler import RulesetIndex
 from firekeeper.screening_admin import ScreeningAdmin
@@ -90,7 +91,7 @@ class Sandbox:
         self.pipeline = self._build()
 
     def _build(self) -> Pipeline:
-        screening = ScreeningArea(phishing_domains=self.phishing)
+        screening = ScreeningArea(phishing_domains=self.phishing, spam_model=shipped())
         return build_pipeline(
             self.store,
             self.rulesets,
