@@ -245,7 +245,11 @@ def _cmd_rpc(args: argparse.Namespace) -> int:
             print(f"{exc.code().name}: {exc.details()}", file=sys.stderr)
             _print_error_details(exc)
             return 1
-    print(json_format.MessageToJson(response, preserving_proto_field_name=True, indent=2))
+    print(
+        json_format.MessageToJson(
+            response, preserving_proto_field_name=True, indent=2, ensure_ascii=False
+        )
+    )
     return 0
 
 

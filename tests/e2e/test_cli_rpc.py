@@ -59,6 +59,33 @@ async def test_rpc_calls_methods_of_every_service(
         code, _, err = await _rpc(capsys, "Screening.ListBlocklist", "{}", *target)
         assert code == 1 and err.startswith("INVALID_ARGUMENT")
 
+        # the README's example: a Chinese group's texts print as Chinese, not as \u escapes
+        register = {
+            "platform": "PLATFORM_TELEGRAM",
+            "tenant": "acme",
+            "chat_id": "-1001234",
+            "kind": "CHAT_KIND_GOAL",
+            "member_count": 49,
+            "language": "zh-Hans",
+        }
+        code, _, _ = await _rpc(capsys, "RegisterChat", json.dumps(register), *target)
+        assert code == 0
+        join = {
+            "event": {
+                "envelope": {
+                    "event_id": "tg:1001",
+                    "platform": "PLATFORM_TELEGRAM",
+                    "tenant": "acme",
+                    "chat_id": "-1001234",
+                    "occurred_at": "2026-11-24T09:30:00Z",
+                    "actor": {"id": "777", "display_name": "Dana"},
+                },
+                "member_joined": {"member": {"id": "777", "display_name": "Dana"}},
+            }
+        }
+        code, out, _ = await _rpc(capsys, "Evaluate", json.dumps(join), *target)
+        assert code == 0 and "已拒绝 Dana 入群" in out and "\\u" not in out
+
 
 async def test_rpc_refuses_streams_and_unknown_methods(
     capsys: pytest.CaptureFixture[str],
