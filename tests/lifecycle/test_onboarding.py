@@ -5,7 +5,6 @@ importing twice changes nothing, and days already counted live are never counted
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -17,10 +16,9 @@ from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
 from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2 as lpb
 from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2_grpc as lpb_grpc
-from firekeeper.app import run_service
 from firekeeper.config import Settings
-from firekeeper.server import Bound
 from tests.conftest import RULESETS
+from tests.e2e.test_service import Running
 
 # the health RPC measures at the service's clock: the history is read "just now"
 AS_OF = (datetime.now(UTC) - timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
@@ -96,7 +94,8 @@ def _message(event_id: str, actor: str, text: str, at: datetime) -> pb.EvaluateR
 
 
 @pytest.fixture
-async def service(store_url: str) -> AsyncIterator[Bound]:
+async def service(store_url: str) -> AsyncIterator[str]:
+    """The composed service (tests.e2e.test_service.Running); its gRPC address."""
     settings = Settings(
         store_url=store_url,
         grpc_address="127.0.0.1:0",
@@ -107,23 +106,14 @@ async def service(store_url: str) -> AsyncIterator[Bound]:
         scheduler=False,
         reload_seconds=0,
     )
-    stop = asyncio.Event()
-    bound: asyncio.Future[Bound] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(run_service(settings, stop_event=stop, on_ready=bound.set_result))
-    done, _ = await asyncio.wait({task, bound}, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        task.result()
-    try:
-        yield bound.result()
-    finally:
-        stop.set()
-        assert await asyncio.wait_for(task, 10) == 0
+    async with Running(settings) as address:
+        yield address
 
 
 async def test_an_imported_group_is_judged_by_its_history_from_the_first_event(
-    service: Bound,
+    service: str,
 ) -> None:
-    async with grpc.aio.insecure_channel(service.grpc_address) as channel:
+    async with grpc.aio.insecure_channel(service) as channel:
         governance = pb_grpc.GovernanceStub(channel)
         health = lpb_grpc.HealthStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as info:  # registration comes first
@@ -171,8 +161,8 @@ def _ticks(at: datetime) -> lpb.RunTicksRequest:
     return request
 
 
-async def test_days_already_counted_live_are_not_imported(service: Bound) -> None:
-    async with grpc.aio.insecure_channel(service.grpc_address) as channel:
+async def test_days_already_counted_live_are_not_imported(service: str) -> None:
+    async with grpc.aio.insecure_channel(service) as channel:
         governance = pb_grpc.GovernanceStub(channel)
         await governance.RegisterChat(
             json_format.ParseDict(REGISTER, pb.RegisterChatRequest()), timeout=5
@@ -187,8 +177,8 @@ async def test_days_already_counted_live_are_not_imported(service: Bound) -> Non
         assert chat.message_count >= 900
 
 
-async def test_bad_histories_are_refused_with_the_field(service: Bound) -> None:
-    async with grpc.aio.insecure_channel(service.grpc_address) as channel:
+async def test_bad_histories_are_refused_with_the_field(service: str) -> None:
+    async with grpc.aio.insecure_channel(service) as channel:
         governance = pb_grpc.GovernanceStub(channel)
         await governance.RegisterChat(
             json_format.ParseDict(REGISTER, pb.RegisterChatRequest()), timeout=5

@@ -18,10 +18,9 @@ from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
 from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2 as lpb
 from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2_grpc as lpb_grpc
-from firekeeper.app import run_service
 from firekeeper.config import Settings
-from firekeeper.server import Bound
 from tests.conftest import RULESETS
+from tests.e2e.test_service import Running
 
 CREATED = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 SPOKE = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # the owner's last message
@@ -67,7 +66,8 @@ def _ticks(at: datetime, **where: object) -> lpb.RunTicksRequest:
 
 
 @pytest.fixture
-async def service(store_url: str) -> AsyncIterator[Bound]:
+async def service(store_url: str) -> AsyncIterator[str]:
+    """The composed service (tests.e2e.test_service.Running); its gRPC address."""
     settings = Settings(
         store_url=store_url,
         grpc_address="127.0.0.1:0",
@@ -79,21 +79,12 @@ async def service(store_url: str) -> AsyncIterator[Bound]:
         outbox_poll_seconds=0.05,
         reload_seconds=0,
     )
-    stop = asyncio.Event()
-    bound: asyncio.Future[Bound] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(run_service(settings, stop_event=stop, on_ready=bound.set_result))
-    done, _ = await asyncio.wait({task, bound}, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        task.result()
-    try:
-        yield bound.result()
-    finally:
-        stop.set()
-        assert await asyncio.wait_for(task, 10) == 0
+    async with Running(settings) as address:
+        yield address
 
 
-async def test_a_reminder_is_decided_for_the_named_time_and_sent_once(service: Bound) -> None:
-    async with grpc.aio.insecure_channel(service.grpc_address) as channel:
+async def test_a_reminder_is_decided_for_the_named_time_and_sent_once(service: str) -> None:
+    async with grpc.aio.insecure_channel(service) as channel:
         governance = pb_grpc.GovernanceStub(channel)
         scheduler = lpb_grpc.SchedulerStub(channel)
         for chat in (REGISTER, OTHER):
@@ -151,7 +142,7 @@ async def test_a_reminder_is_decided_for_the_named_time_and_sent_once(service: B
                 "--tenant",
                 "globex",
                 "--target",
-                service.grpc_address,
+                service,
             ],
         )
         assert printed[0] == 0
@@ -169,8 +160,8 @@ def _cli(argv: list[str]) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-async def test_bad_requests_name_the_field(service: Bound) -> None:
-    async with grpc.aio.insecure_channel(service.grpc_address) as channel:
+async def test_bad_requests_name_the_field(service: str) -> None:
+    async with grpc.aio.insecure_channel(service) as channel:
         scheduler = lpb_grpc.SchedulerStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await scheduler.RunTicks(lpb.RunTicksRequest(tenant="acme"), timeout=5)
