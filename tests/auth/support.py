@@ -81,6 +81,24 @@ class Authority:
             .not_valid_before(NOW - dt.timedelta(minutes=5))
             .not_valid_after(NOW + dt.timedelta(days=1))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            # what Python 3.13's strict verification (VERIFY_X509_STRICT) asks of a CA
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False
+            )
             .sign(self.key, hashes.SHA256())
         )
         self.pem = _write(directory, name.replace(" ", "_"), self.cert, self.key)
@@ -95,6 +113,14 @@ class Authority:
             .serial_number(x509.random_serial_number())
             .not_valid_before(NOW - dt.timedelta(minutes=5))
             .not_valid_after(NOW + dt.timedelta(days=1))
+            # Python 3.13's strict verification wants the issuer's key id on a leaf
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
+                critical=False,
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+            )
         )
         if server:
             builder = builder.add_extension(
