@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -46,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from firekeeper.domain.events import Event, MessagePosted
+from firekeeper.rules import linear
 
 SPAM = "spam"
 HAM = "ham"
@@ -60,9 +60,13 @@ MAX_CANDIDATES = 8  # samples compared exactly per message
 MAX_POSTINGS = 32  # samples kept per sketch hash (the newest): bounds the look-ups
 MAX_SAMPLES = 2000  # newest samples a tenant keeps in memory
 
-_LINK = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/\S*")
-_DIGITS = re.compile(r"\d+")
-_NOT_WORD = re.compile(r"[\W_]+")  # all but letters and digits (any script)
+# runs on every message: linear-time (RE2; single-class tokenizers on re), as every
+# pattern on people's text is (firekeeper.rules.linear)
+_LINK = linear.compile(
+    r"\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/\S*", ignore_case=True
+)
+_DIGITS = linear.tokens(r"\d+")
+_NOT_WORD = linear.tokens(r"[\W_]+")  # all but letters and digits (any script)
 
 
 def normalize(text: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from firekeeper.rules import (
     announcements,
+    corrections,
     features,
     lifecycle,
     promo,
@@ -53,4 +54,5 @@ CHECKS: tuple[Check, ...] = (
     Check("repeat_key", lifecycle.__name__, lifecycle.text_key),
     Check("fold", "firekeeper.rules.textmatch", fold),
     Check("spam_score", spam_model.__name__, lambda text: spam_model.spam_score(_SPAM_MODEL, text)),
+    Check("reported_normalize", corrections.__name__, corrections.normalize),
 )
