@@ -302,16 +302,13 @@ def _value(conn: Connection, pk: int, history: ChatHistory, before: tuple[int, i
             )
         )
         return
+    # the chat's row is locked: no event of it changes these counts meanwhile
     conn.execute(
         sa.update(value)
         .where(value.c.chat_pk == pk)
         .values(
-            substantive_posts=sa.func.max(0, value.c.substantive_posts + posts)
-            if conn.dialect.name == "sqlite"
-            else sa.func.greatest(0, value.c.substantive_posts + posts),
-            answered_questions=sa.func.max(0, value.c.answered_questions + answered)
-            if conn.dialect.name == "sqlite"
-            else sa.func.greatest(0, value.c.answered_questions + answered),
+            substantive_posts=max(0, int(row.substantive_posts) + posts),
+            answered_questions=max(0, int(row.answered_questions) + answered),
         )
     )
 
