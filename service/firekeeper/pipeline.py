@@ -176,6 +176,27 @@ class Pipeline:
         )
         return result.decision
 
+    def evaluate_batch(
+        self, events: Sequence[Event], *, explain: bool | Sequence[bool] = False
+    ) -> list[Decision | Exception]:
+        """The decisions on ``events``, in order: one outcome per event, a ``Decision`` or
+        the error that event alone met (the others go through). ``explain``: for every
+        event, or one flag per event.
+
+        The seam the API and its batcher call; today it evaluates the events one by one
+        (one transaction each), the batch path (#10) replaces the inside.
+        """
+        flags = [explain] * len(events) if isinstance(explain, bool) else list(explain)
+        if len(flags) != len(events):
+            raise ValueError(f"{len(flags)} explain flags for {len(events)} events")
+        out: list[Decision | Exception] = []
+        for event, flag in zip(events, flags, strict=True):
+            try:
+                out.append(self.evaluate(event, explain=flag))
+            except Exception as exc:  # one event's error is its own
+                out.append(exc)
+        return out
+
     # ------------------------------------------------------------ chats
     def register_chat(self, reg: ChatRegistration) -> ChatView:
         index = self._rulesets.index

@@ -208,3 +208,17 @@ def test_an_unregistered_chat_is_governed_by_base(store: Store) -> None:
     d = p.evaluate(replace(_join(1)))
     assert d.ruleset == "base" and d.actions == ()
     assert p.get_chat(KEY).chat.member_count == 1
+
+
+def test_a_batch_decides_in_order_and_replays_a_retry_within_it(store: Store) -> None:
+    p = _pipeline(store)
+    _register(p, 48)  # one seat left under the goal profile's cap of 49
+    outcomes = p.evaluate_batch([_join(1), _join(1), _join(3)], explain=[False, False, True])
+    first, retried, third = outcomes
+    assert not isinstance(first, Exception) and not first.actions  # the last seat
+    assert not isinstance(retried, Exception) and retried.replayed
+    assert not isinstance(third, Exception)
+    assert [a.type for a in third.actions][0] == ActionType.DENY_JOIN  # in order: now full
+    assert p.get_chat(KEY).chat.member_count == 49
+    with pytest.raises(ValueError, match="2 explain flags for 3 events"):
+        p.evaluate_batch([_join(4), _join(5), _join(6)], explain=[True, False])
