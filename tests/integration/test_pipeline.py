@@ -218,7 +218,7 @@ def test_a_batch_decides_in_order_and_replays_a_retry_within_it(store: Store) ->
     assert not isinstance(first, Exception) and not first.actions  # the last seat
     assert not isinstance(retried, Exception) and retried.replayed
     assert not isinstance(third, Exception)
-    assert [a.type for a in third.actions][0] == ActionType.DENY_JOIN  # in order: now full
+    assert third.actions[0].type == ActionType.DENY_JOIN  # in order: now full
     assert p.get_chat(KEY).chat.member_count == 49
     with pytest.raises(ValueError, match="2 explain flags for 3 events"):
         p.evaluate_batch([_join(4), _join(5), _join(6)], explain=[True, False])
