@@ -185,11 +185,20 @@ class OutboxServicer(_Base, lpb_grpc.OutboxServicer):
                     "could not release outbox leases; they expire by themselves", exc_info=True
                 )
 
+        # Counted as store work from now until the release is submitted: the claim's own
+        # entry leaves the set before its done-callbacks run, and close() must not see
+        # an empty set in between (the store would close, and the release would open a
+        # connection in the disposed engine's new pool that nothing closes).
+        pending: Future[None] = Future()
+        self._jobs.add(pending)
+
         def submit(_: object = None) -> None:
             try:
                 self._submit(release)
             except RuntimeError:  # the executor is shut down: do it on this thread
                 release()
+            finally:
+                self._jobs.discard(pending)
 
         if claiming is not None and not claiming.done():
             claiming.add_done_callback(submit)
