@@ -185,3 +185,17 @@ def test_the_feature_matrix_is_the_scorers_buckets() -> None:
     x = train.matrix(["出个外挂", ""], settings)
     assert set(x[0].indices) == buckets("出个外挂", settings.blank())
     assert x[1].nnz == 0
+
+
+def test_signals_learned_on_the_datasets_splits_the_qq_rows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if not (DATASETS / "siuank_qq_group").is_dir():
+        pytest.skip("shared fixtures not found")
+    assert main(["signals", "--dataset", "qq", "--learned"]) == 0
+    out = capsys.readouterr().out
+    learned = out[out.index("learned signal:") :]
+    rows = {tuple(line.split()[:2]) for line in learned.splitlines()[3:] if line.strip()}
+    # the QQ rows the model never trained on, split again by the rules' own held-out part
+    assert {("qq/dev", "zh-Hans"), ("qq/held-out", "zh-Hans"), ("all", "zh-Hans")} <= rows
+    assert "(9820 training rows left out)" not in learned  # only the QQ rows were given
