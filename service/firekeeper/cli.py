@@ -345,6 +345,7 @@ def _cmd_signals(args: argparse.Namespace) -> int:
             split=args.split,
             phishing_file=phishing,
             show=args.show,
+            learned=args.learned,
         )
     if not (args.spam and args.ham):
         print("firekeeper signals: give --spam and --ham, or --dataset / --jsonl", file=sys.stderr)

@@ -32,9 +32,9 @@ false-positive rate per dataset, per language within each dataset and per
 language over all datasets; then how often each rule signal fired on each
 side, and optionally the misclassified lines.
 
-``--learned`` (with ``--spam``/``--ham``) adds the learned spam score
-(``message.spam_score``) and the combined judgment, per language, on the
-lines the shipped model was not trained on.
+``--learned`` adds the learned spam score (``message.spam_score``) and the
+combined judgment, per dataset and language, on the rows the shipped model
+was not trained on (with ``--spam``/``--ham``, ``--dataset`` or ``--jsonl``).
 """
 
 from __future__ import annotations
@@ -442,6 +442,25 @@ def learned_columns(
     return 0
 
 
+def learned_rows(
+    samples: Sequence[Sample], out: TextIO, phishing: frozenset[str] = frozenset()
+) -> int:
+    """``--learned`` with ``--dataset`` / ``--jsonl``: the same three judgments per dataset
+    (``qq/dev``, ``qq/held-out``, ``tg-spam``, ...) and language."""
+    from firekeeper.learned import artefact, evaluate
+    from firekeeper.learned.samples import Sample as Labelled
+
+    try:
+        model = artefact.shipped()
+    except artefact.SpamModelFileError as exc:
+        out.write(f"firekeeper: {exc}\n")
+        return 2
+    threshold = float(model.meta.get("threshold", 0.9))
+    rows = [Labelled(s.text, "spam" if s.spam else "ham", s.lang, s.dataset) for s in samples]
+    evaluate.report(model, rows, out, threshold=threshold, phishing=phishing)
+    return 0
+
+
 def run_samples(
     out: TextIO,
     *,
@@ -452,6 +471,7 @@ def run_samples(
     phishing_file: Path | None = None,
     show: int = 0,
     scorers: Sequence[Scorer] | None = None,
+    learned: bool = False,
 ) -> int:
     """The command on datasets and JSONL files: 0 on success, 2 when one cannot be read."""
     root = root or shared_datasets()
@@ -501,4 +521,6 @@ def run_samples(
     misses = [(t, g) for t, g in zip(spam_texts, on_spam, strict=True) if not g.promotion]
     alarms = [(t, g) for t, g in zip(ham_texts, on_ham, strict=True) if g.promotion]
     _rows(out, misses[:show], alarms[:show])
+    if learned:
+        return learned_rows(samples, out, phishing)
     return 0

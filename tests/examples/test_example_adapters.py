@@ -70,8 +70,8 @@ def test_telegram_text_output_and_a_replay(service: str, run_example: RunExample
         "telegram_updates.json:chat_join_request: tg:900000013 join.requested in chat"
         " -1001000000001 -> deny_join, notify_admins [rules: size.hard_cap_request]",
         '    declineChatJoinRequest {"chat_id": -1001000000001, "user_id": 999}',
-        f'    sendMessage {{"chat_id": {ADMIN_CHAT}, "text": "[firekeeper] notice | chat'
-        " -1001000000001 | rule size.hard_cap_request | Declined the join request from Heidi:"
+        f'    sendMessage {{"chat_id": {ADMIN_CHAT}, "text": "[Firekeeper] chat'
+        " -1001000000001: Declined the join request from Heidi:"
         ' the group is full (49 of 49 members)."}',
     ]
     assert "deny_join, notify_admins (replayed)" in again.stdout.splitlines()[0]
@@ -133,7 +133,7 @@ def test_wecom_callback_members_over_the_cap_go_to_admins(
         ("/cgi-bin/message/send", "notify_admins"),
     ] * 2
     assert all(c["params"]["touser"] == "zhangsan" for c in sent)
-    assert "remove user Jack" in sent[0]["params"]["text"]["content"]
+    assert "please remove them" in sent[0]["params"]["text"]["content"]
 
 
 def test_wecom_archive_records(service: str, run_example: RunExample) -> None:

@@ -140,3 +140,27 @@ def test_durations_render_in_words_in_both_languages() -> None:
     en = render(dict(rule.actions[0].texts.texts)["en"], fact, "en", rule.durations)
     assert "建群满 14 天" in zh and "1209600" not in zh
     assert "14 days old" in en and "1209600" not in en
+
+
+@pytest.mark.parametrize("ruleset", _rulesets(), ids=lambda r: r.name)
+def test_no_text_shows_empty_brackets_when_a_list_or_name_is_empty(
+    ruleset: CompiledRuleset,
+) -> None:
+    # e.g. a promotion only the learned spam score flagged has no rule signal to list:
+    # no reason may then read "()" or "（）"
+    empty = {**SAMPLE, "list": [], "text": "", "string": ""}
+    for rule in ruleset.rules:
+        for where, texts, _ in _texts(rule):
+            for lang, text in texts.items():
+                fact = _fact(text, rule.durations)
+                found, _ = templates.placeholders(text)
+                for path, _ in found:
+                    field = vocabulary.lookup(path)
+                    if field is not None and field.type in ("list", "text", "string"):
+                        *parents, last = path.split(".")
+                        node = fact
+                        for part in parents:
+                            node = node[part]
+                        node[last] = empty[field.type]
+                shown = render(text, fact, lang, rule.durations)
+                assert re.search(r"[(（]\s*[)）]", shown) is None, f"{where} {lang}: {shown}"

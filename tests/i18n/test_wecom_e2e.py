@@ -11,14 +11,14 @@ Real payloads and messages (../shared/fixtures, SOURCES.md):
 from __future__ import annotations
 
 import re
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
 import pytest
 
-from firekeeper.adapters import WeComContext, translate_wecom_callback
-from firekeeper.api.convert import event_to_proto
+from firekeeper.adapters import CallContext, WeComContext, calls_for, translate_wecom_callback
+from firekeeper.api.convert import decision_from_proto, event_to_proto
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
 from firekeeper.config import Settings
@@ -73,6 +73,22 @@ def _assert_chinese_denial(decision: pb.Decision) -> None:
     assert all(_chinese(m.reason) for m in decision.trace), [m.reason for m in decision.trace]
     assert all(_chinese(a.text) for a in decision.actions if a.text)
     assert "hard_cap" not in notice and "params." not in notice
+    _assert_chinese_calls(decision)
+
+
+def _assert_chinese_calls(decision: pb.Decision) -> None:
+    """What the WeCom adapter sends for the decision: the request to remove Rose (WeCom has
+    no API for it) and the notice, both Chinese, neither naming a rule."""
+    context = CallContext(
+        chat_id="wr", now=datetime.now(UTC), admin_user_ids=("zhangsan",), agent_id=1000002
+    )
+    calls = calls_for(Platform.WECOM, decision_from_proto(decision), context)
+    texts = [c.params["text"]["content"] for c in calls]  # type: ignore[index]
+    assert len(texts) == 2, texts
+    # WeCom callbacks give ids, not names: the member is named by id, in Chinese
+    assert texts[0].startswith("【群管提醒】群 wr") and "用户 Rose 刚进群" in texts[0], texts[0]
+    for text in texts:
+        assert _chinese(text) and "size." not in text and "rule" not in text, text
 
 
 def _settings(store_url: str) -> Settings:

@@ -9,19 +9,22 @@ group chat, Chinese, 315 ads and 2,079 normal), ``umputun_tg_spam/{spam,ham}-sam
 Chinese dialogues, all ham).
 
 Floors, on the held-out fifth (the fixed split; measured with the shipped model, what the
-default rulesets act on: ``message.promotion or message.spam_score >= 0.8``; the model's
-settings and the threshold were chosen by 5-fold cross-validation on the training rows,
-``firekeeper train --cv 5``, never on these rows):
-- Chinese QQ set: precision 0.940 (47 of 50 flagged; two of the three false alarms are one
-  friend-ad line, "...都可以加我哦", that the set labels normal twice while it labels a near
-  copy an ad), recall 0.681 measured. Floors: precision >= 0.93, recall >= 0.65.
-  Issue #11 asks precision >= 0.95 and recall >= 0.85: NOT met on held-out rows. The rule
-  signals find 4 % of these ads; the learned score the rest, and cross-validation put it
-  alone at about P 0.97 / R 0.70 at this threshold: better Chinese rule signals (or more
-  labelled Chinese ads) are what is missing.
+default rulesets act on: ``message.promotion or message.spam_score >= 0.7``; the model's
+settings, the QQ rows' weight and the threshold were chosen by 5-fold cross-validation on
+the training rows, ``firekeeper train --cv 5``, never on these rows: the lowest threshold
+whose cross-validated precision on the QQ set is >= 0.96, measured there P 0.960 / R 0.785):
+- Chinese QQ set: precision 0.946 (53 of 56 flagged), recall 0.768 (53 of 69) measured;
+  before this model (C 30, no row weights, threshold 0.8) P 0.943 / R 0.725. Floors:
+  precision >= 0.94, recall >= 0.75. Issue #11 asks precision >= 0.95 and recall >= 0.85:
+  NOT met on held-out rows. Every model tried under cross-validation (logistic regression
+  C 10-100, char 1-3, 1-4, 1-5 and 2-4-grams, 2**16 and 2**18 buckets, linear SVM,
+  complement NB, row weights) sits on the same curve: about P 0.93 at R 0.82, P 0.96 at
+  R 0.78. Of the ads missed, many are one-word requests ("谁有黑卡机", "有梯子吗") or
+  abuse the set labels as ads ("你是脑瘫吗"), and three texts carry both labels
+  ("扩列聊天都可以加我", "迁移30r带交易id", "1条01r一共收200条").
 - Chinese dialogues (KdConv): FPR 0 measured, floor <= 0.5 %.
 - Telegram set (Russian): the combined judgment's precision and recall are at least the
-  rules' (measured rules P 0.969 R 0.838, combined P 0.972 R 0.946; the one ham line flagged,
+  rules' (measured rules P 0.970 R 0.865, combined P 0.973 R 0.973; the one ham line flagged,
   a recruitment ad, is flagged by both), so the rule-only floor of test_signals_data.py
   holds and the combined one rises. The model does not score English (it was trained on 4
   English ham lines), so English figures are the rules'.
@@ -111,8 +114,8 @@ def test_the_recorded_figures_are_the_held_out_figures(held: evaluate.Table) -> 
 def test_chinese_floors_on_held_out_rows(held: evaluate.Table) -> None:
     qq = held[("qq_group", "zh-Hans")]["combined"]
     assert qq.spam > 50 and qq.ham > 300
-    assert qq.precision >= 0.93, qq
-    assert qq.recall >= 0.70, qq  # measured 0.725 with the Chinese rule signals merged
+    assert qq.precision >= 0.94, qq  # measured 0.946: the issue's 0.95 is not met
+    assert qq.recall >= 0.75, qq  # measured 0.768: the issue's 0.85 is not met
     # the learned signal carries much of it: well above the rules alone (0.377)
     assert qq.recall > held[("qq_group", "zh-Hans")]["rules"].recall + 0.3
     dialogues = held[("kdconv", "zh-Hans")]["combined"]
@@ -182,3 +185,17 @@ def test_the_feature_matrix_is_the_scorers_buckets() -> None:
     x = train.matrix(["出个外挂", ""], settings)
     assert set(x[0].indices) == buckets("出个外挂", settings.blank())
     assert x[1].nnz == 0
+
+
+def test_signals_learned_on_the_datasets_splits_the_qq_rows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if not (DATASETS / "siuank_qq_group").is_dir():
+        pytest.skip("shared fixtures not found")
+    assert main(["signals", "--dataset", "qq", "--learned"]) == 0
+    out = capsys.readouterr().out
+    learned = out[out.index("learned signal:") :]
+    rows = {tuple(line.split()[:2]) for line in learned.splitlines()[3:] if line.strip()}
+    # the QQ rows the model never trained on, split again by the rules' own held-out part
+    assert {("qq/dev", "zh-Hans"), ("qq/held-out", "zh-Hans"), ("all", "zh-Hans")} <= rows
+    assert "(9820 training rows left out)" not in learned  # only the QQ rows were given

@@ -9,6 +9,7 @@ platform lacks and what is done instead.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from firekeeper.adapters.base import PlatformCall, UnmappableAction
 from firekeeper.adapters.calls import CallContext
@@ -37,8 +38,11 @@ def calls_for_action(
 def calls_for(
     platform: Platform | str, decision: Decision, context: CallContext
 ) -> list[PlatformCall]:
-    """The calls that carry out every action of ``decision``, in order."""
+    """The calls that carry out every action of ``decision``, in order; the adapter's own
+    texts in the decision's language unless ``context`` names one."""
     mapper = _mapper(platform)
+    if decision.language and not context.language:
+        context = replace(context, language=decision.language)
     return [call for action in decision.actions for call in mapper(action, context)]
 
 

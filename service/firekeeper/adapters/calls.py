@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from firekeeper.adapters import notices
 from firekeeper.adapters.base import MissingContext, PlatformCall, UnmappableAction
 from firekeeper.domain.decisions import Action
 from firekeeper.domain.events import EventKind, Platform
@@ -39,6 +40,12 @@ class CallContext:
     join_way_config_ids: tuple[str, ...] = ()
     # User id -> display name, to name a warned user.
     display_names: Mapping[str, str] = field(default_factory=dict)
+    # The language of the texts the adapter writes itself (BCP 47): the decision's
+    # (`calls_for` fills it from `Decision.language`); "" = the language of the
+    # action's own text (firekeeper.adapters.notices).
+    language: str = ""
+    # The chat's title, to name it in notices to admins; "" = its id.
+    chat_title: str = ""
 
 
 def chat_of(action: Action, ctx: CallContext) -> str:
@@ -72,8 +79,16 @@ def admin_chat(ctx: CallContext, platform: Platform) -> str:
     return ctx.admin_chat_id
 
 
-def name_of(user_id: str, ctx: CallContext) -> str:
-    return ctx.display_names.get(user_id) or f"user {user_id}"
+def language_of(action: Action, ctx: CallContext) -> str:
+    """The language the adapter writes this action's own texts in (``notices.language_of``)."""
+    return notices.language_of(ctx.language, action.text)
+
+
+def name_of(user_id: str, ctx: CallContext, language: str = "") -> str:
+    """How a text names a member: their display name, else "user 42" / "用户 42"."""
+    if ctx.display_names.get(user_id):
+        return ctx.display_names[user_id]
+    return notices.phrase("user", language or ctx.language, user=user_id)
 
 
 MENTION = "{mention}"
@@ -100,19 +115,40 @@ def fill_mention(action: Action, mention: str, joiner: str = " ") -> tuple[str, 
     return text[:at] + mention + rest, at
 
 
+def posted_text(action: Action, mention: str) -> str:
+    """A posted message's text: a ``{mention}`` it carries becomes ``mention`` (a post
+    without the placeholder is sent as written, never with a mention in front)."""
+    if MENTION not in action.text:
+        return action.text
+    return fill_mention(action, mention)[0]
+
+
 def clip(value: str, limit: int) -> str:
     """At most ``limit`` characters, ending in an ellipsis when cut."""
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def admin_text(action: Action, ctx: CallContext, what: str) -> str:
-    """The text of a notice to admins: what to do, where, and which rule asked."""
-    parts = [f"[firekeeper] {what}", f"chat {chat_of(action, ctx)}"]
-    if action.rule_id:
-        parts.append(f"rule {action.rule_id}")
-    if action.text:
-        parts.append(action.text)
-    return " | ".join(parts)
+def admin_text(action: Action, ctx: CallContext, what: str = "") -> str:
+    """The text of a notice to admins, in the chat's language: which chat, what to do
+    (``what``: a phrase of ``notices`` in that language, or "") and the ruleset's text.
+    No rule id: admins read what happened, not the ruleset's internals."""
+    language = language_of(action, ctx)
+    chat = notices.chat_name(chat_of(action, ctx), ctx.chat_title, language)
+    text = action.text
+    if MENTION in text:
+        who = action.mention_user_id or action.target_user_id
+        text = fill_mention(action, name_of(who, ctx, language) if who else "")[0]
+    return notices.admin_notice(language, chat, what, text)
+
+
+def say(action: Action, ctx: CallContext, key: str, **values: str) -> str:
+    """A phrase of ``notices`` in the action's language (``language_of``)."""
+    return notices.phrase(key, language_of(action, ctx), **values)
+
+
+def duration_words(action: Action, ctx: CallContext, seconds: int) -> str:
+    """A duration for people in the action's language: "1 day" / "1 天"."""
+    return notices.duration(seconds, language_of(action, ctx))
 
 
 def mark(call: PlatformCall, action: Action) -> PlatformCall:

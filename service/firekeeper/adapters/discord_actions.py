@@ -22,6 +22,8 @@ from firekeeper.adapters.calls import (
     clip,
     fill_mention,
     mark,
+    posted_text,
+    say,
     target_message,
     target_user,
 )
@@ -88,11 +90,14 @@ def _calls(action: Action, ctx: CallContext) -> list[PlatformCall]:
             "fallback: Discord has no pending state a bot controls; the member is in and "
             "admins are told (add a mute rule to silence them meanwhile)"
         )
-        return [_notify(action, ctx, f"review <@{target_user(action)}>", note)]
+        what = say(action, ctx, "review_joined", user=f"<@{target_user(action)}>")
+        return [_notify(action, ctx, what, note)]
     if kind is ActionType.NOTIFY_ADMINS:
-        return [_notify(action, ctx, "notice", "")]
+        return [_notify(action, ctx, "", "")]
     if kind is ActionType.POST_MESSAGE:
-        body = {"content": clip(action.text, MESSAGE_LIMIT), "allowed_mentions": {"parse": []}}
+        who = action.mention_user_id or action.target_user_id
+        content = posted_text(action, f"<@{who}>" if who else "")
+        body = {"content": clip(content, MESSAGE_LIMIT), "allowed_mentions": {"parse": []}}
         return [_call("POST", f"/channels/{_channel(action, ctx)}/messages", body)]
     if kind is ActionType.SET_SLOW_MODE:
         seconds = min(max(action.duration_seconds, 0), MAX_SLOW_MODE_S)

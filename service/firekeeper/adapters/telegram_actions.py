@@ -15,9 +15,13 @@ from firekeeper.adapters.calls import (
     channel_of,
     chat_of,
     clip,
+    duration_words,
     fill_mention,
+    language_of,
     mark,
     name_of,
+    posted_text,
+    say,
     target_message,
     target_user,
 )
@@ -79,9 +83,11 @@ def _calls(action: Action, ctx: CallContext) -> list[PlatformCall]:
     if kind is ActionType.HOLD_FOR_REVIEW:
         return [_hold(action, ctx)]
     if kind is ActionType.NOTIFY_ADMINS:
-        return [_notify(action, ctx, "notice", "", fallback=False)]
+        return [_notify(action, ctx, "", "", fallback=False)]
     if kind is ActionType.POST_MESSAGE:
-        params = {"chat_id": chat, "text": clip(action.text, MESSAGE_LIMIT)}
+        who = action.mention_user_id or action.target_user_id
+        mention = name_of(who, ctx, language_of(action, ctx)) if who else ""
+        params = {"chat_id": chat, "text": clip(posted_text(action, mention), MESSAGE_LIMIT)}
         params.update(_thread(action, ctx))
         return [PlatformCall(Platform.TELEGRAM, "sendMessage", "", params)]
     if kind is ActionType.SET_SLOW_MODE:
@@ -97,7 +103,7 @@ def _warn(action: Action, ctx: CallContext, chat: int | str) -> PlatformCall:
     if who:
         # A text_link to tg://user?id=<id> mentions a user by id, username or not; it
         # stands where the text's {mention} placeholder is (in front when it has none).
-        label = name_of(who, ctx)
+        label = name_of(who, ctx, language_of(action, ctx))
         text, at = fill_mention(action, label, ", ")
         body = clip(text, MESSAGE_LIMIT)
         params["text"] = body
@@ -142,19 +148,30 @@ def _remove(action: Action, chat: int | str, note: str) -> list[PlatformCall]:
 
 
 def _hold(action: Action, ctx: CallContext) -> PlatformCall:
-    who = name_of(action.target_user_id, ctx) if action.target_user_id else "a member"
+    language = language_of(action, ctx)
+    who = (
+        name_of(action.target_user_id, ctx, language)
+        if action.target_user_id
+        else say(action, ctx, "someone")
+    )
     if ctx.event_kind is EventKind.MEMBER_JOINED:
         note = "fallback: the member is already in (no request to keep pending); admins are told"
-        return _notify(action, ctx, f"review {who}, who joined", note, fallback=True)
+        what = say(action, ctx, "review_joined", user=who)
+        return _notify(action, ctx, what, note, fallback=True)
     # A join request that is neither approved nor declined stays pending: that is the hold.
     note = "the join request is left pending for admins to answer"
-    return _notify(action, ctx, f"join request of {who} held for review", note, fallback=False)
+    what = say(action, ctx, "review_request", user=who)
+    return _notify(action, ctx, what, note, fallback=False)
 
 
 def _slow_mode(action: Action, ctx: CallContext) -> PlatformCall:
     seconds = max(action.duration_seconds, 0)
     step = next((s for s in SLOW_MODE_STEPS_S if s >= seconds), SLOW_MODE_STEPS_S[-1])
-    what = f"set slow mode to {step} s" if seconds else "turn slow mode off"
+    what = (
+        say(action, ctx, "slow_mode", duration=duration_words(action, ctx, step))
+        if seconds
+        else say(action, ctx, "slow_mode_off")
+    )
     note = (
         "fallback: the Bot API cannot set slow mode (slow_mode_delay is read-only); "
         "admins are asked to set it in the app"
@@ -169,7 +186,9 @@ def _pause_invites(action: Action, ctx: CallContext, chat: int | str) -> list[Pl
             "fallback: Telegram cannot pause invites and no invite link of the bot is known; "
             "admins are asked to revoke links"
         )
-        return [_notify(action, ctx, f"pause invites for {hours:g} h", note, fallback=True)]
+        how_long = duration_words(action, ctx, action.duration_seconds)
+        what = say(action, ctx, "pause_invites", duration=how_long)
+        return [_notify(action, ctx, what, note, fallback=True)]
     note = (
         "fallback: Telegram cannot pause invites; joins through this link now need approval "
         f"(join requests). Restore with creates_join_request=false after {hours:g} h. "

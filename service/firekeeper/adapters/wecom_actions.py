@@ -24,9 +24,13 @@ from firekeeper.adapters.calls import (
     CallContext,
     admin_text,
     chat_of,
+    duration_words,
     fill_mention,
+    language_of,
     mark,
     name_of,
+    posted_text,
+    say,
     target_message,
     target_user,
 )
@@ -50,43 +54,56 @@ def _calls(action: Action, ctx: CallContext) -> list[PlatformCall]:
     kind = action.type
     if kind is ActionType.DELETE_MESSAGE:
         message = target_message(action)
-        return [_notify(action, ctx, f"delete message {message}", _NO_API.format(what="delete"))]
+        what = (
+            say(action, ctx, "delete_message_of", user=_who(action, ctx), message=message)
+            if action.target_user_id
+            else say(action, ctx, "delete_message", message=message)
+        )
+        return [_notify(action, ctx, what, _NO_API.format(what="delete"))]
     if kind is ActionType.WARN_USER:
         return [_group_message(action, ctx, _warning(action, ctx))]
     if kind is ActionType.MUTE:
-        user = name_of(target_user(action), ctx)
-        minutes = action.duration_seconds // 60
+        target_user(action)
+        how_long = duration_words(action, ctx, action.duration_seconds)
         note = "fallback: WeCom cannot mute; the member is warned and admins are told"
+        what = say(action, ctx, "mute", user=_who(action, ctx), duration=how_long)
+        if not action.text.strip():  # nothing to tell the member: a bare @name helps nobody
+            return [_notify(action, ctx, what, note)]
         return [
             _group_message(action, ctx, _warning(action, ctx), note),
-            _notify(action, ctx, f"{user} should be silent for {minutes} min", note),
+            _notify(action, ctx, what, note),
         ]
     if kind in (ActionType.REMOVE, ActionType.BAN):
         verb = "remove" if kind is ActionType.REMOVE else "ban"
-        user = name_of(target_user(action), ctx)
+        target_user(action)
         note = _NO_API.format(what=verb + " a member")
         if kind is ActionType.BAN:
             note += "; re-entry is only stopped by removing the group's join ways"
-        return [_notify(action, ctx, f"{verb} {user}", note)]
+        return [_notify(action, ctx, say(action, ctx, verb, user=_who(action, ctx)), note)]
     if kind is ActionType.APPROVE_JOIN:
         note = "WeCom customer groups have no join requests: the member is already in"
         return [PlatformCall(Platform.WECOM, NO_CALL, "", {}, note)]
     if kind is ActionType.DENY_JOIN:
-        user = name_of(target_user(action), ctx)
+        target_user(action)
         note = "fallback: no join requests and no API to remove; admins are asked to remove"
-        return [_notify(action, ctx, f"remove {user}, who joined", note)]
+        return [_notify(action, ctx, say(action, ctx, "deny_joined", user=_who(action, ctx)), note)]
     if kind is ActionType.HOLD_FOR_REVIEW:
-        user = name_of(target_user(action), ctx)
+        target_user(action)
         note = "fallback: no pending state in WeCom; the member is in and admins are told"
-        return [_notify(action, ctx, f"review {user}", note)]
+        what = say(action, ctx, "review_joined", user=_who(action, ctx))
+        return [_notify(action, ctx, what, note)]
     if kind is ActionType.NOTIFY_ADMINS:
-        return [_notify(action, ctx, "notice", "")]
+        return [_notify(action, ctx, "", "")]
     if kind is ActionType.POST_MESSAGE:
-        return [_group_message(action, ctx, action.text)]
+        who = action.mention_user_id or action.target_user_id
+        mention = f"@{name_of(who, ctx, language_of(action, ctx))}" if who else ""
+        return [_group_message(action, ctx, posted_text(action, mention))]
     if kind is ActionType.SET_SLOW_MODE:
         note = "fallback: WeCom groups have no slow mode; admins are asked to calm the group"
-        what = f"slow the group down (one message per {action.duration_seconds} s)"
-        return [_notify(action, ctx, what, note)]
+        if action.duration_seconds <= 0:
+            return [_notify(action, ctx, say(action, ctx, "calm_over"), note)]
+        pace = duration_words(action, ctx, action.duration_seconds)
+        return [_notify(action, ctx, say(action, ctx, "calm_down", duration=pace), note)]
     if kind is ActionType.PAUSE_INVITES:
         return _pause_invites(action, ctx)
     raise UnmappableAction(f"no WeCom mapping for action {kind}")
@@ -97,7 +114,11 @@ def _warning(action: Action, ctx: CallContext) -> str:
     if not who:
         return fill_mention(action, "")[0]
     # An API text cannot @-mention; the name is written out where {mention} stands.
-    return fill_mention(action, f"@{name_of(who, ctx)}")[0]
+    return fill_mention(action, f"@{name_of(who, ctx, language_of(action, ctx))}")[0]
+
+
+def _who(action: Action, ctx: CallContext) -> str:
+    return name_of(target_user(action), ctx, language_of(action, ctx))
 
 
 def _group_message(action: Action, ctx: CallContext, content: str, note: str = "") -> PlatformCall:
@@ -126,7 +147,8 @@ def _pause_invites(action: Action, ctx: CallContext) -> list[PlatformCall]:
             "fallback: no join-way config of this group is known; admins are asked to "
             "stop sharing the group QR code and invitations"
         )
-        return [_notify(action, ctx, f"pause invites for {hours:g} h", note)]
+        how_long = duration_words(action, ctx, action.duration_seconds)
+        return [_notify(action, ctx, say(action, ctx, "pause_invites_qr", duration=how_long), note)]
     note = (
         "fallback: WeCom cannot pause invites; the join way is deleted (add it again with "
         f"groupchat/add_join_way after {hours:g} h, which makes a new QR code). Members can "

@@ -19,7 +19,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from firekeeper.adapters import (
@@ -88,6 +88,8 @@ class Relay:
                 # were carried out then, or their failure was logged then.
                 continue
             context = self.event_context(event, self.clock())
+            if decision.language and not context.language:
+                context = replace(context, language=decision.language)
             for action in decision.actions:
                 await self._carry_out_action(action, context, outcome)
         return outcome
