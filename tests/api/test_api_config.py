@@ -224,7 +224,7 @@ def test_flags_override_variables_which_override_the_file(tmp_path: Path) -> Non
         ("workerz: 3\n", "unknown settings workerz"),
         ("- workers\n", "not a YAML mapping"),
         ("workers: [1\n", "not a YAML mapping"),
-        ("workers: 0\n", ": workers=0: must be from 1 to 1024"),
+        ("workers: 0\n", ": workers=0: must be from 1 to 256"),
     ],
 )
 def test_a_bad_file_is_refused_naming_it(tmp_path: Path, text: str, message: str) -> None:
