@@ -86,6 +86,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return 0
     settings = loaded.settings
     configure(settings.log_format, settings.log_level, libraries=settings.library_log_level)
+    if settings.workers > 1:  # N processes on one port, each a whole server
+        from firekeeper.workers import supervise
+
+        return supervise(settings, args.argv)
     try:
         return asyncio.run(run_service(settings))
     except RulesetError as exc:
@@ -605,6 +609,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # serve --workers N re-runs it
     result: int = args.func(args)
     return result
 
