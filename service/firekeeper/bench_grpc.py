@@ -168,14 +168,12 @@ def start_servers(
         proc = subprocess.Popen(cmd, stderr=subprocess.PIPE)
         procs.append(proc)
         targets.append(address)
-    servers = Servers(procs, targets, 1 if stand_in else workers)
-    try:
-        for proc, address in zip(procs, targets, strict=True):
-            _wait_listening(proc, address, servers.workers)
-    except BaseException:
-        servers.stop()
-        raise
-    return servers
+        try:  # one after the other: the first creates the store's schema
+            _wait_listening(proc, address, 1 if stand_in else workers)
+        except BaseException:
+            Servers(procs, targets, workers).stop()
+            raise
+    return Servers(procs, targets, 1 if stand_in else workers)
 
 
 def _listeners(port: int) -> int | None:

@@ -87,8 +87,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     settings = loaded.settings
     configure(settings.log_format, settings.log_level, libraries=settings.library_log_level)
     if settings.workers > 1:  # N processes on one port, each a whole server
+        from firekeeper.app import migrate
         from firekeeper.workers import supervise
 
+        try:
+            migrate(settings)  # once, before the processes start (they would race on it)
+        except FirekeeperError as exc:
+            print(f"firekeeper: {exc}", file=sys.stderr)
+            return 1
         return supervise(settings, args.argv)
     try:
         return asyncio.run(run_service(settings))

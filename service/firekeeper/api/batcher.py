@@ -29,6 +29,7 @@ decided ones are returned, so the adapter resends only those.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -95,6 +96,7 @@ class Call:
         "next",
         "outcomes",
         "since",
+        "waiter",
     )
 
     def __init__(
@@ -115,6 +117,19 @@ class Call:
         # running: a cancel from the caller's side cannot race the evaluation thread's
         # answer (the caller sets ``cancelled`` instead)
         self.future.set_running_or_notify_cancel()
+        # an event loop's caller (``Batcher.evaluate``) is answered on its loop instead,
+        # every call a batch finished in one hand-over
+        self.waiter: asyncio.Future[list[Answer]] | None = None
+
+    def settle(self, result: list[Answer] | BaseException) -> None:
+        """Answer the caller (on the thread that owns its future)."""
+        target = self.waiter if self.waiter is not None else self.future
+        if target.done():
+            return
+        if isinstance(result, BaseException):
+            target.set_exception(result)
+        else:
+            target.set_result(result)
 
     @property
     def left(self) -> int:
@@ -168,16 +183,26 @@ class Batcher:
     ) -> Call:
         """Queue ``events`` (in their order); ``call.future`` gets one ``Answer`` each.
         ``deadline``: on ``time.monotonic()``; ``call.cancelled = True`` stops it too."""
+        return self._submit(events, explain, deadline, None)
+
+    def _submit(
+        self,
+        events: Sequence[Event],
+        explain: Sequence[bool] | None,
+        deadline: float | None,
+        waiter: asyncio.Future[list[Answer]] | None,
+    ) -> Call:
         flags = list(explain) if explain is not None else [False] * len(events)
         if len(flags) != len(events):
             raise ValueError(f"{len(flags)} explain flags for {len(events)} events")
         call = Call(events, flags, deadline, self._clock())
+        call.waiter = waiter
         if not events:
-            call.future.set_result([])
+            call.settle([])
             return call
         with self._lock:
             if self._closed:
-                call.future.set_exception(Closed())
+                call.settle(Closed())
                 return call
             self._queue.append(call)
             self._waiting += len(events)
@@ -193,9 +218,10 @@ class Batcher:
     ) -> list[Answer]:
         """``submit`` from the event loop; if the awaiting task is cancelled, the events
         not yet taken are not evaluated."""
-        call = self.submit(events, explain, deadline=deadline)
+        waiter: asyncio.Future[list[Answer]] = asyncio.get_running_loop().create_future()
+        call = self._submit(events, explain, deadline, waiter)
         try:
-            return await asyncio.wrap_future(call.future)
+            return await waiter
         except asyncio.CancelledError:
             call.cancelled = True
             raise
@@ -225,8 +251,7 @@ class Batcher:
             queued = list(self._queue)
             self._queue.clear()
             self._waiting = 0
-        for call in queued:
-            self._finish_early(call, Closed())
+        _deliver([self._finish_early(call, Closed()) for call in queued])
 
     # ------------------------------------------------------------ the evaluation thread
 
@@ -271,8 +296,7 @@ class Batcher:
                     self._queue.append(call)
             self._waiting = sum(c.left for c in self._queue)
             self._busy = bool(batch)
-        for call in stopped:
-            self._finish_early(call, Stopped())
+        _deliver([self._finish_early(call, Stopped()) for call in stopped])
         return batch
 
     def _evaluate(self, batch: list[tuple[Call, int]]) -> None:
@@ -298,27 +322,49 @@ class Batcher:
         for (call, i), outcome in zip(batch, outcomes, strict=True):
             call.outcomes[i] = Answer(outcome, ended - call.since)
             touched[id(call)] = call
-        for call in touched.values():
-            if call.next == len(call.events):  # every event taken, and this batch was its last
-                _resolve(call)
+        _deliver(
+            [
+                (call, _answers(call))
+                for call in touched.values()
+                if call.next == len(call.events)  # every event taken, this batch its last
+            ]
+        )
 
-    def _finish_early(self, call: Call, why: Exception) -> None:
+    def _finish_early(
+        self, call: Call, why: Exception
+    ) -> tuple[Call, list[Answer] | BaseException]:
         """A call that stops before all its events were taken: the decided ones stand."""
         if not any(a is not None for a in call.outcomes):
-            if not call.future.done():
-                call.future.set_exception(why)
-            return
+            return call, why
         ended = self._clock()
         for i, answer in enumerate(call.outcomes):
             if answer is None:
                 call.outcomes[i] = Answer(NOT_REACHED, ended - call.since)
         call.next = len(call.events)
-        _resolve(call)
+        return call, _answers(call)
 
 
-def _resolve(call: Call) -> None:
-    if not call.future.done():
-        call.future.set_result([a for a in call.outcomes if a is not None])
+def _answers(call: Call) -> list[Answer]:
+    return [a for a in call.outcomes if a is not None]
+
+
+def _deliver(settled: Sequence[tuple[Call, list[Answer] | BaseException]]) -> None:
+    """Answer these calls: event-loop callers with one hand-over per loop (one wake-up
+    of the loop however many calls a batch finished), the others directly."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Call, list[Answer] | BaseException]]] = {}
+    for call, result in settled:
+        if call.waiter is None:
+            call.settle(result)
+        else:
+            by_loop.setdefault(call.waiter.get_loop(), []).append((call, result))
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_settle_all, items)
+
+
+def _settle_all(items: list[tuple[Call, list[Answer] | BaseException]]) -> None:
+    for call, result in items:
+        call.settle(result)
 
 
 def _shares(wants: Sequence[int], room: int) -> list[int]:
