@@ -153,11 +153,13 @@ def start_servers(
 ) -> Servers:
     """``replicas`` servers (each ``--workers`` processes) on ``store_url``; returns once
     every serving process listens."""
-    procs, targets = [], []
+    procs: list[subprocess.Popen[bytes]] = []
+    targets = []
     for _ in range(replicas):
         address = f"127.0.0.1:{_free_port()}"
-        if stand_in:
+        if stand_in:  # N stand-in processes on one port, as serve --workers N does
             cmd = [sys.executable, "-m", "firekeeper.bench_grpc", "--address", address]
+            started = [subprocess.Popen(cmd, stderr=subprocess.PIPE) for _ in range(workers)]
         else:
             cmd = [
                 *(sys.executable, "-m", "firekeeper.cli", "serve", "--store", store_url),
@@ -165,15 +167,16 @@ def start_servers(
                 *("--metrics-port", "off", "--reload-seconds", "0"),
                 *("--log-level", "warning", "--workers", str(workers)),
             ]
-        proc = subprocess.Popen(cmd, stderr=subprocess.PIPE)
-        procs.append(proc)
+            started = [subprocess.Popen(cmd, stderr=subprocess.PIPE)]
+        procs += started
         targets.append(address)
         try:  # one after the other: the first creates the store's schema
-            _wait_listening(proc, address, 1 if stand_in else workers)
+            for proc in started:
+                _wait_listening(proc, address, workers)
         except BaseException:
             Servers(procs, targets, workers).stop()
             raise
-    return Servers(procs, targets, 1 if stand_in else workers)
+    return Servers(procs, targets, workers)
 
 
 def _listeners(port: int) -> int | None:
