@@ -221,3 +221,21 @@ def test_the_room_is_shared_equally_in_arrival_order(
     wants: list[int], room: int, shares: list[int]
 ) -> None:
     assert _shares(wants, room) == shares
+
+
+def test_a_call_cut_short_by_shutdown_keeps_its_decisions_and_says_why(gated: FakePort) -> None:
+    batcher = Batcher(gated, batch_max=2)
+    batcher.start()
+    first = batcher.submit([event(event_id="gate")])
+    assert gated.entered.wait(5)
+    gated.blocked["e1"] = threading.Event()
+    gated.entered.clear()
+    call = batcher.submit([event(event_id=f"e{i}") for i in range(4)])
+    gated.blocked["gate"].set()
+    assert gated.entered.wait(5)  # e0, e1 are in a batch
+    batcher.close()
+    gated.blocked["e1"].set()
+    answers = _result(call.future)
+    _result(first.future)
+    assert _ids(answers) == ["e0", "e1"]
+    assert all(isinstance(a.outcome, Closed) for a in answers[2:]) and len(answers) == 4

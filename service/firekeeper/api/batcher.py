@@ -337,9 +337,10 @@ class Batcher:
         if not any(a is not None for a in call.outcomes):
             return call, why
         ended = self._clock()
+        rest: Outcome = NOT_REACHED if isinstance(why, Stopped) else why  # Closed: its own
         for i, answer in enumerate(call.outcomes):
             if answer is None:
-                call.outcomes[i] = Answer(NOT_REACHED, ended - call.since)
+                call.outcomes[i] = Answer(rest, ended - call.since)
         call.next = len(call.events)
         return call, _answers(call)
 
