@@ -239,3 +239,21 @@ def test_a_call_cut_short_by_shutdown_keeps_its_decisions_and_says_why(gated: Fa
     _result(first.future)
     assert _ids(answers) == ["e0", "e1"]
     assert all(isinstance(a.outcome, Closed) for a in answers[2:]) and len(answers) == 4
+
+
+def test_after_a_batch_the_thread_waits_for_more_up_to_the_setting(gated: FakePort) -> None:
+    batcher = Batcher(gated, batch_max=3, wait_seconds=30.0)
+    batcher.start()
+    try:
+        first = batcher.submit([event(event_id="gate")])
+        assert gated.entered.wait(5)
+        two = [batcher.submit([event(event_id=f"u{i}")]) for i in range(2)]
+        gated.blocked["gate"].set()
+        _result(first.future)
+        time.sleep(0.1)  # the two wait on: fewer than batch_max, and the wait is long
+        assert gated.batches == [1] and batcher.waiting == 2
+        third = batcher.submit([event(event_id="u2")])  # a full batch: it goes at once
+        assert [_ids(_result(c.future)) for c in [*two, third]] == [["u0"], ["u1"], ["u2"]]
+    finally:
+        batcher.close()
+    assert gated.batches == [1, 3]
