@@ -130,6 +130,13 @@ class Settings(BaseSettings):
         ge=1,
         le=1024,
     )
+    evaluation_threads: int = _setting(
+        0,
+        "each process's evaluation threads, each running whole batches from the one queue;"
+        " 0: 1 on SQLite (one writer), 4 on PostgreSQL (their round trips overlap)",
+        ge=0,
+        le=64,
+    )
     batch_max: int = _setting(
         100,
         "most events in one evaluation batch (unary calls and EvaluateBatch chunks share it);"
@@ -335,6 +342,13 @@ class Settings(BaseSettings):
                 "together", "mutual TLS needs a server cert", {"setting": "tls_client_ca"}
             )
         return self
+
+    @property
+    def evaluation_thread_count(self) -> int:
+        """``evaluation_threads``, with 0 resolved for the store."""
+        if self.evaluation_threads:
+            return self.evaluation_threads
+        return 1 if self.store_url.startswith("sqlite") else 4
 
     @property
     def grpc_host(self) -> str:

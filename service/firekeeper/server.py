@@ -126,6 +126,7 @@ class Server:
             batch_max=settings.batch_max,
             wait_seconds=settings.batch_wait_ms / 1000,
             observer=metrics,
+            threads=settings.evaluation_thread_count,
         )
         # Readiness probes get their own thread so they never queue behind evaluations.
         self._probe = Workers(1, thread_name_prefix="firekeeper-ready")
@@ -232,7 +233,7 @@ class Server:
     def busy_workers(self) -> int:
         """Jobs still running on the worker threads: a batch of evaluations, store calls,
         probes."""
-        return int(self.batcher.busy) + self._executor.busy + self._probe.busy
+        return self.batcher.busy + self._executor.busy + self._probe.busy
 
     async def wait_for_termination(self) -> None:
         if self._server is not None:

@@ -10,7 +10,7 @@ from concurrent.futures import Future
 import pytest
 
 from firekeeper.api.batcher import NOT_REACHED, Answer, Batcher, Closed, Stopped, _shares
-from firekeeper.domain import Decision
+from firekeeper.domain import Decision, Event
 from tests.api.support import FakePort, event
 
 
@@ -257,3 +257,50 @@ def test_after_a_batch_the_thread_waits_for_more_up_to_the_setting(gated: FakePo
     finally:
         batcher.close()
     assert gated.batches == [1, 3]
+
+
+def test_with_two_threads_calls_run_side_by_side_and_each_keeps_its_order(
+    gated: FakePort,
+) -> None:
+    batcher = Batcher(gated, batch_max=2, threads=2)
+    batcher.start()
+    try:
+        first = batcher.submit([event(event_id="gate")])
+        assert gated.entered.wait(5)  # one thread is held by the gate ...
+        call = batcher.submit([event(event_id=f"e{i}") for i in range(5)])
+        answers = _result(call.future)  # ... the other runs this call, a chunk at a time
+        assert not first.future.done() and batcher.busy == 1
+        gated.blocked["gate"].set()
+        _result(first.future)
+    finally:
+        batcher.close()
+    assert _ids(answers) == [f"e{i}" for i in range(5)]
+    assert [e for e in gated.evaluated if e != "gate"] == [f"e{i}" for i in range(5)]
+    assert sorted(gated.batches) == [1, 1, 2, 2]  # chunks of one call never run at once
+
+
+def test_with_two_threads_one_calls_chunks_never_run_at_once() -> None:
+    class Overlap(FakePort):
+        def __init__(self) -> None:
+            super().__init__()
+            self.active = self.peak = 0
+            self.guard = threading.Lock()
+
+        def evaluate(self, event: Event) -> Decision:
+            with self.guard:
+                self.active += 1
+                self.peak = max(self.peak, self.active)
+            time.sleep(0.01)  # long enough for a second thread to join in, if it could
+            with self.guard:
+                self.active -= 1
+            return super().evaluate(event)
+
+    port = Overlap()
+    batcher = Batcher(port, batch_max=2, threads=2)
+    batcher.start()
+    try:
+        answers = _result(batcher.submit([event(event_id=f"e{i}") for i in range(6)]).future)
+    finally:
+        batcher.close()
+    assert _ids(answers) == [f"e{i}" for i in range(6)] and port.peak == 1
+    assert port.batches == [2, 2, 2]

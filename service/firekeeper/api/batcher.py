@@ -93,6 +93,7 @@ class Call:
         "events",
         "explain",
         "future",
+        "inflight",
         "next",
         "outcomes",
         "since",
@@ -112,6 +113,7 @@ class Call:
         self.since = since
         self.cancelled = False  # set from the caller's side; read by the evaluation thread
         self.next = 0  # the first event not yet taken into a batch
+        self.inflight = 0  # events taken into a batch that is running
         self.outcomes: list[Answer | None] = [None] * len(events)
         self.future: Future[list[Answer]] = Future()
         # running: a cancel from the caller's side cannot race the evaluation thread's
@@ -150,9 +152,13 @@ class Batcher:
         wait_seconds: float = 0.0,
         observer: BatchObserver | None = None,
         clock: Callable[[], float] = time.monotonic,
+        threads: int = 1,
     ) -> None:
-        if batch_max < 1:
-            raise ValueError("batch_max must be at least 1")
+        """``threads``: evaluation threads, each running whole batches; a call has at
+        most one batch running at a time, so its events keep their order."""
+        if batch_max < 1 or threads < 1:
+            raise ValueError("batch_max and threads must be at least 1")
+        self._count = threads
         self._port = port
         self._max = batch_max
         self._wait = wait_seconds
@@ -162,17 +168,18 @@ class Batcher:
         self._queue: deque[Call] = deque()
         self._waiting = 0  # events not yet taken, over every queued call
         self._closed = False
-        self._busy = False
-        self._thread: threading.Thread | None = None
+        self._busy = 0  # batches running
+        self._threads: list[threading.Thread] = []
 
     # ------------------------------------------------------------ callers
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run, name="firekeeper-evaluation", daemon=True
-            )
-            self._thread.start()
+        if not self._threads:
+            for n in range(self._count):
+                name = "firekeeper-evaluation" + (f"-{n}" if self._count > 1 else "")
+                thread = threading.Thread(target=self._run, name=name, daemon=True)
+                self._threads.append(thread)
+                thread.start()
 
     def submit(
         self,
@@ -227,8 +234,8 @@ class Batcher:
             raise
 
     @property
-    def busy(self) -> bool:
-        """An ``evaluate_batch`` is running right now."""
+    def busy(self) -> int:
+        """How many ``evaluate_batch`` calls are running right now."""
         return self._busy
 
     @property
@@ -242,16 +249,19 @@ class Batcher:
         with self._lock:
             self._closed = True
             self._lock.notify_all()
-            running = self._thread is not None and self._thread.is_alive()
+            running = any(t.is_alive() for t in self._threads)
         if not running:
             self._drain()
 
     def _drain(self) -> None:
+        """End the queued calls with ``Closed``; one with a batch running is ended by
+        the thread running it, once that batch is done."""
         with self._lock:
-            queued = list(self._queue)
-            self._queue.clear()
-            self._waiting = 0
-        _deliver([self._finish_early(call, Closed()) for call in queued])
+            queued = [c for c in self._queue if not c.inflight]
+            self._queue = deque(c for c in self._queue if c.inflight)
+            self._waiting = sum(c.left for c in self._queue)
+            ended = [self._finish_early(call, Closed()) for call in queued]
+        _deliver(ended)
 
     # ------------------------------------------------------------ the evaluation thread
 
@@ -270,8 +280,8 @@ class Batcher:
         """The next batch (call, index) in order; [] when every waiting call had stopped;
         None once closed."""
         with self._lock:
-            while not self._queue and not self._closed:
-                self._lock.wait()
+            while not self._closed and all(c.inflight for c in self._queue):
+                self._lock.wait()  # nothing queued, or only calls with a batch running
             if self._closed:
                 return None
             if after_batch and self._wait > 0 and self._waiting < self._max:
@@ -284,19 +294,28 @@ class Batcher:
                 if self._closed:
                     return None
             now = self._clock()
-            stopped = [c for c in self._queue if c.stopped(now)]
-            live = [c for c in self._queue if not c.stopped(now)]
-            shares = _shares([c.left for c in live], self._max)
+            ready = [c for c in self._queue if not c.inflight]
+            stopped = {id(c) for c in ready if c.stopped(now)}
+            live = [c for c in ready if id(c) not in stopped]
+            shares = dict(
+                zip(map(id, live), _shares([c.left for c in live], self._max), strict=True)
+            )
             batch: list[tuple[Call, int]] = []
-            self._queue.clear()
-            for call, share in zip(live, shares, strict=True):
+            queue: deque[Call] = deque()
+            for call in self._queue:  # arrival order kept for the calls that stay
+                if id(call) in stopped:
+                    continue
+                share = shares.get(id(call), 0)
                 batch.extend((call, i) for i in range(call.next, call.next + share))
                 call.next += share
+                call.inflight += share
                 if call.left:
-                    self._queue.append(call)
-            self._waiting = sum(c.left for c in self._queue)
-            self._busy = bool(batch)
-        _deliver([self._finish_early(call, Stopped()) for call in stopped])
+                    queue.append(call)
+            self._queue = queue
+            self._waiting = sum(c.left for c in queue)
+            self._busy += bool(batch)
+            ended = [self._finish_early(call, Stopped()) for call in ready if id(call) in stopped]
+        _deliver(ended)
         return batch
 
     def _evaluate(self, batch: list[tuple[Call, int]]) -> None:
@@ -312,23 +331,27 @@ class Batcher:
         except Exception as exc:  # the batch as a whole failed: every event met it
             log.exception("evaluate_batch failed as a whole", extra={"events": len(events)})
             outcomes = [exc] * len(events)
-        finally:
-            with self._lock:
-                self._busy = False
         ended = self._clock()
         if self._observer is not None:
             self._observer.observe_batch(len(events), ended - started)
         touched: dict[int, Call] = {}
-        for (call, i), outcome in zip(batch, outcomes, strict=True):
-            call.outcomes[i] = Answer(outcome, ended - call.since)
-            touched[id(call)] = call
-        _deliver(
-            [
-                (call, _answers(call))
-                for call in touched.values()
-                if call.next == len(call.events)  # every event taken, this batch its last
-            ]
-        )
+        settled: list[tuple[Call, list[Answer] | BaseException]] = []
+        with self._lock:
+            self._busy -= 1
+            for (call, i), outcome in zip(batch, outcomes, strict=True):
+                call.outcomes[i] = Answer(outcome, ended - call.since)
+                call.inflight -= 1
+                touched[id(call)] = call
+            for call in touched.values():
+                if call.next == len(call.events):  # every event taken, this batch its last
+                    settled.append((call, _answers(call)))
+                elif call.stopped(ended) or self._closed:  # its other events never run
+                    self._queue.remove(call)
+                    self._waiting -= call.left
+                    why = Closed() if self._closed else Stopped()
+                    settled.append(self._finish_early(call, why))
+            self._lock.notify_all()  # calls with more to run may be taken again
+        _deliver(settled)
 
     def _finish_early(
         self, call: Call, why: Exception
