@@ -1,4 +1,4 @@
-"""The batcher: every evaluation of a server process runs on one thread, in batches.
+"""The batcher: every evaluation of a server process goes through one queue, in batches.
 
 Unary ``Evaluate`` calls and ``EvaluateBatch`` calls put their events on one queue
 (``submit``); one evaluation thread takes what is waiting, up to ``batch_max``
@@ -11,7 +11,9 @@ thread waits up to ``wait_seconds`` for more (0: never).
 Why one thread: durable-rules never releases the interpreter lock, and SQLite has
 one writer, so evaluations on several threads only queue on those two locks (on
 SQLite p99 went from 7 ms to 500 ms with eight); one thread and one hop per batch,
-not per event.
+not per event. On PostgreSQL an event waits on many round trips, so there the
+server runs a few threads (``threads``), each taking whole batches from the one
+queue; a call never has two batches running at once, so its order holds.
 
 Fairness: when a batch is made, the room is shared among the waiting calls in
 arrival order, each getting an equal share (the rest to the calls that need it), so
