@@ -53,6 +53,17 @@ def prepare_sqlite_dir(url: str) -> None:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+def migrate(settings: Settings) -> None:
+    """Bring the store's schema up to date (what ``run_service`` does first); ``serve
+    --workers N`` does it once before its processes start, so they never race on it."""
+    prepare_sqlite_dir(settings.store_url)
+    store = create_store(settings.store_url)
+    try:
+        store.migrate()
+    finally:
+        store.close()
+
+
 def phishing_list(settings: Settings) -> frozenset[str]:
     """The phishing domains named by FIREKEEPER_PHISHING_DOMAINS (one a line); none when unset."""
     if not settings.phishing_domains:

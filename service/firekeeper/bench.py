@@ -10,8 +10,10 @@ Three measurements on one deterministic workload (``firekeeper.workload``):
    every governance area): idempotency check, row lock, context and area
    loads, fact, engine, decision, state and area writes and the decision in
    one transaction;
-3. over gRPC against a running server (one started here unless ``--target``
-   names one): unary Evaluate calls, then EvaluateBatch calls.
+3. over gRPC against running servers (started here unless ``--target`` names
+   them): unary Evaluate at several concurrencies and at a fixed offered rate,
+   EvaluateBatch of several sizes, with the servers' CPU µs per event and peak
+   RSS (``firekeeper.bench_grpc``).
 
 And the learned classifier alone (``message.spam_score``): microseconds per
 message, scoring the exported weights directly (what the service does) and,
@@ -20,24 +22,20 @@ when scikit-learn is installed, through ``predict_proba`` one message a call.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import resource
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
-
-from firekeeper.api.convert import event_to_proto, registration_to_proto
-from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
-from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
+from firekeeper import bench_grpc
 from firekeeper.corrections_area import CorrectionsArea
 from firekeeper.domain.chats import ChatContext, ChatRecord
-from firekeeper.domain.events import Event, MessagePosted
+from firekeeper.domain.events import MessagePosted
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.rules.compiler import RulesetIndex
 from firekeeper.rules.corrections import MAX_SAMPLES, ReportedSamples
@@ -178,66 +176,51 @@ def bench_pipeline(index: RulesetIndex, work: Workload, store_url: str) -> Figur
         store.close()
 
 
-def bench_grpc(target: str, work: Workload, batch: int, run_id: str) -> list[Figures]:
-    def retag(ev: Event) -> pb.Event:
-        msg = event_to_proto(ev)
-        msg.envelope.event_id = f"{run_id}-{msg.envelope.event_id}"
-        msg.envelope.tenant = run_id
-        return msg
-
-    protos = [retag(ev) for ev in work.events]
-    with grpc.insecure_channel(target) as channel:
-        grpc.channel_ready_future(channel).result(timeout=30)
-        stub = pb_grpc.GovernanceStub(channel)
-        for reg in work.chats:
-            req = registration_to_proto(reg)
-            req.tenant = run_id
-            stub.RegisterChat(req, timeout=10)
-        half = len(protos) // 2
-        lat = []
-        t0 = time.perf_counter()
-        for msg in protos[:half]:
-            s = time.perf_counter()
-            stub.Evaluate(pb.EvaluateRequest(event=msg), timeout=10)
-            lat.append(time.perf_counter() - s)
-        unary = Figures("grpc unary", half, time.perf_counter() - t0, lat)
-        rest = protos[half:]
-        lat = []
-        t0 = time.perf_counter()
-        for i in range(0, len(rest), batch):
-            chunk = rest[i : i + batch]
-            s = time.perf_counter()
-            stub.EvaluateBatch(pb.EvaluateBatchRequest(events=chunk), timeout=60)
-            lat.append((time.perf_counter() - s) / len(chunk))
-        batched = Figures(f"grpc batch of {batch}", len(rest), time.perf_counter() - t0, lat)
-    return [unary, batched]
-
-
-def _start_server(store_url: str, rulesets: Path) -> tuple[subprocess.Popen[bytes], str]:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "firekeeper.cli",
-            "serve",
-            "--store",
-            store_url,
-            "--rulesets",
-            str(rulesets),
-            "--address",
-            f"127.0.0.1:{port}",
-            "--metrics-port",
-            "off",
-            "--log-level",
-            "warning",
-        ],
-    )
-    return proc, f"127.0.0.1:{port}"
+def _bench_grpc(
+    work: Workload,
+    rulesets: Path,
+    server_url: str,
+    target: str | None,
+    *,
+    concurrency: Sequence[int],
+    rates: Sequence[float],
+    batch_sizes: Sequence[int],
+    workers: int,
+    replicas: int,
+    stand_in: bool,
+) -> None:
+    servers = None
+    if target is None:
+        servers = bench_grpc.start_servers(
+            server_url, rulesets, workers=workers, replicas=replicas, stand_in=stand_in
+        )
+        targets = servers.targets
+        what = "a stand-in pipeline that does nothing" if stand_in else server_url.split("://")[0]
+        print(
+            f"grpc: {replicas} server(s) x {servers.workers} process(es) on {what};"
+            f" load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
+    else:
+        targets = target.split(",")
+    try:
+        asyncio.run(
+            bench_grpc.drive(
+                targets,
+                work,
+                run_id=f"bench{int(time.time())}",
+                concurrencies=concurrency,
+                rates=rates,
+                batch_sizes=batch_sizes,
+                servers=servers,
+                processes=servers.workers if servers is not None else 1,
+            )
+        )
+        if servers is not None:
+            print(servers.peak_rss())
+            print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    finally:
+        if servers is not None:
+            servers.stop()
 
 
 def run(
@@ -246,37 +229,46 @@ def run(
     rulesets: Path,
     store_url: str | None,
     target: str | None,
-    batch: int,
+    batch: Sequence[int],
     grpc_enabled: bool,
+    *,
+    concurrency: Sequence[int] = (1, 8, 32),
+    rates: Sequence[float] = (1000.0,),
+    workers: int = 1,
+    replicas: int = 1,
+    stand_in: bool = False,
+    in_process: bool = True,
 ) -> int:
     index = load(rulesets)
     work = build(events, n_chats=chats)
     print(f"workload: {events} events over {chats} chats, rulesets {rulesets}")
     with tempfile.TemporaryDirectory() as tmp:
         url = store_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        matcher = bench_matcher(index, work)
-        print(matcher.line())
-        reported, held = bench_reported(work)
-        print(reported.line())
-        print(f"  (messages only, against {held} near-duplicate samples of one tenant)")
-        print(bench_learned(work))
-        inproc = bench_pipeline(index, work, url)
-        print(inproc.line())
-        print(
-            f"  store {url.split('://')[0]}; matcher/pipeline rate ratio "
-            f"{matcher.rate / inproc.rate:.1f}x (the cost of everything around the engine)"
-        )
+        if in_process:
+            matcher = bench_matcher(index, work)
+            print(matcher.line())
+            reported, held = bench_reported(work)
+            print(reported.line())
+            print(f"  (messages only, against {held} near-duplicate samples of one tenant)")
+            print(bench_learned(work))
+            inproc = bench_pipeline(index, work, url)
+            print(inproc.line())
+            print(
+                f"  store {url.split('://')[0]}; matcher/pipeline rate ratio "
+                f"{matcher.rate / inproc.rate:.1f}x (the cost of everything around the engine)"
+            )
         if grpc_enabled:
-            proc = None
-            if target is None:
-                server_url = store_url or f"sqlite:///{Path(tmp) / 'bench-server.db'}"
-                proc, target = _start_server(server_url, rulesets)
-            try:
-                for fig in bench_grpc(target, work, batch, run_id=f"bench{int(time.time())}"):
-                    print(fig.line())
-            finally:
-                if proc is not None:
-                    proc.terminate()
-                    proc.wait(timeout=30)
+            _bench_grpc(
+                work,
+                rulesets,
+                store_url or f"sqlite:///{Path(tmp) / 'bench-server.db'}",
+                target,
+                concurrency=concurrency,
+                rates=rates,
+                batch_sizes=batch,
+                workers=workers,
+                replicas=replicas,
+                stand_in=stand_in,
+            )
     print(f"peak RSS of this process: {_peak_rss_mb():.1f} MB")
     return 0

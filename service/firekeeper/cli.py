@@ -86,6 +86,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return 0
     settings = loaded.settings
     configure(settings.log_format, settings.log_level, libraries=settings.library_log_level)
+    if settings.workers > 1:  # N processes on one port, each a whole server
+        from firekeeper.app import migrate
+        from firekeeper.workers import supervise
+
+        try:
+            migrate(settings)  # once, before the processes start (they would race on it)
+        except FirekeeperError as exc:
+            print(f"firekeeper: {exc}", file=sys.stderr)
+            return 1
+        return supervise(settings, args.argv)
     try:
         return asyncio.run(run_service(settings))
     except RulesetError as exc:
@@ -120,7 +130,35 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         target=args.target,
         batch=args.batch,
         grpc_enabled=not args.no_grpc,
+        concurrency=args.concurrency,
+        rates=args.rate,
+        workers=args.workers,
+        replicas=args.replicas,
+        stand_in=args.stand_in,
+        in_process=not args.grpc_only,
     )
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    """``"1,8,32"`` -> (1, 8, 32): positive whole numbers."""
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected numbers like 1,8,32") from None
+    if any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: every number must be at least 1")
+    return values
+
+
+def _rates(text: str) -> tuple[float, ...]:
+    """``"500,1000"`` -> (500.0, 1000.0); 0 alone: no fixed-rate phase."""
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected rates like 500,1000") from None
+    if any(v < 0 or v != v or v == float("inf") for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: rates must be finite and not negative")
+    return tuple(v for v in values if v > 0)
 
 
 def _rpc_methods() -> dict[str, MethodDescriptor]:
@@ -428,9 +466,41 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--store", help="store URL for the in-process run (default: a temporary SQLite file)"
     )
-    b.add_argument("--target", help="address of a running server (default: start one)")
-    b.add_argument("--batch", type=int, default=100, help="events per EvaluateBatch call")
+    b.add_argument(
+        "--target",
+        help="address(es) of running servers, comma-separated (default: start them here)",
+    )
+    b.add_argument(
+        "--batch",
+        type=_counts,
+        default=(10, 100),
+        help="events per EvaluateBatch call, comma-separated sizes (default 10,100)",
+    )
+    b.add_argument(
+        "--concurrency",
+        type=_counts,
+        default=(1, 8, 32),
+        help="unary calls in flight, comma-separated (default 1,8,32)",
+    )
+    b.add_argument(
+        "--rate",
+        type=_rates,
+        default=(1000.0,),
+        help="unary calls per second offered, comma-separated (default 1000; 0: none)",
+    )
+    b.add_argument(
+        "--workers", type=int, default=1, help="processes of each server started (serve --workers)"
+    )
+    b.add_argument(
+        "--replicas", type=int, default=1, help="servers started on the one store (default 1)"
+    )
+    b.add_argument(
+        "--stand-in",
+        action="store_true",
+        help="serve a pipeline that does nothing: what transport, servicer and batcher cost",
+    )
     b.add_argument("--no-grpc", action="store_true", help="skip the gRPC measurements")
+    b.add_argument("--grpc-only", action="store_true", help="only the gRPC measurements")
     b.add_argument(
         "--reloads",
         type=int,
@@ -546,6 +616,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # serve --workers N re-runs it
     result: int = args.func(args)
     return result
 

@@ -16,7 +16,7 @@ flags, config_file)``, which layers, lowest first,
 
 and remembers where each value came from (``firekeeper serve --print-config``).
 ``Settings(...)`` itself reads nothing but its arguments (tests build it directly), and
-``settings.replace(workers=4)`` is a validated copy. Every construction is validated; a
+``settings.replace(threads=4)`` is a validated copy. Every construction is validated; a
 bad value raises ``ConfigError`` naming where it came from (``FIREKEEPER_WORKERS='0': ...``,
 ``--workers='0': ...``, ``firekeeper.yaml: workers=0: ...``).
 """
@@ -116,7 +116,41 @@ class Settings(BaseSettings):
         4 * 1024 * 1024, "largest gRPC message, each way, in bytes", ge=1024
     )
     grace_seconds: float = _setting(10.0, "how long shutdown waits for calls in flight", ge=0)
-    workers: int = _setting(8, "evaluations running at once (threads)", ge=1, le=1024)
+    workers: int = _setting(
+        1,
+        "server processes sharing the gRPC port, each with its own evaluation thread (until"
+        " 0.1 this counted threads: see threads)",
+        ge=1,
+        le=256,
+    )
+    threads: int = _setting(
+        4,
+        "each process's threads for the calls that are not evaluations (chat registration"
+        " and reads, admin, screening, corrections, outbox)",
+        ge=1,
+        le=1024,
+    )
+    evaluation_threads: int = _setting(
+        0,
+        "each process's evaluation threads, each running whole batches from the one queue;"
+        " 0: 1 on SQLite (one writer), 4 on PostgreSQL (their round trips overlap)",
+        ge=0,
+        le=64,
+    )
+    batch_max: int = _setting(
+        100,
+        "most events in one evaluation batch (unary calls and EvaluateBatch chunks share it);"
+        " a unary call waits for at most the batch running and its own",
+        ge=1,
+        le=1000,
+    )
+    batch_wait_ms: float = _setting(
+        0.0,
+        "after a batch, how long the evaluation thread waits for more events when fewer than"
+        " batch_max wait, in ms (a call arriving while it is idle goes at once)",
+        ge=0,
+        le=100,
+    )
     reload_seconds: float = _setting(
         5.0, "how often the rulesets directory is checked for changes (0: no hot reload)", ge=0
     )
@@ -170,8 +204,8 @@ class Settings(BaseSettings):
     rate_burst: float = _setting(1000.0, "each credential's token bucket size", ge=1)
     max_concurrent: int = _setting(
         4,
-        "each credential's unary calls in flight; keep it below workers, so one caller cannot"
-        " hold every worker",
+        "each credential's unary calls in flight, so one caller cannot fill the evaluation"
+        " queue or hold every thread",
         ge=1,
         le=10_000,
     )
@@ -308,6 +342,13 @@ class Settings(BaseSettings):
                 "together", "mutual TLS needs a server cert", {"setting": "tls_client_ca"}
             )
         return self
+
+    @property
+    def evaluation_thread_count(self) -> int:
+        """``evaluation_threads``, with 0 resolved for the store."""
+        if self.evaluation_threads:
+            return self.evaluation_threads
+        return 1 if self.store_url.startswith("sqlite") else 4
 
     @property
     def grpc_host(self) -> str:

@@ -44,6 +44,7 @@ from firekeeper.rules.promo import SIGNALS as PROMO_SIGNALS
 TICK_OUTCOMES = ("evaluated", "replayed", "failed")
 _KINDS = frozenset(kind.value for kind in EventKind)
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000)
 ERROR_CODES = (
     "INVALID_ARGUMENT",
     "NOT_FOUND",
@@ -81,9 +82,16 @@ class Metrics:
         )
         self.evaluation_seconds = Histogram(
             "firekeeper_evaluation_seconds",
-            "Time to answer one event, store I/O included.",
+            "Time to answer one event: its wait for the evaluation thread and its batch,"
+            " store I/O included.",
             ["kind"],
             buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.batch_events = Histogram(
+            "firekeeper_batch_events",
+            "Events in each evaluation batch (unary calls and EvaluateBatch chunks together).",
+            buckets=BATCH_BUCKETS,
             registry=registry,
         )
         self.errors = Counter(
@@ -227,6 +235,11 @@ class Metrics:
             self.actions.labels(type=ActionType(action.type).value, rule=action.rule_id).inc()
         for match in decision.trace:
             self.rule_matches.labels(rule=match.rule_id, mode=match.mode.value).inc()
+
+    def observe_batch(self, events: int, seconds: float) -> None:
+        """One evaluation batch of ``events`` ran (for ``seconds``; the per-event time is in
+        ``firekeeper_evaluation_seconds``)."""
+        self.batch_events.observe(events)
 
     def observe_over_budget(self, kind: str) -> None:
         """One event (of ``kind``, an ``EventKind`` value) ran past its time budget."""

@@ -37,6 +37,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from firekeeper.api.admin import ADMIN_SERVICE_NAME, AdminServicer, RulesetReloader
+from firekeeper.api.batcher import Batcher
 from firekeeper.api.boundary import BoundaryInterceptor
 from firekeeper.api.corrections_servicer import SERVICE_NAME as CORRECTIONS_SERVICE_NAME
 from firekeeper.api.corrections_servicer import CorrectionsPort, CorrectionsServicer
@@ -118,7 +119,15 @@ class Server:
         self._readiness_interval = readiness_interval
         # Worker threads run in the calling task's context, so an audited call's
         # pending entry (firekeeper.store.audit) reaches the transaction it makes.
-        self._executor = Workers(settings.workers, thread_name_prefix="firekeeper-worker")
+        # Evaluations do not use them: they go through the batcher's one thread.
+        self._executor = Workers(settings.threads, thread_name_prefix="firekeeper-worker")
+        self.batcher = Batcher(
+            port,
+            batch_max=settings.batch_max,
+            wait_seconds=settings.batch_wait_ms / 1000,
+            observer=metrics,
+            threads=settings.evaluation_thread_count,
+        )
         # Readiness probes get their own thread so they never queue behind evaluations.
         self._probe = Workers(1, thread_name_prefix="firekeeper-ready")
         self._closing = asyncio.Event()
@@ -151,6 +160,7 @@ class Server:
             raise OSError(f"cannot listen on {self.settings.grpc_address}: {exc}") from exc
         if not self.port:
             raise OSError(f"cannot listen on {self.settings.grpc_address}")
+        self.batcher.start()
         await server.start()
         if self.settings.health_address:
             await self._start_health_port()
@@ -188,7 +198,7 @@ class Server:
                 ("grpc.max_receive_message_length", limit),
             ],
         )
-        servicer = GovernanceServicer(self._port, self._metrics, self._executor)
+        servicer = GovernanceServicer(self._port, self._metrics, self._executor, self.batcher)
         pb_grpc.add_GovernanceServicer_to_server(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         names = [SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME]
@@ -221,8 +231,9 @@ class Server:
 
     @property
     def busy_workers(self) -> int:
-        """Jobs still running on the worker threads (evaluations, store calls, probes)."""
-        return self._executor.busy + self._probe.busy
+        """Jobs still running on the worker threads: a batch of evaluations, store calls,
+        probes."""
+        return self.batcher.busy + self._executor.busy + self._probe.busy
 
     async def wait_for_termination(self) -> None:
         if self._server is not None:
@@ -246,6 +257,7 @@ class Server:
             await self._server.stop(grace)
         if self._health_server is not None:
             await self._health_server.stop(0)
+        self.batcher.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._probe.shutdown(wait=False, cancel_futures=True)
         # A readiness probe still running would take a connection from a store that is

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import urllib.request
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from firekeeper.domain import (
@@ -44,6 +45,7 @@ class FakePort:
 
     def __init__(self) -> None:
         self.evaluated: list[str] = []  # event ids, in the order evaluate() was entered
+        self.batches: list[int] = []  # the size of each evaluate_batch call, in order
         self.failures: dict[str, Exception] = {}  # event id -> exception to raise
         self.blocked: dict[str, threading.Event] = {}  # event id -> released when set
         self.entered = threading.Event()  # set when a blocked event starts
@@ -85,6 +87,19 @@ class FakePort:
         )
         self.decisions[event_id] = decision
         return decision
+
+    def evaluate_batch(
+        self, events: Sequence[Event], *, explain: bool | Sequence[bool] = False
+    ) -> list[Decision | Exception]:
+        """As ``Pipeline.evaluate_batch``: in order, one event's error is its own."""
+        self.batches.append(len(events))
+        out: list[Decision | Exception] = []
+        for item in events:
+            try:
+                out.append(self.evaluate(item))
+            except Exception as exc:
+                out.append(exc)
+        return out
 
     def register_chat(self, reg: ChatRegistration) -> ChatView:
         view = ChatView(

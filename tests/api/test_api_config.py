@@ -224,7 +224,7 @@ def test_flags_override_variables_which_override_the_file(tmp_path: Path) -> Non
         ("workerz: 3\n", "unknown settings workerz"),
         ("- workers\n", "not a YAML mapping"),
         ("workers: [1\n", "not a YAML mapping"),
-        ("workers: 0\n", ": workers=0: must be from 1 to 1024"),
+        ("workers: 0\n", ": workers=0: must be from 1 to 256"),
     ],
 )
 def test_a_bad_file_is_refused_naming_it(tmp_path: Path, text: str, message: str) -> None:
@@ -293,3 +293,11 @@ def test_a_secret_in_a_bad_value_is_masked_too() -> None:
     assert "hunter2" not in str(info.value)
     assert mask("store_url", "postgresql://fk:hunter2@db/fk") == "postgresql://fk:***@db/fk"
     assert mask("store_url", "sqlite:///./x.db") == "sqlite:///./x.db"
+
+
+def test_evaluation_threads_follow_the_store_unless_set() -> None:
+    assert Settings().evaluation_thread_count == 1  # SQLite: one writer
+    assert Settings(store_url="postgresql+psycopg://db/fk").evaluation_thread_count == 4
+    assert (
+        Settings(store_url="postgresql://db/fk", evaluation_threads=2).evaluation_thread_count == 2
+    )

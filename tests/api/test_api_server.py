@@ -274,3 +274,26 @@ async def test_max_message_bytes_is_enforced(start_server: StartServer) -> None:
     assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert run.port.evaluated == []
     await run.stub.Evaluate(request("small"))
+
+
+async def test_unary_and_batch_calls_waiting_together_share_one_batch(running: Running) -> None:
+    gate = running.port.blocked["gate"] = threading.Event()
+    first = asyncio.ensure_future(running.stub.Evaluate(request("gate")))
+    assert await asyncio.to_thread(running.port.entered.wait, 5)
+    unary = [asyncio.ensure_future(running.stub.Evaluate(request(f"u{i}"))) for i in range(3)]
+    events = [convert.event_to_proto(event(event_id=f"b{i}")) for i in range(4)]
+    batch = asyncio.ensure_future(
+        running.stub.EvaluateBatch(pb.EvaluateBatchRequest(events=events))
+    )
+    for _ in range(500):  # until all seven events wait behind the gate
+        if running.server.batcher.waiting == 7:
+            break
+        await asyncio.sleep(0.01)
+    assert running.server.batcher.waiting == 7
+    gate.set()
+    assert (await first).decision.event_id == "gate"
+    assert [(await u).decision.event_id for u in unary] == ["u0", "u1", "u2"]
+    assert [r.decision.event_id for r in (await batch).results] == [f"b{i}" for i in range(4)]
+    assert running.port.batches == [1, 7]  # one evaluate_batch for all that waited
+    assert running.sample("firekeeper_batch_events_count") == 2
+    assert running.sample("firekeeper_batch_events_sum") == 8

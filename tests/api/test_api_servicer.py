@@ -1,9 +1,10 @@
-"""The servicer alone, with a fake context: deadlines and cancellation reach the worker."""
+"""The servicer alone, with a fake context: deadlines and cancellation reach the batcher."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from firekeeper.api import convert
+from firekeeper.api.batcher import Batcher
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.servicer import GovernanceServicer
 from firekeeper.metrics import Metrics
@@ -44,9 +46,27 @@ def executor() -> Iterator[ThreadPoolExecutor]:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def servicer(port: FakePort, executor: ThreadPoolExecutor) -> tuple[GovernanceServicer, Metrics]:
+def servicer(
+    port: FakePort, executor: ThreadPoolExecutor, *, batch_max: int = 1
+) -> tuple[GovernanceServicer, Metrics]:
+    """A servicer whose batcher takes ``batch_max`` events a batch (1: a deadline or a
+    cancellation is seen between events)."""
     metrics = Metrics(CollectorRegistry())
-    return GovernanceServicer(port, metrics, executor), metrics
+    batcher = Batcher(port, batch_max=batch_max, observer=metrics)
+    batcher.start()
+    executor.submit(lambda: None)  # the pool's thread exists before the test's work
+    _batchers.append(batcher)
+    return GovernanceServicer(port, metrics, executor, batcher), metrics
+
+
+_batchers: list[Batcher] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_batchers() -> Iterator[None]:
+    yield
+    while _batchers:
+        _batchers.pop().close()
 
 
 async def test_deadline_passed_on_arrival_does_no_work(executor: ThreadPoolExecutor) -> None:
@@ -84,5 +104,13 @@ async def test_a_cancelled_batch_stops_between_events(executor: ThreadPoolExecut
     with pytest.raises(asyncio.CancelledError):
         await call
     gate.set()
-    await asyncio.to_thread(executor.shutdown, True)
+    await asyncio.to_thread(_wait_idle, _batchers[-1])
     assert port.evaluated == ["e0"]
+
+
+def _wait_idle(batcher: Batcher) -> None:
+    for _ in range(500):
+        if not batcher.busy and not batcher.waiting:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the batcher never went idle")

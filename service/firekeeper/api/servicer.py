@@ -1,9 +1,12 @@
 """The Governance gRPC service: requests -> domain values -> the port -> responses.
 
-The port (``GovernancePort``, implemented by ``firekeeper.pipeline``) blocks on the
-database, so every call to it runs in a bounded thread pool and the event loop
-never waits on I/O. A call whose deadline has passed - before it starts or
-while it waits for a worker thread - is not evaluated: DEADLINE_EXCEEDED.
+Evaluations (``Evaluate``, ``EvaluateBatch``) go through the server's batcher
+(``firekeeper.api.batcher``): one evaluation thread that runs the port's
+``evaluate_batch`` on whatever is waiting, so unary and batch callers share one
+path. The other calls block on the database too, so they run in a bounded thread
+pool; the event loop never waits on I/O. A call whose deadline has passed - before
+it starts or while it waits - is not evaluated: DEADLINE_EXCEEDED; a batch that runs
+out of time keeps what it decided and marks the rest not reached.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import Any, NoReturn, Protocol, TypeVar
 
 import grpc
 
 from firekeeper.api import convert, onboarding_convert
+from firekeeper.api.batcher import Answer, Batcher, Closed, NotReached, Stopped
 from firekeeper.api.boundary import check_strings
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
@@ -42,9 +46,12 @@ Context = grpc.aio.ServicerContext[Any, Any]
 class GovernancePort(Protocol):
     """What the API needs from the pipeline. Every method may block on I/O."""
 
-    def evaluate(self, event: Event, *, explain: bool = False) -> Decision:
-        """Decide on one event (idempotent by event id); may raise ``FirekeeperError``.
-        ``explain``: the decision carries its explanation."""
+    def evaluate_batch(
+        self, events: Sequence[Event], *, explain: bool | Sequence[bool] = False
+    ) -> list[Decision | Exception]:
+        """Decide on ``events`` in order (idempotent by event id): one outcome each, its
+        decision or the error it alone met. ``explain``: the decision carries its
+        explanation (for every event, or one flag per event)."""
         ...
 
     def register_chat(self, reg: ChatRegistration) -> ChatView: ...
@@ -64,10 +71,6 @@ class GovernancePort(Protocol):
         ...
 
 
-class _Stopped(Exception):
-    """The call's deadline passed or the client went away: do no more work for it."""
-
-
 _DEADLINE = ErrorStatus(
     grpc.StatusCode.DEADLINE_EXCEEDED,
     "the deadline passed before the call was evaluated; nothing was done, retry with more time",
@@ -77,6 +80,11 @@ _DEADLINE = ErrorStatus(
 _NOT_REACHED = ErrorStatus(
     grpc.StatusCode.DEADLINE_EXCEEDED,
     "the deadline passed before this event was evaluated; send it again (same event id)",
+)
+
+_CLOSED = ErrorStatus(
+    grpc.StatusCode.UNAVAILABLE,
+    "the server is shutting down and did not evaluate this; send it again (same event id)",
 )
 
 
@@ -91,7 +99,7 @@ class _Guard:
         if self.cancelled.is_set() or (
             self.deadline is not None and time.monotonic() >= self.deadline
         ):
-            raise _Stopped
+            raise Stopped
 
 
 TICK_ID_PREFIX = "tick:"  # firekeeper.scheduler.tick_event's ids
@@ -123,9 +131,12 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
         port: GovernancePort,
         metrics: Metrics,
         executor: Executor,
+        batcher: Batcher,
         *,
         max_batch: int = MAX_BATCH,
     ) -> None:
+        """``executor`` runs the calls other than evaluations; ``batcher`` evaluates."""
+        self._batcher = batcher
         self._port = port
         self._metrics = metrics
         self._executor = executor
@@ -139,12 +150,13 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
                 if not request.HasField("event"):
                     raise InvalidEvent("event", "required")
                 event = _from_adapter(request.event, "event")
-                explain = request.explain
-                decision, seconds = await self._run(
-                    context, lambda guard: self._evaluate(guard, event, explain=explain)
-                )
-                self._observe(event, decision, seconds)
-                return pb.EvaluateResponse(decision=convert.decision_to_proto(decision))
+                (answer,) = await self._evaluate(context, [event], [request.explain])
+                if isinstance(answer.outcome, Exception):
+                    raise answer.outcome
+                if isinstance(answer.outcome, NotReached):  # one event: never, but be sure
+                    raise Stopped
+                self._observe(event, answer.outcome, answer.seconds)
+                return pb.EvaluateResponse(decision=convert.decision_to_proto(answer.outcome))
             except Exception as exc:
                 await self._fail(context, exc, "Evaluate")
 
@@ -167,8 +179,9 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
                         parsed.append(_from_adapter(msg, f"events[{i}]"))
                     except InvalidEvent as exc:
                         parsed.append(status_for(exc))
-                outcomes = await self._run(context, lambda guard: self._evaluate_all(guard, parsed))
-                return self._batch_response(parsed, outcomes)
+                events = [item for item in parsed if isinstance(item, Event)]
+                answers = await self._evaluate(context, events)
+                return self._batch_response(parsed, answers)
             except Exception as exc:
                 await self._fail(context, exc, "EvaluateBatch")
 
@@ -176,7 +189,7 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
         with self._metrics.inflight.track_inprogress():
             try:
                 reg = convert.registration_from_proto(request)
-                view = await self._run(context, lambda guard: self._port.register_chat(reg))
+                view = await self._run(context, lambda: self._port.register_chat(reg))
                 log.info("chat registered", extra={"chat": str(reg.key), "ruleset": reg.ruleset})
                 return convert.chat_view_to_proto(view)
             except Exception as exc:
@@ -188,9 +201,7 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
         with self._metrics.inflight.track_inprogress():
             try:
                 key, history = onboarding_convert.import_request_from_proto(request)
-                summary = await self._run(
-                    context, lambda guard: self._port.import_history(key, history)
-                )
+                summary = await self._run(context, lambda: self._port.import_history(key, history))
                 log.info(
                     "chat history imported",
                     extra={
@@ -210,7 +221,7 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
                 if not request.HasField("key"):
                     raise InvalidEvent("key", "required")
                 key = convert.chat_key_from_proto(request.key, path="key")
-                view = await self._run(context, lambda guard: self._port.get_chat(key))
+                view = await self._run(context, lambda: self._port.get_chat(key))
                 return convert.chat_view_to_proto(view)
             except Exception as exc:
                 await self._fail(context, exc, "GetChat")
@@ -220,7 +231,7 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
     ) -> pb.ListRulesetsResponse:
         with self._metrics.inflight.track_inprogress():
             try:
-                summaries = await self._run(context, lambda guard: self._port.list_rulesets())
+                summaries = await self._run(context, lambda: self._port.list_rulesets())
                 return pb.ListRulesetsResponse(
                     rulesets=[convert.ruleset_summary_to_proto(s) for s in summaries]
                 )
@@ -229,72 +240,59 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
 
     # ------------------------------------------------------------ helpers
 
-    async def _run(self, context: Context, job: Callable[[_Guard], _T]) -> _T:
-        """Run ``job`` on a worker thread unless the call's deadline has passed."""
+    async def _run(self, context: Context, job: Callable[[], _T]) -> _T:
+        """Run ``job`` (not an evaluation) on a worker thread unless the call's deadline
+        has passed."""
         remaining: float | None = context.time_remaining()
         guard = _Guard(remaining)
         guard.check()  # already expired on arrival: do nothing
 
         def work() -> _T:
             guard.check()  # expired while waiting for a worker thread
-            return job(guard)
+            return job()
 
         future = asyncio.get_running_loop().run_in_executor(self._executor, work)
         try:
             return await future
         except asyncio.CancelledError:
-            guard.cancelled.set()  # a batch stops between events
+            guard.cancelled.set()  # not started yet: it will not start
             raise
 
-    def _evaluate(
-        self, guard: _Guard, event: Event, *, explain: bool = False
-    ) -> tuple[Decision, float]:
-        guard.check()
-        start = time.perf_counter()
-        # explain only when asked, so ports that predate it keep working
-        decision = (
-            self._port.evaluate(event, explain=True) if explain else self._port.evaluate(event)
-        )
-        return decision, time.perf_counter() - start
-
-    def _evaluate_all(
-        self, guard: _Guard, parsed: list[Event | ErrorStatus]
-    ) -> list[tuple[Decision, float] | ErrorStatus]:
-        """Evaluate in order on this worker thread; one event's error is only its own."""
-        out: list[tuple[Decision, float] | ErrorStatus] = []
-        for i, item in enumerate(parsed):
-            if isinstance(item, ErrorStatus):
-                out.append(item)
-                continue
-            try:
-                out.append(self._evaluate(guard, item))
-            except _Stopped:
-                if not any(isinstance(o, tuple) for o in out):
-                    raise  # nothing decided yet: the whole call failed its deadline
-                # Decisions already made are committed: return them, and mark the
-                # rest as not evaluated so the adapter resends only those.
-                out.extend(_NOT_REACHED for _ in parsed[len(out) :])
-                return out
-            except Exception as exc:
-                where = f"EvaluateBatch events[{i}] event_id={item.envelope.event_id}"
-                out.append(status_for(exc, context=where))
-        return out
+    async def _evaluate(
+        self, context: Context, events: list[Event], explain: Sequence[bool] | None = None
+    ) -> list[Answer]:
+        """Evaluate ``events`` through the batcher unless the call's deadline has passed."""
+        remaining: float | None = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            raise Stopped  # already expired on arrival: do nothing
+        deadline = None if remaining is None else time.monotonic() + remaining
+        return await self._batcher.evaluate(events, explain, deadline=deadline)
 
     def _batch_response(
-        self,
-        parsed: list[Event | ErrorStatus],
-        outcomes: list[tuple[Decision, float] | ErrorStatus],
+        self, parsed: list[Event | ErrorStatus], answers: list[Answer]
     ) -> pb.EvaluateBatchResponse:
         response = pb.EvaluateBatchResponse()
-        for item, outcome in zip(parsed, outcomes, strict=True):
+        decided = iter(answers)
+        for i, item in enumerate(parsed):
             result = response.results.add()
-            if isinstance(outcome, ErrorStatus):
-                self._metrics.observe_error(outcome.code_name)
-                result.error.code, result.error.message = outcome.code_name, outcome.message
-                result.error.field = outcome.field
-            elif isinstance(item, Event):
-                self._observe(item, *outcome)
-                result.decision.CopyFrom(convert.decision_to_proto(outcome[0]))
+            status = item
+            if isinstance(item, Event):
+                answer = next(decided)
+                if isinstance(answer.outcome, Decision):
+                    self._observe(item, answer.outcome, answer.seconds)
+                    result.decision.CopyFrom(convert.decision_to_proto(answer.outcome))
+                    continue
+                if isinstance(answer.outcome, NotReached):
+                    status = _NOT_REACHED
+                elif isinstance(answer.outcome, Closed):
+                    status = _CLOSED
+                else:
+                    where = f"EvaluateBatch events[{i}] event_id={item.envelope.event_id}"
+                    status = status_for(answer.outcome, context=where)
+            assert isinstance(status, ErrorStatus)
+            self._metrics.observe_error(status.code_name)
+            result.error.code, result.error.message = status.code_name, status.message
+            result.error.field = status.field
         return response
 
     def _observe(self, event: Event, decision: Decision, seconds: float) -> None:
@@ -313,7 +311,12 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
         )
 
     async def _fail(self, context: Context, exc: Exception, rpc: str) -> NoReturn:
-        status = _DEADLINE if isinstance(exc, _Stopped) else status_for(exc, context=rpc)
+        if isinstance(exc, Stopped):
+            status = _DEADLINE
+        elif isinstance(exc, Closed):
+            status = _CLOSED
+        else:
+            status = status_for(exc, context=rpc)
         self._metrics.observe_error(status.code_name)
         if status.code != grpc.StatusCode.INTERNAL:  # INTERNAL was logged with its traceback
             level = logging.WARNING if status.code == grpc.StatusCode.UNAVAILABLE else logging.INFO

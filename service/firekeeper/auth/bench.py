@@ -18,6 +18,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import grpc
@@ -39,7 +40,9 @@ from firekeeper.server import Server
 class _Idle:
     """A GovernancePort with nothing behind it: the call costs only the transport."""
 
-    def evaluate(self, event: Event, *, explain: bool = False) -> Decision:
+    def evaluate_batch(
+        self, events: Sequence[Event], *, explain: bool | Sequence[bool] = False
+    ) -> list[Decision | Exception]:
         raise NotImplementedError
 
     def register_chat(self, reg: ChatRegistration) -> ChatView:
