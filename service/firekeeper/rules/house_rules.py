@@ -7,7 +7,8 @@ look like an ad; read as people read them, they are the opposite. So
 prohibition and holds nothing concrete, and the promotion signals read what is
 left (``firekeeper.rules.screening``).
 
-A clause is the text between two of ``。！？；;!?，,：:`` or line breaks; a
+A clause is the text between two of ``。！？；，：`` or line breaks, or of
+``.;!?,:`` followed by a space (not in ``1,000`` or ``https://``); a
 list of things forbidden in Chinese ("禁止广告、二维码、拉人") is one clause. A
 prohibition covers only its own clause: "No spam here, DM me for signals" keeps
 its second half. A clause is never blanked when it holds something
@@ -41,15 +42,17 @@ _CONCRETE = linear.any_of(
     r"@[a-z0-9_]{3,}",
     r"(?:v|vx|wx|微信|qq)\s?[:：]\s?[a-z0-9_-]{5,}",
 )
-_CLAUSE_END = frozenset("。！？；;!?\n，,：:")
+_CLAUSE_END = frozenset("。！？；，：\n")  # wide punctuation ends a clause wherever it is
+_ASCII_END = frozenset(".;!?,:")  # ASCII ends one before a space: not in 1,000 or https://
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:
     """(start, end) of each clause: a sentence, or a comma-separated part of one."""
     out: list[tuple[int, int]] = []
     start = 0
+    n = len(text)
     for i, ch in enumerate(text):
-        if ch in _CLAUSE_END:
+        if ch in _CLAUSE_END or (ch in _ASCII_END and (i + 1 == n or text[i + 1].isspace())):
             out.append((start, i))
             start = i + 1
     out.append((start, len(text)))
