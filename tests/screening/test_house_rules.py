@@ -74,3 +74,11 @@ def test_dont_miss_is_urgency_not_a_rule() -> None:
         assert not states_rules(text)
         assert outside_prohibitions(text) == text
         assert sections(message(text), TrustContext())["message"]["promotion"]
+
+
+def test_an_ads_assurances_are_not_rules() -> None:
+    # a shape seen in real spam: "no scam" is a promise, not a prohibition
+    text = "Earn 80% profit in 12 hours no scam no delay, DM me to start earning today"
+    assert (
+        not states_rules(text) and sections(message(text), TrustContext())["message"]["promotion"]
+    )

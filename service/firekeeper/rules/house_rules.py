@@ -35,9 +35,11 @@ _PROHIBITION = linear.any_of(
     r"\bzero\s+tolerance\b",
     r"禁止|严禁|不要|不许|不准|不得|不可以|不能|请勿|切勿|杜绝|拒绝|违者|违规|一律|谢绝",
 )
-# "Don't miss", "不要错过": an ad's urgency, or a reminder, not a rule.
+# "Don't miss", "不要错过": an ad's urgency, or a reminder; "no scam, no delay": an
+# ad's assurances. Not rules.
 _EXHORTATION = linear.any_of(
     r"\b(?:don'?t|do\s+not|never)\s+(?:miss|forget|hesitate|wait|worry|be\s+late)\b",
+    r"\bno\s+(?:scams?|delays?|risks?|fees?|deposits?|upfront|experience|investment|stress|limits?|hidden)\b",
     r"(?:不要|别|切勿|不能)(?:错过|忘了|忘记|犹豫|再等|迟到)",
 )
 _CONCRETE = linear.any_of(
