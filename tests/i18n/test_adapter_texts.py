@@ -49,7 +49,13 @@ def _decision(language: str) -> Decision:
             target_user_id="222",
             target_message_id="333",
             text=TEXTS[language]
-            if kind in (ActionType.WARN_USER, ActionType.NOTIFY_ADMINS, ActionType.POST_MESSAGE)
+            if kind
+            in (
+                ActionType.WARN_USER,
+                ActionType.NOTIFY_ADMINS,
+                ActionType.POST_MESSAGE,
+                ActionType.MESSAGE_USER,
+            )
             else "",
             duration_seconds=86400 if kind is not ActionType.SET_SLOW_MODE else 30,
             # a {mention} in a post or notice is filled too, never shown as a placeholder

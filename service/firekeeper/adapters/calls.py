@@ -46,6 +46,12 @@ class CallContext:
     language: str = ""
     # The chat's title, to name it in notices to admins; "" = its id.
     chat_title: str = ""
+    # User id -> the private chat the bot can write to them in (message_user):
+    # Telegram: their user id once they started the bot; Discord: the DM channel
+    # the bot opened with them; WeCom: a staff member's user id (admins in
+    # admin_user_ids are reachable without it). A user not here is not reachable
+    # privately, and the admins are told instead.
+    private_chats: Mapping[str, str] = field(default_factory=dict)
 
 
 def chat_of(action: Action, ctx: CallContext) -> str:
@@ -149,6 +155,20 @@ def say(action: Action, ctx: CallContext, key: str, **values: str) -> str:
 def duration_words(action: Action, ctx: CallContext, seconds: int) -> str:
     """A duration for people in the action's language: "1 day" / "1 天"."""
     return notices.duration(seconds, language_of(action, ctx))
+
+
+def private_chat(action: Action, ctx: CallContext) -> str:
+    """Where ``action`` (a message_user) reaches its target privately; "" when it cannot."""
+    return ctx.private_chats.get(action.target_user_id, "") if action.target_user_id else ""
+
+
+def for_whom(action: Action, ctx: CallContext) -> str:
+    """What admins read when a private message could not be delivered privately: pass it
+    on to its reader (in the action's language)."""
+    language = language_of(action, ctx)
+    if action.target_user_id:
+        return say(action, ctx, "pass_on", user=name_of(action.target_user_id, ctx, language))
+    return say(action, ctx, "pass_on_author")
 
 
 def mark(call: PlatformCall, action: Action) -> PlatformCall:

@@ -48,6 +48,10 @@ _EN = {
         "please stop invitations for {duration}: stop sharing the group QR code and "
         "invitations for now."
     ),
+    "pass_on": "the bot cannot write to {user} privately; please pass this on to them privately:",
+    "pass_on_author": (
+        "the bot cannot write to the author privately; please pass this on to them privately:"
+    ),
     "someone": "a member",
     "user": "user {user}",
 }
@@ -70,6 +74,8 @@ _ZH = {
     "calm_over": "群里已经恢复正常节奏，不用再提醒大家放慢了。",
     "pause_invites": "请暂停邀请 {duration}：先停用群的邀请链接。",
     "pause_invites_qr": "请暂停邀请 {duration}：这段时间先别分享群二维码，也别拉人进群。",
+    "pass_on": "机器人没法私聊 {user}，麻烦私下转告一下：",
+    "pass_on_author": "机器人没法私聊发消息的人，麻烦私下转告一下：",
     "someone": "一位成员",
     "user": "用户 {user}",
 }

@@ -17,10 +17,12 @@ from firekeeper.adapters.calls import (
     clip,
     duration_words,
     fill_mention,
+    for_whom,
     language_of,
     mark,
     name_of,
     posted_text,
+    private_chat,
     say,
     target_message,
     target_user,
@@ -84,6 +86,15 @@ def _calls(action: Action, ctx: CallContext) -> list[PlatformCall]:
         return [_hold(action, ctx)]
     if kind is ActionType.NOTIFY_ADMINS:
         return [_notify(action, ctx, "", "", fallback=False)]
+    if kind is ActionType.MESSAGE_USER:
+        if private := private_chat(action, ctx):
+            params = {"chat_id": _chat_param(private), "text": clip(action.text, MESSAGE_LIMIT)}
+            return [PlatformCall(Platform.TELEGRAM, "sendMessage", "", params)]
+        note = (
+            "fallback: a bot can write privately only to users who started it (none is known "
+            "for this one); the admins are told instead, not the chat"
+        )
+        return [_notify(action, ctx, for_whom(action, ctx), note, fallback=True)]
     if kind is ActionType.POST_MESSAGE:
         who = action.mention_user_id or action.target_user_id
         mention = name_of(who, ctx, language_of(action, ctx)) if who else ""

@@ -9,7 +9,8 @@ message, mutes, removes or bans a member, or sets a pace. What it has:
 - ``/cgi-bin/externalcontact/add_msg_template`` with ``chat_type`` group: a
   group message that the sending staff member must confirm in the app before
   it goes out (企业群发; WeCom caps how many a group receives a month);
-- ``/cgi-bin/message/send``: an app message to staff, used to tell admins;
+- ``/cgi-bin/message/send``: an app message to staff, used to tell admins and
+  to write privately to a staff member (message_user);
 - ``/cgi-bin/externalcontact/groupchat/del_join_way``: delete a join-way
   config (群二维码 / 加入群聊 button) so it stops admitting people.
 
@@ -26,6 +27,7 @@ from firekeeper.adapters.calls import (
     chat_of,
     duration_words,
     fill_mention,
+    for_whom,
     language_of,
     mark,
     name_of,
@@ -94,6 +96,8 @@ def _calls(action: Action, ctx: CallContext) -> list[PlatformCall]:
         return [_notify(action, ctx, what, note)]
     if kind is ActionType.NOTIFY_ADMINS:
         return [_notify(action, ctx, "", "")]
+    if kind is ActionType.MESSAGE_USER:
+        return [_private(action, ctx)]
     if kind is ActionType.POST_MESSAGE:
         who = action.mention_user_id or action.target_user_id
         mention = f"@{name_of(who, ctx, language_of(action, ctx))}" if who else ""
@@ -138,6 +142,26 @@ def _group_message(action: Action, ctx: CallContext, content: str, note: str = "
         "message the sender must confirm in WeCom (sent late, or never)"
     )
     return PlatformCall(Platform.WECOM, "POST", GROUP_MESSAGE, params, note, fallback=True)
+
+
+def _private(action: Action, ctx: CallContext) -> PlatformCall:
+    """An app message to one staff member; a customer (external contact) cannot be
+    written to privately by the app, so the admins are told instead."""
+    user = action.target_user_id
+    staff = ctx.private_chats.get(user, "") or (user if user in ctx.admin_user_ids else "")
+    if not staff or ctx.agent_id is None:
+        note = (
+            "fallback: the app writes privately only to staff members (this one is not "
+            "known as one); the admins are told instead, not the group"
+        )
+        return _notify(action, ctx, for_whom(action, ctx), note)
+    params = {
+        "touser": staff,
+        "msgtype": "text",
+        "agentid": ctx.agent_id,
+        "text": {"content": _clip_bytes(action.text, TEXT_LIMIT_BYTES)},
+    }
+    return PlatformCall(Platform.WECOM, "POST", APP_MESSAGE, params)
 
 
 def _pause_invites(action: Action, ctx: CallContext) -> list[PlatformCall]:
