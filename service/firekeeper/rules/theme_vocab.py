@@ -38,7 +38,7 @@ from firekeeper.rules import linear
 
 CHAR_WEIGHT = 0.25
 GENERIC_WEIGHT = 0.15
-VOCAB_LIMIT = 4096  # features kept from a theme's texts (examples beyond it add nothing)
+VOCAB_LIMIT = 2048  # features kept from a theme's texts (later examples add nothing past it)
 # A group's recent on-topic vocabulary (``remember``): at most RECENT_FEATURES words and
 # bigrams the theme does not know, each weight multiplied by RECENT_DECAY at every
 # on-topic message and raised by 1 when the message uses it; those at RECENT_AT or more
