@@ -21,7 +21,7 @@ from firekeeper.domain import (
     RuleMatch,
     RuleMode,
 )
-from firekeeper.domain.chats import ChatKey, ChatRecord, ChatRegistration, Theme
+from firekeeper.domain.chats import ChannelTheme, ChatKey, ChatRecord, ChatRegistration, Theme
 from firekeeper.domain.views import ChatView, RulesetSummary
 from firekeeper.errors import InvalidEvent
 
@@ -256,7 +256,13 @@ def test_registration_round_trips_and_is_validated() -> None:
         key=ChatKey(Platform.WECOM, "acme", "wr123"),
         ruleset="work",
         kind="work",
-        theme=Theme(keywords=("sprint", "发布"), phrases=("code review",), languages=("zh", "en")),
+        theme=Theme(
+            keywords=("sprint", "发布"),
+            phrases=("code review",),
+            languages=("zh", "en"),
+            channels=(ChannelTheme("ops", ("incident",), (), ("Pager went off at 3am again",)),),
+            examples=("The hotfix is on staging, QA please verify", "明天站会改到10点半"),
+        ),
         created_at=datetime(2023, 1, 1, tzinfo=UTC),
         params={"max_members": "150", "quiet_hours": "22-7"},
         title="Team",
@@ -291,6 +297,24 @@ def test_registration_round_trips_and_is_validated() -> None:
                 platform=pb.PLATFORM_TELEGRAM, tenant="t", chat_id="c", params={"": "1"}
             ),
             "params[]",
+        ),
+        (
+            pb.RegisterChatRequest(
+                platform=pb.PLATFORM_TELEGRAM,
+                tenant="t",
+                chat_id="c",
+                theme=pb.Theme(examples=["an example"] * (convert.MAX_EXAMPLES + 1)),
+            ),
+            "theme.examples",
+        ),
+        (
+            pb.RegisterChatRequest(
+                platform=pb.PLATFORM_TELEGRAM,
+                tenant="t",
+                chat_id="c",
+                theme=pb.Theme(examples=["x" * (convert.MAX_NAME_CHARS + 1)]),
+            ),
+            "theme.examples[0]",
         ),
     ]:
         with pytest.raises(InvalidEvent) as info:
