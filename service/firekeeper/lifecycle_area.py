@@ -31,7 +31,7 @@ from firekeeper.store import lifecycle as rows
 
 
 def has_theme(theme: Theme) -> bool:
-    return bool(theme.keywords or theme.phrases or theme.channels)
+    return bool(theme.keywords or theme.phrases or theme.examples or theme.channels)
 
 
 def effective_theme(rulesets: RulesetHolder | None, chat: ChatRecord) -> Theme:

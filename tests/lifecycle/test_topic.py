@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from firekeeper.domain.chats import ChannelTheme, Theme
+from firekeeper.rules import theme_vocab
+from firekeeper.rules.textmatch import fold
 from firekeeper.rules.topic import (
     announces_activity,
     compile_theme,
@@ -111,7 +113,10 @@ def test_a_channel_theme_replaces_the_chat_theme_and_an_empty_one_is_free_talk()
     assert score("I wrote a new poem about autumn leaves", theme_for(theme, "poems")).topic == (
         "on_topic"
     )
-    assert score("I wrote a new poem about autumn leaves", theme_for(theme)).topic == "off_topic"
+    assert score("I wrote a new poem about autumn leaves", theme_for(theme)).topic == "neutral"
+    lunch = "What did everyone have for lunch? The noodles downstairs were great"
+    assert score(lunch, theme_for(theme)).topic == "off_topic"
+    assert score(lunch, theme_for(theme, "lounge")).topic == "unscored"
     assert theme_for(theme, "lounge").empty
     # a thread's own theme wins over its channel's
     assert theme_for(theme, "other", thread_id="poems").terms[0].label == "poem"
@@ -126,3 +131,73 @@ def test_activity_announcements_and_theme_sprawl() -> None:
     reading = score("Sign up for the chapter 5 discussion of our book on Friday", READING)
     assert not expands_theme(reading)
     assert not expands_theme(score("thanks all!", READING))
+
+
+FILM = compile_theme(
+    ["film", "movie", "director", "电影", "导演"],
+    examples=[
+        "Saw the new Villeneuve last night, the sound design alone is worth the ticket",
+        "Who played the lead in that one? The performance carried the whole story",
+        "The sequel is out Friday, anyone up for the IMAX showing?",
+        "这部片的剧情后半段有点拖，但结尾反转很精彩",
+        "男主的演技太好了，哭戏那段看得我也跟着哭",
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The lead's performance in the last scene was incredible",  # no keyword at all
+        "Is the sequel worth seeing in IMAX or is a normal showing fine?",
+        "女主的演技比男主还好，哭戏看得人心疼",  # 演技, 哭戏 as in the examples
+        "结尾的反转完全没猜到，后半段一点也不拖",
+    ],
+)
+def test_a_theme_with_examples_recognises_talk_without_its_keywords(text: str) -> None:
+    keywords_only = compile_theme(["film", "movie", "director", "电影", "导演"])
+    assert score(text, keywords_only).topic != "on_topic"
+    assert score(text, FILM).topic == "on_topic"
+
+
+def test_the_groups_recent_vocabulary_extends_the_theme() -> None:
+    text = "Denis knows how to shoot a desert, every frame could hang in a gallery"
+    assert score(text, FILM).topic != "on_topic"
+    said = "Denis shot the desert scenes on location, every frame looks like a gallery painting"
+    recent = frozenset(theme_vocab.features(fold(said)))
+    assert score(text, FILM, recent=recent).topic == "on_topic"
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        # another subject, plainly: off topic
+        (
+            "Traffic on the bridge was terrible again this morning, an hour to the office",
+            "off_topic",
+        ),
+        ("今天中午吃什么？楼下那家牛肉面还不错", "off_topic"),
+        # nothing of the theme but nothing the service can place either: neutral, not nudged
+        ("She was born in 1977 and grew up near Glasgow, then studied in London", "neutral"),
+        ("他出生于苏格兰格拉斯哥，今年四十多岁了", "neutral"),
+    ],
+)
+def test_off_topic_needs_evidence_of_another_subject(text: str, topic: str) -> None:
+    assert score(text, FILM).topic == topic
+
+
+def test_an_on_theme_announcement_vote_or_challenge_is_never_sprawl() -> None:
+    book = compile_theme(
+        ["book", "reading", "读书"],
+        examples=["Which translation are you reading?", "这周读到第三章了，结尾太意外"],
+    )
+    for text in (
+        "Vote for next month's pick: the Ishiguro or the Le Guin? Poll closes Friday",
+        "Weekly challenge: finish the first three chapters before Sunday",
+        "Check-in: post the page you reached today",
+        "本周打卡：晒一下你读到第几页了",
+    ):
+        result = score(text, book)
+        assert announces_activity(text) and not expands_theme(result), text
+    hiking = score("We will organise an offline hiking event on Saturday, register below", book)
+    assert expands_theme(hiking)

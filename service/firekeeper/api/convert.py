@@ -53,6 +53,7 @@ MAX_ID_CHARS = 256  # ids, names of rulesets and parameters
 MAX_NAME_CHARS = 1024  # display names, titles, keywords
 MAX_URL_CHARS = 4096
 MAX_TEXT_BYTES = 64 * 1024  # message text, bios, announcements (UTF-8 bytes)
+MAX_EXAMPLES = 200  # a theme's example messages
 MAX_ITEMS = 1000  # links, mentions, attachments, answers, keywords, params
 
 _K = TypeVar("_K")
@@ -590,13 +591,21 @@ def _theme_from(msg: pb.Theme, path: str) -> Theme:
             channel_id=channel_id,
             keywords=_strings(c.keywords, f"{where}.keywords", limit=MAX_NAME_CHARS),
             phrases=_strings(c.phrases, f"{where}.phrases", limit=MAX_NAME_CHARS),
+            examples=_examples(c.examples, f"{where}.examples"),
         )
     return Theme(
         keywords=_strings(msg.keywords, f"{path}.keywords", limit=MAX_NAME_CHARS),
         phrases=_strings(msg.phrases, f"{path}.phrases", limit=MAX_NAME_CHARS),
         languages=_strings(msg.languages, f"{path}.languages", limit=MAX_ID_CHARS),
         channels=tuple(channels.values()),
+        examples=_examples(msg.examples, f"{path}.examples"),
     )
+
+
+def _examples(values: Sequence[str], path: str) -> tuple[str, ...]:
+    if len(values) > MAX_EXAMPLES:
+        raise InvalidEvent(path, f"too many: {len(values)} examples, at most {MAX_EXAMPLES}")
+    return _strings(values, path, limit=MAX_NAME_CHARS)
 
 
 def _theme_to(theme: Theme) -> pb.Theme:
@@ -605,9 +614,12 @@ def _theme_to(theme: Theme) -> pb.Theme:
         phrases=theme.phrases,
         languages=theme.languages,
         channels=[
-            pb.ChannelTheme(channel_id=c.channel_id, keywords=c.keywords, phrases=c.phrases)
+            pb.ChannelTheme(
+                channel_id=c.channel_id, keywords=c.keywords, phrases=c.phrases, examples=c.examples
+            )
             for c in theme.channels
         ],
+        examples=theme.examples,
     )
 
 
@@ -698,9 +710,10 @@ def chat_view_from_proto(msg: pb.ChatState) -> ChatView:
             tuple(msg.theme.phrases),
             tuple(msg.theme.languages),
             tuple(
-                ChannelTheme(c.channel_id, tuple(c.keywords), tuple(c.phrases))
+                ChannelTheme(c.channel_id, tuple(c.keywords), tuple(c.phrases), tuple(c.examples))
                 for c in msg.theme.channels
             ),
+            tuple(msg.theme.examples),
         ),
         created_at=_optional_time(msg, "created_at", "chat"),
         params=tuple(sorted(msg.params.items())),

@@ -27,19 +27,24 @@ class ChatKey:
 @dataclass(frozen=True, slots=True)
 class ChannelTheme:
     """The theme of one channel, forum topic or thread (by its id); it replaces the
-    chat's theme there. No keywords and no phrases: a free-talk channel, not scored."""
+    chat's theme there. No keywords, phrases or examples: a free-talk channel, not scored."""
 
     channel_id: str
     keywords: tuple[str, ...] = ()
     phrases: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Theme:
+    """What a group is about: keywords, phrases, and example messages written the way
+    its members talk about it (firekeeper.rules.theme_vocab), in its languages."""
+
     keywords: tuple[str, ...] = ()
     phrases: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     channels: tuple[ChannelTheme, ...] = ()  # per-channel themes, see ChannelTheme
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -393,7 +393,9 @@ def _build(current: spec.RulesetSpec, parent: _Built | None, problems: list[Diag
     theme = parent.theme if parent else Theme()
     if profile and profile.theme:
         t = profile.theme
-        theme = Theme(tuple(t.keywords), tuple(t.phrases), tuple(t.languages))
+        theme = Theme(
+            tuple(t.keywords), tuple(t.phrases), tuple(t.languages), examples=tuple(t.examples)
+        )
     languages = _languages(current, parent, problems)
     rules = list(parent.rules) if parent else []
     positions = {b.rule.id: i for i, b in enumerate(rules)}

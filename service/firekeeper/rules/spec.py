@@ -58,6 +58,7 @@ class ThemeSpec(_Spec):
     keywords: list[StrictStr] = []
     phrases: list[StrictStr] = []
     languages: list[StrictStr] = []
+    examples: list[StrictStr] = []  # messages on the theme, as the group writes them
 
 
 class ProfileSpec(_Spec):

@@ -20,6 +20,7 @@ from firekeeper.rules import (
     lifecycle,
     promo,
     spam_model,
+    theme_vocab,
     topic,
     unmask,
     value,
@@ -38,7 +39,11 @@ class Check:
 _SPAM_MODEL = spam_model.SpamModel(
     "timing", 12, 1, 3, 100_000, 0.0, (0.01,) * 4096, {}, ("en", "ru", "zh-Hans")
 )
-_THEME = topic.compile_theme(("reading", "books", "novel"), ("读书会", "book club"))
+_THEME = topic.compile_theme(
+    ("reading", "books", "novel"),
+    ("读书会", "book club"),
+    ("Which translation are you reading?", "这周读到第三章了，结尾太意外"),
+)
 
 CHECKS: tuple[Check, ...] = (
     Check("links", features.__name__, features.find_links),
@@ -47,6 +52,7 @@ CHECKS: tuple[Check, ...] = (
     Check("promo_signals", promo.__name__, promo.signals),
     Check("topic_score", topic.__name__, lambda text: topic.score(text, _THEME)),
     Check("social", topic.__name__, topic.is_social),
+    Check("theme_features", theme_vocab.__name__, lambda text: theme_vocab.features(fold(text))),
     Check("announces_activity", topic.__name__, topic.announces_activity),
     Check("notice", announcements.__name__, announcements.check),
     Check("value_words", value.__name__, value.words),

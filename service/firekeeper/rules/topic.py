@@ -1,8 +1,8 @@
 """Topic boundaries: how far a message is from the chat's declared theme. Pure.
 
-The theme (the group's "soul") is keywords and phrases in the languages the
-group speaks. Text on both sides is folded (NFKC, case fold) and split in two
-ways at once, because Chinese has no spaces to split on:
+The theme (the group's "soul") is keywords, phrases and example messages in the
+languages the group speaks. Text on both sides is folded (NFKC, case fold) and
+split in two ways at once, because Chinese has no spaces to split on:
 
 - runs of letters and digits become word tokens, lightly stemmed (``books`` ->
   ``book``, ``reading`` -> ``read``) and without English stop words;
@@ -10,18 +10,33 @@ ways at once, because Chinese has no spaces to split on:
   character stays a unigram), so ``读书会`` is ``{读书, 书会}`` and matches a
   message saying ``这周读书`` in part, whatever the segmentation would be.
 
-A theme term matches fully when its word tokens appear in order and all of its
-bigrams appear; a CJK term matches partly by the share of its bigrams present.
-The score is ``1 - prod(1 - strength * weight)`` over the terms (a keyword
-weighs 0.7, a phrase 0.9), so one keyword scores 0.7 and two score 0.91.
+Two scores, the higher counts:
+
+- keywords: a term matches fully when its word tokens appear in order and all
+  of its bigrams appear; a CJK term matches partly by the share of its bigrams
+  present. ``1 - prod(1 - strength * weight)`` over the terms (a keyword weighs
+  0.7, a phrase 0.9), so one keyword scores 0.7 and two score 0.91;
+- coverage (a theme declared with examples): the share of the message's
+  informative features that the theme's vocabulary knows, its keywords',
+  phrases' and examples' and the group's own recent on-topic talk
+  (``firekeeper.rules.theme_vocab``), scaled so that :data:`COVER_ON` of it is
+  :data:`ON_TOPIC`. "Who directed it? The lead was superb" is on a film
+  group's theme without the word "film".
 
 A message is then one of:
 
 - ``unscored``: no theme applies (none declared, a free-talk channel, a bot);
 - ``neutral``: social (greetings, thanks, laughter, emoji, stickers), too short
-  to tell, in a script the theme has no terms for, or only partly related;
+  to tell, in a script the theme has no terms for, partly related, or about
+  nothing the service can place;
 - ``on_topic``: score >= ON_TOPIC;
-- ``off_topic``: long enough to have shown the theme, and nothing of it.
+- ``off_topic``: long enough to have shown the theme, nothing of it, and
+  plainly about something else: one of the subjects every group drifts into
+  (meals, weather, the commute, the office, money, health, family, pets,
+  sports, gadgets, news, holidays, screen, music, the home; the theme's own
+  subject left out) covers at least :data:`DRIFT_AT` of it. Positive evidence,
+  because a healthy group must not be nudged: "he was born in 1977" in a film
+  group's conversation is neutral, not off topic.
 
 So one stray remark is never off-topic by accident, and a "哈哈" or a "thanks!"
 is never held against a group.
@@ -38,38 +53,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from firekeeper.domain.chats import Theme
-from firekeeper.rules import linear
+from firekeeper.rules import linear, theme_vocab
 from firekeeper.rules.textmatch import fold
 
 ON_TOPIC = 0.3  # a partial CJK match of half a term (0.35) already counts
 MIN_CONTENT = 3  # content units (words; two CJK characters count as one) to judge a message
+COVER_ON = 0.35  # coverage of a message by the theme's vocabulary that is on topic
+OFF_TOPIC_UNDER = 0.1  # a score under which a message long enough may be off topic
+DRIFT_AT = 0.1  # share of a message a drift subject must cover for it to be off topic
 KEYWORD_WEIGHT = 0.7
 PHRASE_WEIGHT = 0.9
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_CJK_RUN = linear.tokens(f"[{_CJK}]+")
-_WORD = linear.tokens(r"[^\W_]+")  # read after CJK runs became spaces
+_CJK_RUN = theme_vocab.CJK_RUN
+_WORD = theme_vocab.WORD
 _URL = linear.compile(r"(?i)\b(?:https?://|www\.)\S+")
 _MENTION = linear.compile(r"@\S+")
 _LAUGH = linear.compile(r"^(?:(?:ha)+h?|(?:he)+h?|(?:hi){2,}|l+o+l+|x+d+|233+|6+)$")
+_words = theme_vocab.words
+_CJK_STOP = theme_vocab.CJK_STOP
+STOP_EN = theme_vocab.STOP_EN
 
 
 def _listed(words: str) -> tuple[str, ...]:
     return tuple(words.split())
 
-
-STOP_EN = frozenset(
-    _listed(
-        """a about above after again all also am an and any are as at be been before being
-    but by can could did do does doing dont down during each few for from further get got
-    had has have having he her here hers him his how i if im in into is it its just let lets
-    me more most my no nor not now of off on once only or other our ours out over own same
-    she should so some such than that thats the their them then there these they this those
-    through to too under until up very was we were what when where which while who whom why
-    will with would you your yours yourself"""
-    )
-)
-_CJK_STOP = frozenset("的了是我你他她它们在有和就也都这那吗呢吧啊呀嘛哦嗯个一不")
 
 SOCIAL_EN = frozenset(
     _listed(
@@ -92,32 +99,6 @@ _SOCIAL_ZH = tuple(
         reverse=True,
     )
 )
-
-
-def _stem(token: str) -> str:
-    """A deliberately light English stemmer, applied to theme terms and messages alike."""
-    t = token
-    if len(t) > 4 and t.endswith("ies"):
-        t = t[:-3] + "y"
-    elif len(t) > 5 and t.endswith("ing"):
-        t = t[:-3]
-    elif len(t) > 4 and t.endswith(("ed", "ches", "shes", "sses", "xes")):
-        t = t[:-2]
-    elif len(t) > 3 and t.endswith("s") and not t.endswith(("ss", "us", "is")):
-        t = t[:-1]
-    if len(t) > 3 and t.endswith("e"):
-        t = t[:-1]
-    if len(t) > 3 and t[-1] == t[-2] and t[-1] not in "aeiouls":
-        t = t[:-1]  # running -> runn -> run
-    return t
-
-
-def _words(folded: str) -> list[str]:
-    return [
-        _stem(w)
-        for w in _WORD.findall(_CJK_RUN.sub(" ", folded))
-        if w not in STOP_EN and (len(w) > 1 or w.isdigit())
-    ]
 
 
 def _grams(folded: str) -> set[str]:
@@ -148,18 +129,25 @@ class CompiledTheme:
     terms: tuple[_Term, ...]
     has_words: bool
     has_cjk: bool
+    vocabulary: frozenset[str] = frozenset()  # features of terms and examples (theme_vocab)
+    has_examples: bool = False
+    drift: tuple[frozenset[str], ...] = ()  # the drift subjects that are not this theme's
 
     @property
     def empty(self) -> bool:
-        return not self.terms
+        return not self.terms and not self.has_examples
 
 
-def compile_theme(keywords: Sequence[str], phrases: Sequence[str] = ()) -> CompiledTheme:
-    return _compile(tuple(keywords), tuple(phrases))
+def compile_theme(
+    keywords: Sequence[str], phrases: Sequence[str] = (), examples: Sequence[str] = ()
+) -> CompiledTheme:
+    return _compile(tuple(keywords), tuple(phrases), tuple(examples))
 
 
 @functools.lru_cache(maxsize=512)
-def _compile(keywords: tuple[str, ...], phrases: tuple[str, ...]) -> CompiledTheme:
+def _compile(
+    keywords: tuple[str, ...], phrases: tuple[str, ...], examples: tuple[str, ...]
+) -> CompiledTheme:
     terms: list[_Term] = []
     seen: set[tuple[tuple[str, ...], frozenset[str]]] = set()
     for items, weight in ((keywords, KEYWORD_WEIGHT), (phrases, PHRASE_WEIGHT)):
@@ -173,7 +161,20 @@ def _compile(keywords: tuple[str, ...], phrases: tuple[str, ...]) -> CompiledThe
             seen.add((words, grams))
             several = len(words) > 1 or (words and grams)
             terms.append(_Term(label.strip(), words, grams, PHRASE_WEIGHT if several else weight))
-    return CompiledTheme(tuple(terms), any(t.words for t in terms), any(t.grams for t in terms))
+    texts = [fold(_URL.sub(" ", linear.scanned(t))) for t in (*keywords, *phrases, *examples)]
+    vocab = theme_vocab.vocabulary(texts).known
+    has_words = any(t.words for t in terms) or any(
+        _WORD.search(_CJK_RUN.sub(" ", t)) for t in texts
+    )
+    has_cjk = any(t.grams for t in terms) or any(_CJK_RUN.search(t) for t in texts)
+    return CompiledTheme(
+        tuple(terms),
+        has_words,
+        has_cjk,
+        vocab,
+        any(e.strip() for e in examples),
+        theme_vocab.drift_for(vocab),
+    )
 
 
 def theme_for(theme: Theme, channel_id: str = "", thread_id: str = "") -> CompiledTheme:
@@ -183,8 +184,8 @@ def theme_for(theme: Theme, channel_id: str = "", thread_id: str = "") -> Compil
         if where:
             for channel in theme.channels:
                 if channel.channel_id == where:
-                    return compile_theme(channel.keywords, channel.phrases)
-    return compile_theme(theme.keywords, theme.phrases)
+                    return compile_theme(channel.keywords, channel.phrases, channel.examples)
+    return compile_theme(theme.keywords, theme.phrases, theme.examples)
 
 
 def is_social(text: str, *, sticker_only: bool = False) -> bool:
@@ -243,8 +244,17 @@ def _strength(term: _Term, words: Sequence[str], word_set: set[str], grams: set[
     return present if present >= 0.5 else 0.0
 
 
-def score(text: str, theme: CompiledTheme, *, sticker_only: bool = False) -> TopicResult:
-    """Classify one message (its first ``SCANNED_CHARS`` code points) against a theme."""
+def score(
+    text: str,
+    theme: CompiledTheme,
+    *,
+    sticker_only: bool = False,
+    recent: frozenset[str] = frozenset(),
+) -> TopicResult:
+    """Classify one message (its first ``SCANNED_CHARS`` code points) against a theme.
+
+    ``recent``: the vocabulary of the group's own recent on-topic messages
+    (``theme_vocab``); it counts only for a theme declared with examples."""
     text = linear.scanned(text)
     social = is_social(text, sticker_only=sticker_only)
     if theme.empty:
@@ -264,27 +274,34 @@ def score(text: str, theme: CompiledTheme, *, sticker_only: bool = False) -> Top
             if s == 1.0:
                 hits.append(term.label)
     value = round(1 - miss, 2)
+    found = theme_vocab.features(folded)
+    cover = theme_vocab.coverage(found, theme.vocabulary, recent) if theme.has_examples else 0.0
+    value = round(max(value, cover * ON_TOPIC / COVER_ON), 2)
+    drifted = theme_vocab.drift(found, theme.drift)
     if value >= ON_TOPIC:
         topic = "on_topic"
-    elif social or value > 0 or content < MIN_CONTENT:
+    elif social or content < MIN_CONTENT or value >= OFF_TOPIC_UNDER:
         topic = "neutral"
+    elif drifted < DRIFT_AT or drifted <= cover:
+        topic = "neutral"  # nothing of the theme, but nothing of another subject either
     elif (cjk and not words and not theme.has_cjk) or (words and not cjk and not theme.has_words):
         topic = "neutral"  # the theme has no terms in this message's script: cannot tell
     else:
         topic = "off_topic"
-    return TopicResult(topic, value, social, tuple(hits), content)
+    return TopicResult(topic, min(value, 1.0), social, tuple(hits), content)
 
 
 # -- theme sprawl: announcements of new activities ---------------------------------------------
 
 _ACTIVITY_EN = linear.compile(
     r"(?i)\b(sign[\s-]?up|register|registration|join us|enrol+|event|meet[\s-]?up|offline|"
-    r"check[\s-]?in|challenge|workshop|webinar|session|course|class|camp|bootcamp|"
+    r"vote|poll|check[\s-]?in|challenge|workshop|webinar|session|course|class|camp|bootcamp|"
     r"new (?:section|channel|group|topic|area|series|club)|let'?s (?:add|start|try|organi[sz]e)|"
     r"we(?:'ll| will) (?:add|start|launch|organi[sz]e)|launch(?:ing)?|starting (?:a|our))\b"
 )
 _ACTIVITY_ZH = (
     "报名",
+    "投票",
     "活动",
     "打卡",
     "线下",
@@ -315,11 +332,10 @@ def announces_activity(text: str) -> bool:
 
 
 def expands_theme(result: TopicResult) -> bool:
-    """An announcement whose content is mostly outside the theme: no theme term at all,
-    or theme terms covering under a fifth of a longer text (``besides reading, let's
-    add a fitness check-in, a finance corner and a hiking day`` still expands)."""
-    if result.topic == "unscored" or result.is_social:
-        return False
-    if not result.hits and result.topic != "on_topic":
-        return result.content >= MIN_CONTENT
-    return result.content >= 6 and len(result.hits) / result.content < 0.2
+    """An announcement (the caller checks the cue and the author's role) that brings
+    another subject: it is off topic, so it shows nothing of the theme and plainly one of
+    the drift subjects (a fitness check-in in a reading club, a finance corner).
+
+    An announcement on the theme never counts, whatever it announces: a vote on the next
+    book, a fishing check-in, a weekly Rust challenge; nor one the service cannot place."""
+    return result.off_topic

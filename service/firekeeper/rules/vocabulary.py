@@ -258,13 +258,13 @@ FIELDS: tuple[Field, ...] = (
     # --- topic boundaries, lifecycle and announcements
     # (firekeeper.rules.topic, .announcements, .lifecycle; windows and guards in docs/lifecycle.md)
     Field("chat.theme_keywords", "list", "the keywords of the chat's declared theme (its registration's, else its ruleset's profile)"),
-    Field("message.topic", "string", "on_topic, off_topic, neutral (social, too short, partly related, other script) or unscored (no theme here, a bot)", _MSG),
-    Field("message.topic_score", "number", "0 to 1: how strongly the text matches the theme's keywords and phrases (absent when unscored)", _MSG),
+    Field("message.topic", "string", "on_topic, off_topic, neutral (social, too short, partly related, nothing it can place, other script) or unscored (no theme here, a bot)", _MSG),
+    Field("message.topic_score", "number", "0 to 1: how strongly the text matches the theme: its keywords and phrases, or its vocabulary (examples, the group's recent on-topic talk); 0.3 is on topic (absent when unscored)", _MSG),
     Field("message.is_social", "bool", "a greeting, thanks, laughter, acknowledgement, emoji or sticker (never off topic)", _MSG),
-    Field("message.off_topic", "bool", "message.topic is off_topic: long enough to show the theme, and nothing of it", _MSG),
+    Field("message.off_topic", "bool", "message.topic is off_topic: long enough to show the theme, nothing of it, and plainly another subject (meals, weather, the office, ...)", _MSG),
     Field("message.theme_hits", "list", "the theme's keywords and phrases the message contains, as the theme writes them", _MSG),
     Field("message.announces_activity", "bool", "an announcement, pinned notice or text announcing an activity, new section or series (EN/ZH cues)", _MSG),
-    Field("message.expands_theme", "bool", "the owner or an admin announces an activity mostly outside the declared theme (theme sprawl)", _MSG),
+    Field("message.expands_theme", "bool", "the owner or an admin announces an activity, and the announcement is off topic: another subject (theme sprawl); an on-theme vote, check-in or challenge never is", _MSG),
     Field("message.repeat_count", "int", "times the actor posted this same text in the last 10 minutes, this one included", _MSG),
     Field("actor.messages_last_minute", "int", "the actor's messages in the last minute, this one included (edits and bots do not count)", _MSG),
     Field("actor.mentions_last_minute", "int", "users (and @everyone) the actor mentioned in the last minute, this message included", _MSG),

@@ -257,9 +257,15 @@ def theme_to_json(theme: Theme) -> JsonObject:
         "phrases": list(theme.phrases),
         "languages": list(theme.languages),
         "channels": [
-            {"channel_id": c.channel_id, "keywords": list(c.keywords), "phrases": list(c.phrases)}
+            {
+                "channel_id": c.channel_id,
+                "keywords": list(c.keywords),
+                "phrases": list(c.phrases),
+                "examples": list(c.examples),
+            }
             for c in theme.channels
         ],
+        "examples": list(theme.examples),
     }
 
 
@@ -529,9 +535,12 @@ def theme_from_json(data: object) -> Theme:
         phrases=o.texts("phrases"),
         languages=o.texts("languages"),
         channels=tuple(
-            ChannelTheme(c.text("channel_id"), c.texts("keywords"), c.texts("phrases"))
+            ChannelTheme(
+                c.text("channel_id"), c.texts("keywords"), c.texts("phrases"), c.texts("examples")
+            )
             for c in o.objs("channels")
         ),
+        examples=o.texts("examples"),
     )
 
 

@@ -184,9 +184,12 @@ class Sandbox:
         if chat.theme is not None:
             t = chat.theme
             channels = tuple(
-                ChannelTheme(c.channel_id, tuple(c.keywords), tuple(c.phrases)) for c in t.channels
+                ChannelTheme(c.channel_id, tuple(c.keywords), tuple(c.phrases), tuple(c.examples))
+                for c in t.channels
             )
-            theme = Theme(tuple(t.keywords), tuple(t.phrases), tuple(t.languages), channels)
+            theme = Theme(
+                tuple(t.keywords), tuple(t.phrases), tuple(t.languages), channels, tuple(t.examples)
+            )
         self.pipeline.register_chat(
             ChatRegistration(
                 key=key,

@@ -121,6 +121,7 @@ class ChannelThemeState(_Model):
     channel_id: StrictStr = Field(min_length=1)
     keywords: list[StrictStr] = []
     phrases: list[StrictStr] = []
+    examples: list[StrictStr] = []
 
 
 class ThemeState(_Model):
@@ -128,6 +129,7 @@ class ThemeState(_Model):
     phrases: list[StrictStr] = []
     languages: list[StrictStr] = []
     channels: list[ChannelThemeState] = []
+    examples: list[StrictStr] = []
 
 
 class ScreeningState(_Model):

@@ -1016,22 +1016,28 @@ class ChannelTheme(_message.Message):
     CHANNEL_ID_FIELD_NUMBER: _builtins.int
     KEYWORDS_FIELD_NUMBER: _builtins.int
     PHRASES_FIELD_NUMBER: _builtins.int
+    EXAMPLES_FIELD_NUMBER: _builtins.int
     channel_id: _builtins.str
     """matched against the envelope's thread_id, then channel_id"""
     @_builtins.property
     def keywords(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def phrases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def examples(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """messages on this channel's theme, as its members write them"""
+
     def __init__(
         self,
         *,
         channel_id: _builtins.str = ...,
         keywords: _abc.Iterable[_builtins.str] | None = ...,
         phrases: _abc.Iterable[_builtins.str] | None = ...,
+        examples: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_id", b"channel_id", "keywords", b"keywords", "phrases", b"phrases"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_id", b"channel_id", "examples", b"examples", "keywords", b"keywords", "phrases", b"phrases"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1045,6 +1051,7 @@ class Theme(_message.Message):
     PHRASES_FIELD_NUMBER: _builtins.int
     LANGUAGES_FIELD_NUMBER: _builtins.int
     CHANNELS_FIELD_NUMBER: _builtins.int
+    EXAMPLES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def keywords(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -1053,6 +1060,13 @@ class Theme(_message.Message):
     def languages(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def channels(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChannelTheme]: ...
+    @_builtins.property
+    def examples(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Messages on the theme as the group's members write them, in its languages (at most
+        200, each at most 1,024 characters): on-topic talk that uses none of the keywords is
+        recognised by its likeness to these (docs/lifecycle.md, "Judging a message").
+        """
+
     def __init__(
         self,
         *,
@@ -1060,10 +1074,11 @@ class Theme(_message.Message):
         phrases: _abc.Iterable[_builtins.str] | None = ...,
         languages: _abc.Iterable[_builtins.str] | None = ...,
         channels: _abc.Iterable[Global___ChannelTheme] | None = ...,
+        examples: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["channels", b"channels", "keywords", b"keywords", "languages", b"languages", "phrases", b"phrases"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channels", b"channels", "examples", b"examples", "keywords", b"keywords", "languages", b"languages", "phrases", b"phrases"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
