@@ -434,7 +434,9 @@ def _registration(spec: ScenarioFile, key: ChatKey) -> ChatRegistration:
     theme = Theme()
     if group.theme is not None:
         t = group.theme
-        theme = Theme(tuple(t.keywords), tuple(t.phrases), tuple(t.languages))
+        theme = Theme(
+            tuple(t.keywords), tuple(t.phrases), tuple(t.languages), examples=tuple(t.examples)
+        )
     return ChatRegistration(
         key=key,
         ruleset=group.ruleset or "",
