@@ -37,6 +37,7 @@ from firekeeper.screening_area import ScreeningArea
 from firekeeper.store import Store, create_store
 from firekeeper.tools.scenario import (
     DAY,
+    DEFAULT_START,
     POSES,
     Expanded,
     Scenario,
@@ -200,7 +201,7 @@ def run_precision(
     store = create_store(store_url)
     try:
         store.migrate()
-        now = [datetime.now().astimezone()]
+        now = [DEFAULT_START]  # each event and round sets it to its own time
         pipeline = build_pipeline(
             store,
             RulesetHolder(index),
@@ -352,7 +353,6 @@ def command(
     datasets: Path | None,
     only: str | None,
     show: int,
-    out: list[str] | None = None,
 ) -> int:
     """The command: 0 when every healthy group is left alone and every pose caught, 1 when
     not, 2 when the rulesets or scenarios cannot be read."""
@@ -388,6 +388,4 @@ def command(
     run = run_precision(index, loaded, store_url=store_url, dialogues=dialogues, only=only)
     for line in render(run, show=show):
         print(line)
-        if out is not None:
-            out.append(line)
     return 0 if run.ok else 1
