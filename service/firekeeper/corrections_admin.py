@@ -53,7 +53,7 @@ MAX_NOTE_CHARS = 2000
 MAX_TEXT_CHARS = 16 * 1024
 MAX_LANG_CHARS = 35
 # actions that are not a judgement on the member or the message
-_NEUTRAL = frozenset({ActionType.APPROVE_JOIN, ActionType.POST_MESSAGE})
+_NEUTRAL = frozenset({ActionType.APPROVE_JOIN, ActionType.POST_MESSAGE, ActionType.MESSAGE_USER})
 
 
 class CorrectionObserver(Protocol):

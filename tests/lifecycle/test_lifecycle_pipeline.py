@@ -179,11 +179,14 @@ def test_theme_sprawl_tells_the_owner(world: World) -> None:
 
 def test_unreadable_notices_get_a_concrete_suggestion(world: World) -> None:
     world.register(registration("family"))  # family notices must be read in 30 seconds
-    wall = "Hello everyone!\n" + "The water will be off on Tuesday in building 3 and 4. " * 14
+    # over a minute to read: it counts as a flagged notice in the health report too
+    wall = "Hello everyone!\n" + "The water will be off on Tuesday in building 3 and 4. " * 25
     d = world.evaluate(message(wall, T0, OWNER, announcement=True))
     (notice,) = d.actions
     assert notice.rule_id == "notice.too_long" and "seconds to read" in notice.text
     assert '"Hello everyone!"' in notice.text
+    # to its author alone: a private message, never a post to the group
+    assert notice.type is ActionType.MESSAGE_USER and notice.target_user_id == OWNER.id
     ok = world.evaluate(
         message(
             "Tue 9-12: water off, buildings 3-4", T0 + timedelta(hours=1), OWNER, announcement=True
@@ -195,7 +198,7 @@ def test_unreadable_notices_get_a_concrete_suggestion(world: World) -> None:
     # the advice comes in the chat's language (its members wrote English), whatever
     # the notice's script (tests/i18n: a Chinese group reads it in Chinese)
     assert unclear.rule_id == "notice.announcement_unclear"
-    assert 'The first line "通知"' in unclear.text
+    assert '"通知" doesn\'t say what it is about, when or where' in unclear.text
     health = world.service.chat_health(KEY, T0 + timedelta(days=1))
     comm = next(x for x in health.diagnoses if x.pose is Pose.NO_DESIGNED_COMMUNICATION)
     assert health.metrics.notices_flagged_30d == 2 and comm.finding is Finding.PRESENT

@@ -24,7 +24,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 # Importing the checks compiles (and registers) every built-in pattern.
-from firekeeper.rules import announcements, features, linear, promo, topic, unmask, value
+from firekeeper.rules import (
+    announcements,
+    features,
+    house_rules,
+    linear,
+    promo,
+    topic,
+    unmask,
+    value,
+)
 from firekeeper.rules.linear import PatternSyntax
 
 DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "datasets"
@@ -117,6 +126,8 @@ def test_every_check_module_registered_its_patterns() -> None:
         (unmask, "_SPACED_CJK"),
         (topic, "_ACTIVITY_EN"),
         (announcements, "_GREETING"),
+        (announcements, "_WHEN"),
+        (house_rules, "_PROHIBITION"),
         (value, "_QUESTION_WORDS"),
     ):
         pattern = getattr(module, name)

@@ -39,6 +39,12 @@ class CallContext:
     join_way_config_ids: tuple[str, ...] = ()
     # User id -> display name, to name a warned user.
     display_names: Mapping[str, str] = field(default_factory=dict)
+    # User id -> the private chat the bot can write to them in (message_user):
+    # Telegram: their user id once they started the bot; Discord: the DM channel
+    # the bot opened with them; WeCom: a staff member's user id (admins in
+    # admin_user_ids are reachable without it). A user not here is not reachable
+    # privately, and the admins are told instead.
+    private_chats: Mapping[str, str] = field(default_factory=dict)
 
 
 def chat_of(action: Action, ctx: CallContext) -> str:
@@ -103,6 +109,17 @@ def fill_mention(action: Action, mention: str, joiner: str = " ") -> tuple[str, 
 def clip(value: str, limit: int) -> str:
     """At most ``limit`` characters, ending in an ellipsis when cut."""
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def private_chat(action: Action, ctx: CallContext) -> str:
+    """Where ``action`` (a message_user) reaches its target privately; "" when it cannot."""
+    return ctx.private_chats.get(action.target_user_id, "") if action.target_user_id else ""
+
+
+def for_whom(action: Action, ctx: CallContext) -> str:
+    """What admins read when a private message could not be delivered privately."""
+    who = name_of(action.target_user_id, ctx) if action.target_user_id else "the author"
+    return f"pass on to {who} privately"
 
 
 def admin_text(action: Action, ctx: CallContext, what: str) -> str:

@@ -21,7 +21,9 @@ from firekeeper.adapters.calls import (
     chat_of,
     clip,
     fill_mention,
+    for_whom,
     mark,
+    private_chat,
     target_message,
     target_user,
 )
@@ -91,6 +93,16 @@ def _calls(action: Action, ctx: CallContext) -> list[PlatformCall]:
         return [_notify(action, ctx, f"review <@{target_user(action)}>", note)]
     if kind is ActionType.NOTIFY_ADMINS:
         return [_notify(action, ctx, "notice", "")]
+    if kind is ActionType.MESSAGE_USER:
+        if private := private_chat(action, ctx):
+            body = {"content": clip(action.text, MESSAGE_LIMIT), "allowed_mentions": {"parse": []}}
+            return [_call("POST", f"/channels/{private}/messages", body)]
+        note = (
+            "fallback: no DM channel with this member is known (the bot opens one with "
+            "POST /users/@me/channels and passes it in CallContext.private_chats); the "
+            "admins are told instead, not the channel"
+        )
+        return [_notify(action, ctx, for_whom(action, ctx), note)]
     if kind is ActionType.POST_MESSAGE:
         body = {"content": clip(action.text, MESSAGE_LIMIT), "allowed_mentions": {"parse": []}}
         return [_call("POST", f"/channels/{_channel(action, ctx)}/messages", body)]

@@ -16,8 +16,10 @@ from firekeeper.adapters.calls import (
     chat_of,
     clip,
     fill_mention,
+    for_whom,
     mark,
     name_of,
+    private_chat,
     target_message,
     target_user,
 )
@@ -80,6 +82,15 @@ def _calls(action: Action, ctx: CallContext) -> list[PlatformCall]:
         return [_hold(action, ctx)]
     if kind is ActionType.NOTIFY_ADMINS:
         return [_notify(action, ctx, "notice", "", fallback=False)]
+    if kind is ActionType.MESSAGE_USER:
+        if private := private_chat(action, ctx):
+            params = {"chat_id": _chat_param(private), "text": clip(action.text, MESSAGE_LIMIT)}
+            return [PlatformCall(Platform.TELEGRAM, "sendMessage", "", params)]
+        note = (
+            "fallback: a bot can write privately only to users who started it (none is known "
+            "for this one); the admins are told instead, not the chat"
+        )
+        return [_notify(action, ctx, for_whom(action, ctx), note, fallback=True)]
     if kind is ActionType.POST_MESSAGE:
         params = {"chat_id": chat, "text": clip(action.text, MESSAGE_LIMIT)}
         params.update(_thread(action, ctx))

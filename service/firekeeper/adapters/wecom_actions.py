@@ -9,7 +9,8 @@ message, mutes, removes or bans a member, or sets a pace. What it has:
 - ``/cgi-bin/externalcontact/add_msg_template`` with ``chat_type`` group: a
   group message that the sending staff member must confirm in the app before
   it goes out (企业群发; WeCom caps how many a group receives a month);
-- ``/cgi-bin/message/send``: an app message to staff, used to tell admins;
+- ``/cgi-bin/message/send``: an app message to staff, used to tell admins and
+  to write privately to a staff member (message_user);
 - ``/cgi-bin/externalcontact/groupchat/del_join_way``: delete a join-way
   config (群二维码 / 加入群聊 button) so it stops admitting people.
 
@@ -25,6 +26,7 @@ from firekeeper.adapters.calls import (
     admin_text,
     chat_of,
     fill_mention,
+    for_whom,
     mark,
     name_of,
     target_message,
@@ -81,6 +83,8 @@ def _calls(action: Action, ctx: CallContext) -> list[PlatformCall]:
         return [_notify(action, ctx, f"review {user}", note)]
     if kind is ActionType.NOTIFY_ADMINS:
         return [_notify(action, ctx, "notice", "")]
+    if kind is ActionType.MESSAGE_USER:
+        return [_private(action, ctx)]
     if kind is ActionType.POST_MESSAGE:
         return [_group_message(action, ctx, action.text)]
     if kind is ActionType.SET_SLOW_MODE:
@@ -117,6 +121,26 @@ def _group_message(action: Action, ctx: CallContext, content: str, note: str = "
         "message the sender must confirm in WeCom (sent late, or never)"
     )
     return PlatformCall(Platform.WECOM, "POST", GROUP_MESSAGE, params, note, fallback=True)
+
+
+def _private(action: Action, ctx: CallContext) -> PlatformCall:
+    """An app message to one staff member; a customer (external contact) cannot be
+    written to privately by the app, so the admins are told instead."""
+    user = action.target_user_id
+    staff = ctx.private_chats.get(user, "") or (user if user in ctx.admin_user_ids else "")
+    if not staff or ctx.agent_id is None:
+        note = (
+            "fallback: the app writes privately only to staff members (this one is not "
+            "known as one); the admins are told instead, not the group"
+        )
+        return _notify(action, ctx, for_whom(action, ctx), note)
+    params = {
+        "touser": staff,
+        "msgtype": "text",
+        "agentid": ctx.agent_id,
+        "text": {"content": _clip_bytes(action.text, TEXT_LIMIT_BYTES)},
+    }
+    return PlatformCall(Platform.WECOM, "POST", APP_MESSAGE, params)
 
 
 def _pause_invites(action: Action, ctx: CallContext) -> list[PlatformCall]:

@@ -20,6 +20,10 @@ class ActionType(enum.StrEnum):
     POST_MESSAGE = "post_message"
     SET_SLOW_MODE = "set_slow_mode"
     PAUSE_INVITES = "pause_invites"
+    # A private message to one person (the target, the actor by default): feedback
+    # meant for them alone. Adapters fall back to the admins where the platform
+    # cannot reach them privately (docs/adapters.md); never to the whole chat.
+    MESSAGE_USER = "message_user"
 
 
 class RuleMode(enum.StrEnum):

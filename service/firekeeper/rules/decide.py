@@ -30,10 +30,18 @@ from firekeeper.rules import templates
 from firekeeper.rules.facts import lookup
 from firekeeper.rules.language import Localized
 
-_TEXTUAL = frozenset({ActionType.WARN_USER, ActionType.NOTIFY_ADMINS, ActionType.POST_MESSAGE})
+_TEXTUAL = frozenset(
+    {
+        ActionType.WARN_USER,
+        ActionType.NOTIFY_ADMINS,
+        ActionType.POST_MESSAGE,
+        ActionType.MESSAGE_USER,
+    }
+)
 _USER_TARGETED = frozenset(
     {
         ActionType.WARN_USER,
+        ActionType.MESSAGE_USER,
         ActionType.MUTE,
         ActionType.REMOVE,
         ActionType.BAN,

@@ -300,7 +300,7 @@ def _communication(m: HealthMetrics) -> Diagnosis:
     n = m.notices_flagged_30d
     said = (
         f"{n} announcement{'s' if n != 1 else ''} or pinned notice{'s' if n != 1 else ''} in the "
-        "last 30 days were too long, walls of text, too short, or had no clear first line"
+        "last 30 days took over a minute to read or left members to ask what, when or where"
     )
     finding = Finding.PRESENT if n >= 2 else Finding.WATCH if n == 1 else Finding.ABSENT
     return Diagnosis(Pose.NO_DESIGNED_COMMUNICATION, finding, said)

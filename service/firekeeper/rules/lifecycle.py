@@ -111,6 +111,13 @@ def notice_section(text: str, language: str = "") -> dict[str, Any]:
         "first_line_clear": c.first_line_clear,
         "is_wall": c.is_wall,
         "too_short": c.too_short,
+        "says_what": c.has_what,
+        "says_when": c.has_when,
+        "says_where": c.has_where,
+        "states_rules": c.states_rules,
+        "announces_change": c.announces_change,
+        "unclear": c.unclear,
+        "missing": list(c.missing),
         "problems": list(c.problems),
         "suggestion": announcements.suggestion_for(c, language) if language else c.suggestion,
     }

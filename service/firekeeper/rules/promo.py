@@ -60,6 +60,9 @@ WEIGHTS: dict[str, int] = {
 SIGNALS = tuple(WEIGHTS)
 
 _CARD_KINDS = frozenset({"qr_code", "mini_program", "contact_card"})
+# What an ordinary link to a thing carries (a shop's page for the book a club reads,
+# its price, "on sale"); any other signal is a mark of an ad (``ordinary_link``).
+_ORDINARY_LINK_SIGNALS = frozenset({"outside_link", "shop_link", "price", "offer_words"})
 
 
 _any = linear.any_of
@@ -266,6 +269,14 @@ class PromoSignals:
 
     def has(self, signal: str) -> bool:
         return signal in self.signals
+
+    @property
+    def ordinary_link(self) -> bool:
+        """A link out (a shop's page included) with nothing else of an ad: no call to
+        private chat, referral code, earning pitch, QR code, urgency, disguise,
+        shortener, payment or invitation link. Whether it is about the group's own
+        subject, and from someone trusted, the rules decide (rulesets/base.yaml)."""
+        return self.outside_links > 0 and set(self.signals) <= _ORDINARY_LINK_SIGNALS
 
 
 def _obfuscated(um: Unmasked) -> bool:

@@ -24,9 +24,24 @@ from firekeeper.rules.spec import ActionSpec, RuleEntry
 from firekeeper.rules.templates import MENTION, placeholders
 from firekeeper.rules.vocabulary import PARAMS_PREFIX
 
-NEEDS_TEXT = frozenset({ActionType.WARN_USER, ActionType.NOTIFY_ADMINS, ActionType.POST_MESSAGE})
+NEEDS_TEXT = frozenset(
+    {
+        ActionType.WARN_USER,
+        ActionType.NOTIFY_ADMINS,
+        ActionType.POST_MESSAGE,
+        ActionType.MESSAGE_USER,
+    }
+)
 NEEDS_DURATION = frozenset({ActionType.MUTE, ActionType.SET_SLOW_MODE, ActionType.PAUSE_INVITES})
-TAKES_TARGET = frozenset({ActionType.WARN_USER, ActionType.MUTE, ActionType.REMOVE, ActionType.BAN})
+TAKES_TARGET = frozenset(
+    {
+        ActionType.WARN_USER,
+        ActionType.MUTE,
+        ActionType.REMOVE,
+        ActionType.BAN,
+        ActionType.MESSAGE_USER,
+    }
+)
 _JOINS = frozenset({EventKind.MEMBER_JOINED, EventKind.JOIN_REQUESTED})
 ONLY_ON: Mapping[ActionType, frozenset[EventKind]] = {
     ActionType.DELETE_MESSAGE: frozenset({EventKind.MESSAGE_POSTED}),

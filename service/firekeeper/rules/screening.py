@@ -11,7 +11,7 @@ false for an inviter nobody has judged yet.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from firekeeper.domain.events import (
@@ -22,7 +22,7 @@ from firekeeper.domain.events import (
     MessagePosted,
     RoleChanged,
 )
-from firekeeper.rules import promo, spam_model, value
+from firekeeper.rules import house_rules, promo, spam_model, value
 from firekeeper.rules.spam_model import SpamModel
 from firekeeper.rules.textmatch import PatternError, compile_pattern
 
@@ -104,14 +104,22 @@ def answers_match(answers: str, patterns: Collection[str]) -> tuple[bool, int]:
 def _message(
     p: MessagePosted, tc: TrustContext, phishing: Collection[str], spam: SpamModel | None = None
 ) -> dict[str, dict[str, Any]]:
-    sig = promo.signals(
-        p.text,
-        (*p.links, *(a.url for a in p.attachments if a.url)),
-        (a.kind for a in p.attachments),
-        allowed=tc.allowed_domains,
-        phishing=phishing,
-        blocked=tc.blocked_domains,
-    )
+    def read(text: str) -> promo.PromoSignals:
+        return promo.signals(
+            text,
+            (*p.links, *(a.url for a in p.attachments if a.url)),
+            (a.kind for a in p.attachments),
+            allowed=tc.allowed_domains,
+            phishing=phishing,
+            blocked=tc.blocked_domains,
+        )
+
+    sig = read(p.text)
+    rules = house_rules.states_rules(p.text)
+    if sig.promotion and rules and not (sig.has("obfuscated") or sig.has("ad_disclaimer")):
+        # A rules notice names what it forbids ("no ads, no DM-me offers"): the signals
+        # read what is left once its prohibitions are set aside (firekeeper.rules.house_rules).
+        sig = replace(read(house_rules.outside_prohibitions(p.text)), plain_text=sig.plain_text)
     promotion = sig.promotion
     question = value.is_question(sig.plain_text)
     message = {
@@ -120,6 +128,8 @@ def _message(
         "promo_signals": list(sig.signals),
         "promotion": promotion,
         "paid_offer": sig.paid_offer,
+        "states_rules": rules,
+        "ordinary_link": sig.ordinary_link,
         "has_price": sig.has("price"),
         "private_contact_call": sig.has("private_contact"),
         "referral_code": sig.has("referral_code"),

@@ -51,7 +51,7 @@ _RULESET_DOCS = {
     },
     "ActionSpec": {
         "type": "The action.",
-        "text": "The message: warn_user, notify_admins and post_message need one;"
+        "text": "The message: warn_user, message_user, notify_admins and post_message need one;"
         " {field.path} and {params.NAME} placeholders allowed.",
         "duration": "mute, set_slow_mode and pause_invites need one: 45s, 10m, 6h, 1d, 2w.",
         "target": "Whose user the action is about (default: the member an event is about,"

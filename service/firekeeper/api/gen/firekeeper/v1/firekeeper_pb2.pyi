@@ -199,6 +199,11 @@ class _ActionTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ActionType
     ACTION_TYPE_POST_MESSAGE: _ActionType.ValueType  # 10
     ACTION_TYPE_SET_SLOW_MODE: _ActionType.ValueType  # 11
     ACTION_TYPE_PAUSE_INVITES: _ActionType.ValueType  # 12
+    ACTION_TYPE_MESSAGE_USER: _ActionType.ValueType  # 13
+    """A private message to target_user_id (feedback for them alone, e.g. on a notice
+    they posted). Where the platform cannot reach them privately the adapter tells
+    the admins instead, never the whole chat (docs/adapters.md).
+    """
 
 class ActionType(_ActionType, metaclass=_ActionTypeEnumTypeWrapper):
     """---------------------------------------------------------------- decisions"""
@@ -216,6 +221,11 @@ ACTION_TYPE_NOTIFY_ADMINS: ActionType.ValueType  # 9
 ACTION_TYPE_POST_MESSAGE: ActionType.ValueType  # 10
 ACTION_TYPE_SET_SLOW_MODE: ActionType.ValueType  # 11
 ACTION_TYPE_PAUSE_INVITES: ActionType.ValueType  # 12
+ACTION_TYPE_MESSAGE_USER: ActionType.ValueType  # 13
+"""A private message to target_user_id (feedback for them alone, e.g. on a notice
+they posted). Where the platform cannot reach them privately the adapter tells
+the admins instead, never the whole chat (docs/adapters.md).
+"""
 Global___ActionType: _TypeAlias = ActionType  # noqa: Y015
 
 class _RuleMode:
