@@ -34,7 +34,7 @@ KINDS = {"work", "hobby", "growth", "family", "entertainment", "goal"}
 # and theme sprawl: items 1 and 2; notices: item 6). Until their work lands the suite
 # reports them and this test marks itself xfail naming each; the rest must hold now.
 PENDING = {
-    "topic.theme_sprawl": "items 1-2 (sprawl: the owner's on-theme posts)",
+    "topic.theme_sprawl": "item 2 (theme sprawl)",
     "topic.drift_nudge": "item 1 (on-topic scoring)",
     "topic.diluting": "item 1 (on-topic scoring)",
     "topic.drift_nudge_public": "item 1 (on-topic scoring)",
