@@ -30,6 +30,7 @@ NOT_FOR_PEOPLE = {
     "chat.theme_keywords",
     "message.theme_hits",
     "notice.problems",
+    "notice.missing",
     "message.domains",
     "event.kind",
 }

@@ -240,6 +240,40 @@ async def test_a_private_chat_or_a_pinned_notice_makes_no_call(
     assert request.calls == []
 
 
+def pinned(text: str, update_id: int, message_id: int) -> dict[str, Any]:
+    """A notice pinned by Hirrolot in the teloxide group of the fixtures (text ours)."""
+    group = {"id": -1001276785818, "title": "teloxide dev", "type": "supergroup"}
+    user = {"first_name": "Hirrolot", "id": 408258968, "is_bot": False}
+    note = {"chat": group, "date": 1582134643, "from": user, "message_id": message_id - 1}
+    return {
+        "message": {
+            "chat": group, "date": 1582134655, "from": user, "message_id": message_id,
+            "pinned_message": {**note, "text": text},
+        },
+        "update_id": update_id,
+    }  # fmt: skip
+
+
+async def test_feedback_on_a_notice_goes_privately_to_an_author_who_started_the_bot(
+    firekeeper: Firekeeper, bot: tuple[Any, RecordingRequest], payloads: Path
+) -> None:
+    application, request = bot
+    await register(firekeeper.address, "-1001276785818", kind="growth", member_count=20)
+    # Before the author ever wrote to the bot, the admins are asked to pass it on.
+    await application.process_update(Update.de_json(pinned("Meeting moved. Check.", 1, 30), None))
+    ((method, params),) = request.calls
+    assert method == "sendMessage" and params["chat_id"] == int(ADMIN_CHAT)
+    assert "pass on to Hirrolot privately" in params["text"]
+    # The author's private chat with the bot (a real update: de_private_chat_text_message).
+    for raw in teloxide(payloads, "de_private_chat_text_message"):
+        await application.process_update(Update.de_json(raw, application.bot))
+    request.calls.clear()
+    await application.process_update(Update.de_json(pinned("改时间了", 2, 40), None))
+    ((method, params),) = request.calls
+    assert method == "sendMessage" and params["chat_id"] == 408258968  # privately
+    assert "says something changed" in params["text"] or "只说了有变化" in params["text"]
+
+
 async def test_outbox_items_are_sent_through_the_bot_and_acknowledged(
     firekeeper: Firekeeper,
 ) -> None:

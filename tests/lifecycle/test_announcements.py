@@ -106,3 +106,39 @@ def test_a_long_notice_is_told_how_to_shorten_whatever_the_rules_limit() -> None
 
 def test_wide_characters_count_two_columns() -> None:
     assert width("读书") == 4 and width("ab") == 2
+
+
+@pytest.mark.parametrize(
+    "when",
+    ["周六晚8点", "明天下午3点", "12月10日", "Sat 8pm", "10 Dec", "20:30", "下周三", "tomorrow"],
+)
+def test_times_and_dates_in_both_languages(when: str) -> None:
+    assert check(f"读书会 {when}").has_when and check(f"Book club {when}").has_when
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "腾讯会议",
+        "线下",
+        "地址：人民路88号",
+        "Zoom",
+        "https://meet.example.com/x",
+        "room 2",
+        "二号会议室",
+    ],
+)
+def test_places_online_venues_and_links(where: str) -> None:
+    assert check(f"读书会 {where}").has_where and check(f"Book club {where}").has_where
+
+
+@pytest.mark.parametrize(
+    "what", ["meeting", "ride", "vote", "chapter 5", "读书会", "停水", "报名", "打卡", "家长会"]
+)
+def test_events_and_actions_are_what(what: str) -> None:
+    assert check(f"{what} 周六").has_what
+
+
+def test_nothing_in_a_sentence_is_taken_for_a_time_or_a_place() -> None:
+    c = check("大家多读一点书")  # 一点 is "a little", not one o'clock
+    assert not c.has_when and not c.has_where

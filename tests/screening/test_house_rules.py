@@ -67,3 +67,18 @@ def test_an_ordinary_link_carries_nothing_but_shop_price_and_offer_signals() -> 
     assert not promo.signals("No link here, just $8.99").ordinary_link
     out = sections(message("京东有售 https://item.jd.com/12345.html 现在39元"), TrustContext())
     assert out["message"]["ordinary_link"] is True
+
+
+def test_dont_miss_is_urgency_not_a_rule() -> None:
+    for text in ("Don't miss this course, DM me", "不要错过，私聊我领取课程优惠"):
+        assert not states_rules(text)
+        assert outside_prohibitions(text) == text
+        assert sections(message(text), TrustContext())["message"]["promotion"]
+
+
+def test_an_ads_assurances_are_not_rules() -> None:
+    # a shape seen in real spam: "no scam" is a promise, not a prohibition
+    text = "Earn 80% profit in 12 hours no scam no delay, DM me to start earning today"
+    assert (
+        not states_rules(text) and sections(message(text), TrustContext())["message"]["promotion"]
+    )

@@ -33,6 +33,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from telegram import Bot, ChatPermissions, MessageEntity, ReplyParameters, Update
@@ -163,12 +164,22 @@ def is_permanent(exc: BaseException) -> bool:
 # ---------------------------------------------------------------- the bot
 
 
+PRIVATE_CHATS_KEPT = 100_000  # users who wrote to the bot, remembered (oldest forgotten first)
+
+
 class TelegramAdapter:
-    """Translates each update, asks Firekeeper, and carries out its decision with ``bot``."""
+    """Translates each update, asks Firekeeper, and carries out its decision with ``bot``.
+
+    A bot may write privately only to users who started a private chat with it:
+    those it saw are remembered in memory (``private_chats``, at most
+    :data:`PRIVATE_CHATS_KEPT`, lost on restart), so a ``message_user`` reaches
+    them privately; anyone else's goes to the admins' chat (docs/adapters.md).
+    """
 
     def __init__(self, settings: TelegramSettings, bot: Bot, client: AsyncFirekeeperClient) -> None:
         self.settings = settings
         self.translation = TelegramContext(settings.service.tenant, settings.membership_source)
+        self.private_chats: dict[str, str] = {}
 
         async def call(platform_call: PlatformCall) -> Any:
             return await carry_out(bot, platform_call)
@@ -190,6 +201,7 @@ class TelegramAdapter:
             now=now,
             admin_chat_id=self.settings.admin_chat_id,
             invite_links=self.settings.invite_links,
+            private_chats=MappingProxyType(self.private_chats),
         )
 
     def _event_context(self, event: Event, now: datetime) -> CallContext:
@@ -200,8 +212,20 @@ class TelegramAdapter:
         chat = item.action.chat_id or item.chat.chat_id
         return self._context(chat, item.action.channel_id, now)
 
+    def remember_private_chat(self, update: Update) -> None:
+        """A person writing to the bot in private can be written to there."""
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None or chat.type != "private" or user.is_bot:
+            return
+        key = str(user.id)
+        self.private_chats.pop(key, None)  # most recent last
+        self.private_chats[key] = str(chat.id)
+        if len(self.private_chats) > PRIVATE_CHATS_KEPT:
+            del self.private_chats[next(iter(self.private_chats))]
+
     async def handle(self, update: Update) -> Outcome:
         """One update: translate its Bot API form, decide, carry out."""
+        self.remember_private_chat(update)
         translation = translate_telegram(update.to_dict(), self.translation)
         return await self.relay.handle(translation)
 

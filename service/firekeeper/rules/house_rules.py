@@ -11,7 +11,8 @@ A clause is the text between two of ``。！？；，：`` or line breaks, or of
 ``.;!?,:`` followed by a space (not in ``1,000`` or ``https://``); a
 list of things forbidden in Chinese ("禁止广告、二维码、拉人") is one clause. A
 prohibition covers only its own clause: "No spam here, DM me for signals" keeps
-its second half. A clause is never blanked when it holds something
+its second half. "Don't miss", "不要错过" and the like exhort, they do not
+forbid. A clause is never blanked when it holds something
 only an ad holds: a link, a contact id or phone number (five digits or more), a
 price, or an @handle. "严禁广告 加v:abc123" keeps its handle, so an ad wearing a
 rule's words is still read whole, and so is one that disguises its letters or
@@ -33,6 +34,13 @@ _PROHIBITION = linear.any_of(
     r"\b(?:will\s+be|are|get|gets)\s+(?:removed|deleted|banned|kicked|muted)\b",
     r"\bzero\s+tolerance\b",
     r"禁止|严禁|不要|不许|不准|不得|不可以|不能|请勿|切勿|杜绝|拒绝|违者|违规|一律|谢绝",
+)
+# "Don't miss", "不要错过": an ad's urgency, or a reminder; "no scam, no delay": an
+# ad's assurances. Not rules.
+_EXHORTATION = linear.any_of(
+    r"\b(?:don'?t|do\s+not|never)\s+(?:miss|forget|hesitate|wait|worry|be\s+late)\b",
+    r"\bno\s+(?:scams?|delays?|risks?|fees?|deposits?|upfront|experience|investment|stress|limits?|hidden)\b",
+    r"(?:不要|别|切勿|不能)(?:错过|忘了|忘记|犹豫|再等|迟到)",
 )
 _CONCRETE = linear.any_of(
     r"https?://|www\.",
@@ -68,11 +76,19 @@ def outside_prohibitions(text: str) -> str:
     out = list(text)
     for start, end in _clauses(text):
         clause = text[start:end]
-        if _PROHIBITION.search(clause) is not None and _CONCRETE.search(clause) is None:
+        if _forbids(clause) and _CONCRETE.search(clause) is None:
             out[start:end] = " " * (end - start)
     return "".join(out)
 
 
+def _forbids(clause: str) -> bool:
+    return _PROHIBITION.search(clause) is not None and _EXHORTATION.search(clause) is None
+
+
 def states_rules(text: str) -> bool:
-    """The text forbids something (one prohibition is enough: "No selling here")."""
-    return _PROHIBITION.search(linear.scanned(text)) is not None
+    """The text forbids something (one prohibition is enough: "No selling here"); "don't
+    miss" and "不要错过" are urgency or reminders, not rules."""
+    text = linear.scanned(text)
+    if _PROHIBITION.search(text) is None:
+        return False
+    return any(_forbids(text[start:end]) for start, end in _clauses(text))
