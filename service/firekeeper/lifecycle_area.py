@@ -62,12 +62,12 @@ class LifecycleArea:
         conn, pk = tx.connection, tx.chat_pk
         now = event.envelope.occurred_at
         activity = rows.load_activity(conn, pk) or ChatActivity(first_seen_at=now)
-        self._loaded.value = (event.envelope.event_id, activity)
         theme = (
             ctx.chat.theme
             if has_theme(ctx.chat.theme) or ctx.profile_theme is None
             else ctx.profile_theme
         )
+        self._loaded.value = (event.envelope.event_id, activity, theme)
         loaded = LifecycleLoad(activity=activity, theme=theme)
         p, actor = event.payload, event.envelope.actor
         if isinstance(p, Message) and actor is not None:
@@ -90,7 +90,7 @@ class LifecycleArea:
         env = event.envelope
         now = env.occurred_at
         fact = result.fact
-        activity = self._activity(conn, pk, event)
+        activity, theme = self._activity(conn, pk, event, tx.chat)
         day = rows.day_of(now)
         counts: dict[str, int] = {}
         notice = fact.get("notice") or {}
@@ -98,6 +98,12 @@ class LifecycleArea:
         health_at: datetime | None = None
         if isinstance(p, Message) and pure.counted(event) and env.actor is not None:
             activity = self._message(tx, event, p, result, activity, counts)
+            activity = replace(
+                activity,
+                recent_vocabulary=pure.remembered(
+                    event, theme, activity, result.fact["message"]["topic"]
+                ),
+            )
             if notice.get("problems"):
                 counts["notices_flagged"] = 1
         elif isinstance(p, MemberJoined | MemberLeft):
@@ -120,14 +126,17 @@ class LifecycleArea:
         rows.bump_day(conn, pk, day, counts)
         rows.save_activity(conn, pk, activity, health_at=health_at)
 
-    def _activity(self, conn: Connection, pk: int, event: Event) -> ChatActivity:
-        """The row load() read for this event (unchanged since: the chat is locked)."""
+    def _activity(
+        self, conn: Connection, pk: int, event: Event, chat: ChatRecord
+    ) -> tuple[ChatActivity, Theme]:
+        """The row and theme load() read for this event (unchanged since: the chat is locked)."""
         stashed = getattr(self._loaded, "value", None)
         self._loaded.value = None
         if stashed is not None and stashed[0] == event.envelope.event_id:
-            return cast(ChatActivity, stashed[1])
+            return cast(ChatActivity, stashed[1]), cast(Theme, stashed[2])
         now = event.envelope.occurred_at
-        return rows.load_activity(conn, pk) or ChatActivity(first_seen_at=now)
+        activity = rows.load_activity(conn, pk) or ChatActivity(first_seen_at=now)
+        return activity, effective_theme(self._rulesets, chat)
 
     def _message(
         self,

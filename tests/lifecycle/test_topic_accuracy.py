@@ -50,6 +50,16 @@ def test_near_domains_are_told_apart_less_often_but_without_nudging_the_healthy(
     assert near.accuracy >= 0.77, near.line("near")
 
 
+def test_the_groups_recent_vocabulary_makes_judging_more_precise(
+    kdconv: dict[str, topic_measure.Tally],
+) -> None:
+    recent = topic_measure.measure_kdconv(HELD_OUT, recent=True)["far"]
+    assert recent.off_precision >= 0.88, recent.line("far + recent")
+    assert recent.accepted / recent.on >= 0.97, recent.line("far + recent")
+    assert recent.accuracy >= 0.80, recent.line("far + recent")
+    assert recent.recognised > kdconv["far"].recognised
+
+
 def test_english_group_themes() -> None:
     tally = topic_measure.measure_en(HELD_OUT)
     assert tally.on == 60 and tally.off == 36

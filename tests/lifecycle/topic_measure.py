@@ -10,6 +10,10 @@ tuned on; odd: held out, the part reported):
 - tests/lifecycle/data/topic_en.yaml: six English group themes with on- and off-topic
   messages written for this project.
 
+With ``recent``, each group remembers its own recent on-topic vocabulary as the service
+does (``topic.remember``), message by message through its stream: its own dialogues with
+an off-theme dialogue after every third.
+
 A message on the theme is *accepted* when it is not judged off topic (on topic or
 neutral: a short "1988." in a film dialogue is neither); one off the theme is *flagged*
 when judged off topic. Accuracy counts both; off-topic precision is the share of
@@ -21,7 +25,6 @@ Run ``python -m tests.lifecycle.topic_measure`` from the repository root for the
 from __future__ import annotations
 
 import json
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +32,6 @@ from pathlib import Path
 import yaml
 
 from firekeeper.rules import theme_vocab, topic
-from firekeeper.rules.textmatch import fold
 
 REPO = Path(__file__).resolve().parents[2]
 KDCONV = (
@@ -37,7 +39,6 @@ KDCONV = (
 )
 DATA = Path(__file__).resolve().parent / "data"
 OFF_PAIRS = {("film", "travel"), ("travel", "film"), ("music", "travel"), ("travel", "music")}
-RECENT = 50  # on-topic messages of the group whose vocabulary is remembered (simulation)
 
 
 @dataclass
@@ -125,13 +126,12 @@ def _judge(
     tally: Tally,
     recent: bool,
 ) -> None:
-    remembered: deque[frozenset[str]] = deque(maxlen=RECENT)
+    remembered: theme_vocab.Remembered = ()
     for on_theme, text in stream:
-        vocab = frozenset().union(*remembered) if recent and remembered else frozenset()
-        result = topic.score(text, theme, recent=vocab)
+        result = topic.score(text, theme, recent=theme_vocab.recent(remembered))
         tally.add(on_theme, result, _keyword_score(text, spec))
         if recent and result.topic == "on_topic":
-            remembered.append(frozenset(theme_vocab.features(fold(text))))
+            remembered = topic.remember(remembered, text, theme)
 
 
 def measure_kdconv(part: int, *, examples: bool = True, recent: bool = False) -> dict[str, Tally]:

@@ -16,7 +16,7 @@ from firekeeper.store.models import metadata
 
 
 def _heads() -> set[str]:
-    """Every head of the migration history (one: 0011, after it merged this wave's branches)."""
+    """Every head of the migration history (one: 0012, the recent topic vocabulary)."""
     return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
@@ -30,7 +30,7 @@ def test_migrate_is_idempotent(store_url: str) -> None:
         assert current_revision(store.engine) is None
         store.migrate()
         store.migrate()
-        assert _current(store) == _heads() == {"0011_merge_wave3"}
+        assert _current(store) == _heads() == {"0012_w4_topic_recent_vocabulary"}
         tables = set(sa.inspect(store.engine).get_table_names())
         assert {"chats", "members", "decisions", "outbox", "audit_log", "alembic_version"} <= tables
     with create_store(store_url) as again:  # a restart migrates again: still fine

@@ -33,7 +33,7 @@ from firekeeper.domain.chats import ChatContext, Theme
 from firekeeper.domain.decisions import Decision, RuleMode
 from firekeeper.domain.events import ChatTick, ChatUpdated, Event, MessagePosted
 from firekeeper.domain.health import HealthMetrics
-from firekeeper.rules import announcements, topic
+from firekeeper.rules import announcements, theme_vocab, topic
 from firekeeper.rules.facts import effective_role
 from firekeeper.rules.health import maturity, status
 from firekeeper.rules.textmatch import fold
@@ -59,6 +59,8 @@ class ChatActivity:
     last_admin_message_at: datetime | None = None
     last_reminder_at: datetime | None = None
     health_status: str = ""
+    # the words members used on the theme lately, with decaying weights (theme_vocab)
+    recent_vocabulary: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +141,23 @@ def counted(event: Event) -> bool:
     return isinstance(p, MessagePosted) and not p.is_edit and actor is not None and not actor.is_bot
 
 
+def remembered(
+    event: Event, theme: Theme, activity: ChatActivity, topic_judged: str
+) -> theme_vocab.Remembered:
+    """The chat's recent vocabulary after this event (the writer stores it): an on-topic
+    message by a person, under the chat's own theme, adds its words."""
+    p = event.payload
+    env = event.envelope
+    if (
+        not isinstance(p, MessagePosted)
+        or not counted(event)
+        or topic_judged != "on_topic"
+        or not topic.own_theme(theme, env.channel_id, env.thread_id)
+    ):
+        return activity.recent_vocabulary
+    return topic.remember(activity.recent_vocabulary, p.text, topic.theme_for(theme))
+
+
 def enrich(event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]:
     loaded = ctx.extra.get(AREA)
     if not isinstance(loaded, LifecycleLoad):
@@ -182,7 +201,14 @@ def _message(
     else:
         stickers = bool(p.attachments) and all(a.kind == "sticker" for a in p.attachments)
         theme = topic.theme_for(loaded.theme, env.channel_id, env.thread_id)
-        result = topic.score(p.text, theme, sticker_only=not p.text.strip() and stickers)
+        lately = (
+            theme_vocab.recent(loaded.activity.recent_vocabulary)
+            if topic.own_theme(loaded.theme, env.channel_id, env.thread_id)
+            else frozenset()
+        )
+        result = topic.score(
+            p.text, theme, sticker_only=not p.text.strip() and stickers, recent=lately
+        )
     role = effective_role(ctx.chat, actor, ctx.members.get(actor.id) if actor else None)
     is_admin = role.value in ("admin", "owner")
     activity_cue = p.is_announcement or p.is_pinned_notice or topic.announces_activity(p.text)

@@ -30,6 +30,7 @@ matching alone accepted a fraction of it.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -38,6 +39,15 @@ from firekeeper.rules import linear
 CHAR_WEIGHT = 0.25
 GENERIC_WEIGHT = 0.15
 VOCAB_LIMIT = 4096  # features kept from a theme's texts (examples beyond it add nothing)
+# A group's recent on-topic vocabulary (``remember``): at most RECENT_FEATURES words and
+# bigrams the theme does not know, each weight multiplied by RECENT_DECAY at every
+# on-topic message and raised by 1 when the message uses it; those at RECENT_AT or more
+# (used twice lately) count as the theme's own. Tuned on the dev half of KdConv.
+RECENT_FEATURES = 256
+RECENT_DECAY = 0.97
+RECENT_AT = 1.5
+_KEPT_FROM = 0.05 / RECENT_DECAY  # a weight that would decay below 0.05 is forgotten
+_WEIGHT = operator.itemgetter(1)
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 CJK_RUN = linear.tokens(f"[{_CJK}]+")
@@ -170,6 +180,28 @@ def vocabulary(folded_texts: Iterable[str], limit: int = VOCAB_LIMIT) -> Vocabul
                 return Vocabulary(frozenset(known))
             known[feature] = None
     return Vocabulary(frozenset(known))
+
+
+Remembered = tuple[tuple[str, float], ...]
+
+
+def recent(remembered: Remembered) -> frozenset[str]:
+    """The features of a group's recent vocabulary that count as its theme's."""
+    return frozenset(f for f, w in remembered if w >= RECENT_AT)
+
+
+def remember(remembered: Remembered, found: dict[str, float], known: frozenset[str]) -> Remembered:
+    """The recent vocabulary after one more on-topic message with features ``found``
+    (``known``: the theme's own vocabulary, never stored twice). Bounded and deterministic:
+    the heaviest RECENT_FEATURES kept."""
+    weights = {f: w * RECENT_DECAY for f, w in remembered if w >= _KEPT_FROM}
+    for f, w in found.items():
+        if w >= 1.0 and f not in known:
+            weights[f] = weights.get(f, 0.0) + 1.0
+    if len(weights) <= RECENT_FEATURES:
+        return tuple(weights.items())
+    # a stable sort on the weight alone: ties keep the (deterministic) order they came in
+    return tuple(sorted(weights.items(), key=_WEIGHT, reverse=True)[:RECENT_FEATURES])
 
 
 def coverage(found: dict[str, float], *vocabularies: frozenset[str]) -> float:

@@ -188,6 +188,24 @@ def theme_for(theme: Theme, channel_id: str = "", thread_id: str = "") -> Compil
     return compile_theme(theme.keywords, theme.phrases, theme.examples)
 
 
+def own_theme(theme: Theme, channel_id: str = "", thread_id: str = "") -> bool:
+    """The chat's own theme applies where the message was posted (no channel's replaces it):
+    only there does the group's recent vocabulary count, and grow."""
+    ids = {c.channel_id for c in theme.channels}
+    return not ((thread_id and thread_id in ids) or (channel_id and channel_id in ids))
+
+
+def remember(
+    remembered: theme_vocab.Remembered, text: str, theme: CompiledTheme
+) -> theme_vocab.Remembered:
+    """The group's recent vocabulary after an on-topic message ``text`` judged against
+    ``theme``; unchanged for a theme without examples (its judgment reads no vocabulary)."""
+    if not theme.has_examples:
+        return remembered
+    folded = fold(_MENTION.sub(" ", _URL.sub(" ", linear.scanned(text))))
+    return theme_vocab.remember(remembered, theme_vocab.features(folded), theme.vocabulary)
+
+
 def is_social(text: str, *, sticker_only: bool = False) -> bool:
     """Greetings, thanks, laughter, acknowledgements, emoji and stickers."""
     text = linear.scanned(text)

@@ -10,6 +10,7 @@ epoch (``day_of``).
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from firekeeper.rules.lifecycle import (
     ChatActivity,
     RecentActivity,
 )
+from firekeeper.rules.theme_vocab import RECENT_FEATURES
 from firekeeper.store.models import BigId, Json, UtcDateTime, metadata
 
 KEEP_DAYS = 120  # activity by day kept for health windows (30 days, 4 weeks) with room
@@ -43,6 +45,8 @@ chat_activity = sa.Table(
     sa.Column("last_reminder_at", UtcDateTime(), nullable=True),
     sa.Column("health_status", sa.String(16), nullable=False),
     sa.Column("health_at", UtcDateTime(), nullable=True),
+    # 0012: [[feature, weight], ...], at most theme_vocab.RECENT_FEATURES (JSON text)
+    sa.Column("recent_vocabulary", sa.Text(), nullable=False, server_default="[]"),
     sa.Index(None, "health_status"),
 )
 
@@ -223,7 +227,20 @@ def load_activity(conn: Connection, chat_pk: int) -> ChatActivity | None:
         last_admin_message_at=row["last_admin_message_at"],
         last_reminder_at=row["last_reminder_at"],
         health_status=row["health_status"],
+        recent_vocabulary=_vocabulary_from_text(row["recent_vocabulary"]),
     )
+
+
+def _vocabulary_from_text(text: str) -> tuple[tuple[str, float], ...]:
+    """The stored recent vocabulary; a row that does not read as one is an empty one
+    (it is a cache of what members said lately, rebuilt as they talk)."""
+    if text == "[]":
+        return ()
+    try:
+        items = json.loads(text)
+        return tuple((f, float(w)) for f, w in items[:RECENT_FEATURES] if type(f) is str)
+    except (ValueError, TypeError):
+        return ()
 
 
 def save_activity(
@@ -245,6 +262,11 @@ def save_activity(
             "last_reminder_at": a.last_reminder_at,
             "health_status": a.health_status,
             "health_at": health_at,
+            "recent_vocabulary": json.dumps(
+                [[f, round(w, 3)] for f, w in a.recent_vocabulary],
+                ensure_ascii=False,
+                separators=(",", ":"),
+            ),
         },
     )
 

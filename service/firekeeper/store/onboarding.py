@@ -284,6 +284,7 @@ def _activity(
             last_admin_message_at=_later(a.last_admin_message_at, last(admins)),
             last_reminder_at=a.last_reminder_at,
             health_status=a.health_status,
+            recent_vocabulary=a.recent_vocabulary,
         ),
     )
 
