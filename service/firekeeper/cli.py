@@ -411,6 +411,21 @@ def _cmd_train(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_precision(args: argparse.Namespace) -> int:
+    from firekeeper.rulesets_dir import default_dir
+    from firekeeper.signals_eval import shared_datasets
+    from firekeeper.tools.precision import command, default_scenarios
+
+    return command(
+        Path(args.rulesets) if args.rulesets else default_dir(),
+        Path(args.scenarios) if args.scenarios else default_scenarios(),
+        store_url=args.store,
+        datasets=Path(args.datasets) if args.datasets else shared_datasets(),
+        only=args.only,
+        show=args.show,
+    )
+
+
 def _add_setting_flags(s: argparse.ArgumentParser) -> None:
     """One flag per field of ``firekeeper.config.Settings``, plus --config and --print-config."""
     from firekeeper.config import CONFIG_ENV, Settings, env_name, flag_name, shown
@@ -603,6 +618,26 @@ def parser() -> argparse.ArgumentParser:
         help="also K-fold cross-validation on the training rows",
     )
     tr.set_defaults(func=_cmd_train)
+
+    pr = sub.add_parser(
+        "precision",
+        help="run the healthy and dying group scenarios; per rule: actions on healthy groups"
+        " and poses caught",
+    )
+    pr.add_argument("--rulesets", help="rulesets directory (default ./rulesets, else shipped)")
+    pr.add_argument(
+        "--scenarios", help="scenarios directory (default ./scenarios, else the shipped ones)"
+    )
+    pr.add_argument("--store", help="a database URL to run on (default: a temporary SQLite file)")
+    pr.add_argument(
+        "--datasets",
+        help="the shared datasets folder, for scenarios that draw on the KdConv dialogues",
+    )
+    pr.add_argument("--only", help="only scenarios whose name contains this")
+    pr.add_argument(
+        "--show", type=int, default=0, help="print up to N actions of each failing scenario"
+    )
+    pr.set_defaults(func=_cmd_precision)
 
     from firekeeper.tools.commands import add_commands
 

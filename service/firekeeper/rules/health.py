@@ -24,7 +24,9 @@ Decline is a trend, not noise (``decline``): the last two weeks' messages
 against the usual week of the (up to six) weeks before them. Declining when
 the drop is large relatively (at least 25 % of the usual week) and absolutely
 (at least 5 messages a week), beyond the group's own week-to-week variation
-(more than twice the usual weeks' standard deviation), and sustained (each of
+(more than twice the usual weeks' standard deviation, taken as at least the
+square root of the usual week: counts of messages vary at least that much), and
+sustained (each of
 the two recent weeks on its own down by half those bars and by more than that
 variation). A group at 31, 29, 30, 28, 27 messages a week is steady, one at
 20 a week with one holiday week of 5 is steady, 40, 38, 41, 39, 25, 15 is
@@ -127,7 +129,11 @@ def decline(weeks: Sequence[int], watched_weeks: int) -> Decline:
     base = statistics.fmean(usual)
     if base <= 0:
         return Decline(0, None, False)
-    noise = statistics.pstdev(usual)
+    # a steady group's weekly count varies at least like a count of independent events
+    # (by its square root; real talk comes in conversations and varies more): a few
+    # usual weeks that happened to be alike must not make an ordinary dip look like a
+    # trend (19 a week, then 12 and 9, was "falling" in a steady film club)
+    noise = max(statistics.pstdev(usual), math.sqrt(base))
     drop = base - statistics.fmean(recent)
     share = max(0.0, drop / base)
     # sustained: each recent week on its own is down by half the bar at least, and by

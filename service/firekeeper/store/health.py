@@ -7,7 +7,7 @@ measurement just after midnight still sees a day's worth of posting.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -69,7 +69,7 @@ def measure(
         int(row.day): row
         for row in conn.execute(
             sa.select(d).where(
-                d.c.chat_pk == chat_pk, d.c.day >= today - 7 * WEEKS + 1, d.c.day <= today
+                d.c.chat_pk == chat_pk, d.c.day >= today - 7 * WEEKS, d.c.day <= today
             )
         )
     }
@@ -82,8 +82,13 @@ def measure(
     falling = 0
     while falling < 4 and weeks[falling] < weeks[falling + 1]:
         falling += 1
+    # the trend reads whole days only, the weeks that ended last midnight: today has
+    # barely begun at a round just after midnight, and a week of six days and a few
+    # hours looked like a drop of up to a seventh to every group (a false "falling")
+    whole = [total("messages", today - 7 * i - 7, today - 7 * i - 1) for i in range(WEEKS)]
     # whole weeks watched: a week partly before Firekeeper saw the chat counts as unknown
-    trend = decline(weeks, (_days(now, first_seen) or 0) // 7)
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    trend = decline(whole, (_days(midnight, first_seen) or 0) // 7)
     on, off = total("on_topic", today - 29), total("off_topic", today - 29)
 
     cohort_rows = conn.execute(
