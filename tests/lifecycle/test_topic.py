@@ -12,6 +12,7 @@ from firekeeper.rules.topic import (
     compile_theme,
     expands_theme,
     is_social,
+    opens_section,
     score,
     theme_for,
 )
@@ -201,3 +202,24 @@ def test_an_on_theme_announcement_vote_or_challenge_is_never_sprawl() -> None:
         assert announces_activity(text) and not expands_theme(result), text
     hiking = score("We will organise an offline hiking event on Saturday, register below", book)
     assert expands_theme(hiking)
+
+
+def test_a_new_section_on_another_subject_is_sprawl_even_when_it_names_the_theme() -> None:
+    # the article's self-improvement group (scenarios/dying_expansion_selfimprove_zh.yaml)
+    reading = compile_theme(["读书", "书单", "阅读", "作者", "读后感", "书摘", "章节"], ["读书会"])
+    fitness = "光读书还不够！从明天起群里开一个健身打卡区，每天发运动截图，坚持一个月"
+    assert score(fitness, reading).topic == "on_topic"  # it says 读书 ...
+    assert opens_section(fitness)
+    assert expands_theme(score(fitness, reading), opens=True)  # ... and opens a fitness area
+    side = "再开一个副业交流专栏，每周分享一个赚钱项目，欢迎大家参加"
+    assert expands_theme(score(side, reading), opens=opens_section(side))
+    # a section on the theme itself, and a one-off outing, are not new themes
+    excerpts = "从下周开始开一个书摘打卡区，每天发一段书摘"
+    assert opens_section(excerpts) and not expands_theme(score(excerpts, reading), opens=True)
+    dinner = "为了活跃气氛，周六组织一次线下聚餐唱歌，想参加的接龙报名"
+    assert not opens_section(dinner)
+    english = score(
+        "Let's add a new corner for sharing recipes and dinner ideas every week", READING
+    )
+    assert expands_theme(english, opens=True)
+    assert not opens_section("Chapter 5 was the best so far")

@@ -30,18 +30,6 @@ SCENARIOS = REPO / "scenarios"
 DATASETS = REPO.parent / "shared" / "fixtures" / "datasets"
 KINDS = {"work", "hobby", "growth", "family", "entertainment", "goal"}
 
-# False alarms and misses of the areas other engineers are fixing in #12 (on-topic scoring
-# and theme sprawl: items 1 and 2; notices: item 6). Until their work lands the suite
-# reports them and this test marks itself xfail naming each; the rest must hold now.
-PENDING = {
-    "topic.theme_sprawl": "item 2 (theme sprawl)",
-    "topic.drift_nudge": "item 1 (on-topic scoring)",
-    "topic.diluting": "item 1 (on-topic scoring)",
-    "topic.drift_nudge_public": "item 1 (on-topic scoring)",
-    "notice.unclear": "item 6 (notices judged on what they convey)",
-    "notice.too_long": "item 6 (notices judged on what they convey)",
-}
-
 
 def test_the_suite_covers_every_kind_both_languages_and_every_pose_twice() -> None:
     loaded, problems = load_scenarios(SCENARIOS)
@@ -91,14 +79,8 @@ def test_healthy_groups_draw_no_action_and_every_pose_is_caught(store_url: str) 
         for a in r.acted
     }
     misses = {(r.scenario.name, rule) for r in run.results for rule in r.missed}
-    assert {(s, rule) for s, rule in false_alarms if rule not in PENDING} == set(), table
-    assert {(s, rule) for s, rule in misses if rule not in PENDING} == set(), table
-    pending = sorted(false_alarms | misses)
-    if pending:
-        pytest.xfail(
-            "left to the on-topic and notice work of #12: "
-            + ", ".join(f"{rule} on {s} ({PENDING[rule]})" for s, rule in pending)
-        )
+    assert false_alarms == set(), table
+    assert misses == set(), table
     assert run.ok, table
 
 

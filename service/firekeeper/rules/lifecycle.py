@@ -212,7 +212,9 @@ def _message(
     role = effective_role(ctx.chat, actor, ctx.members.get(actor.id) if actor else None)
     is_admin = role.value in ("admin", "owner")
     activity_cue = p.is_announcement or p.is_pinned_notice or topic.announces_activity(p.text)
-    expands = is_admin and activity_cue and topic.expands_theme(result)
+    expands = (
+        is_admin and activity_cue and topic.expands_theme(result, opens=topic.opens_section(p.text))
+    )
     message: dict[str, Any] = {
         "topic": result.topic,
         "is_social": result.is_social,

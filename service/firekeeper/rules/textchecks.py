@@ -55,6 +55,7 @@ CHECKS: tuple[Check, ...] = (
     Check("social", topic.__name__, topic.is_social),
     Check("theme_features", theme_vocab.__name__, lambda text: theme_vocab.features(fold(text))),
     Check("announces_activity", topic.__name__, topic.announces_activity),
+    Check("opens_section", topic.__name__, topic.opens_section),
     Check("notice", announcements.__name__, announcements.check),
     Check("house_rules", house_rules.__name__, house_rules.outside_prohibitions),
     Check("value_words", value.__name__, value.words),

@@ -231,6 +231,7 @@ class TopicResult:
     is_social: bool
     hits: tuple[str, ...]  # theme terms that matched fully, as the theme wrote them
     content: int  # content units: words, plus CJK characters / 2
+    drift: float = 0.0  # the share of the message the likeliest other subject covers
 
     @property
     def off_topic(self) -> bool:
@@ -306,7 +307,7 @@ def score(
         topic = "neutral"  # the theme has no terms in this message's script: cannot tell
     else:
         topic = "off_topic"
-    return TopicResult(topic, min(value, 1.0), social, tuple(hits), content)
+    return TopicResult(topic, min(value, 1.0), social, tuple(hits), content, drifted)
 
 
 # -- theme sprawl: announcements of new activities ---------------------------------------------
@@ -349,11 +350,60 @@ def announces_activity(text: str) -> bool:
     return bool(_ACTIVITY_EN.search(folded)) or any(cue in folded for cue in _ACTIVITY_ZH)
 
 
-def expands_theme(result: TopicResult) -> bool:
+_SECTION_EN = linear.compile(
+    r"(?i)\b(new (?:section|channel|corner|series|column|area|space|thread)|"
+    r"(?:let'?s|we(?:'ll| will)|going to) (?:add|open|start|set up) (?:a|an|our)|"
+    r"from now on|starting (?:next|this|tomorrow)|every (?:night|evening|morning|week|day))\b"
+)
+_SECTION_ZH = (
+    "开一个",
+    "开个",
+    "再开",
+    "新开",
+    "加一个",
+    "增加一个",
+    "新增",
+    "开设",
+    "专栏",
+    "专区",
+    "板块",
+    "新栏目",
+    "打卡区",
+    "从明天起",
+    "从明天开始",
+    "下周开始",
+    "以后每",
+    "每晚分享",
+    "每周分享",
+)
+
+
+def opens_section(text: str) -> bool:
+    """The text opens a standing new section or series (a corner, a column, something
+    every week from now on), not a one-off event (EN and ZH cues)."""
+    folded = fold(linear.scanned(text))
+    return bool(_SECTION_EN.search(folded)) or any(cue in folded for cue in _SECTION_ZH)
+
+
+def expands_theme(result: TopicResult, *, opens: bool = False) -> bool:
     """An announcement (the caller checks the cue and the author's role) that brings
-    another subject: it is off topic, so it shows nothing of the theme and plainly one of
-    the drift subjects (a fitness check-in in a reading club, a finance corner).
+    another subject:
+
+    - it is off topic: it shows nothing of the theme and plainly one of the drift
+      subjects (a finance talk every night in a reading club);
+    - or it opens a standing section or series (``opens``: :func:`opens_section`) about
+      another subject: one of the drift subjects covers :data:`DRIFT_AT` of it even when
+      it names the theme too ("reading is not enough: a fitness check-in area from
+      tomorrow"), or it names nothing of the theme and some other subject
+      ("another column: a side-business project every week").
 
     An announcement on the theme never counts, whatever it announces: a vote on the next
-    book, a fishing check-in, a weekly Rust challenge; nor one the service cannot place."""
-    return result.off_topic
+    book, a fishing check-in, a weekly Rust challenge (no other subject in them); nor one
+    the service cannot place."""
+    if result.off_topic:
+        return True
+    if not opens or result.topic == "unscored":
+        return False
+    if result.drift >= DRIFT_AT:
+        return True
+    return result.drift > 0 and not result.hits and result.topic == "neutral"

@@ -266,7 +266,7 @@ FIELDS: tuple[Field, ...] = (
     Field("message.off_topic", "bool", "message.topic is off_topic: long enough to show the theme, nothing of it, and plainly another subject (meals, weather, the office, ...)", _MSG),
     Field("message.theme_hits", "list", "the theme's keywords and phrases the message contains, as the theme writes them", _MSG),
     Field("message.announces_activity", "bool", "an announcement, pinned notice or text announcing an activity, new section or series (EN/ZH cues)", _MSG),
-    Field("message.expands_theme", "bool", "the owner or an admin announces an activity, and the announcement is off topic: another subject (theme sprawl); an on-theme vote, check-in or challenge never is", _MSG),
+    Field("message.expands_theme", "bool", "the owner or an admin announces an activity that brings another subject: off topic, or a new standing section or series about another subject (theme sprawl); an on-theme vote, check-in or challenge never is", _MSG),
     Field("message.repeat_count", "int", "times the actor posted this same text in the last 10 minutes, this one included", _MSG),
     Field("actor.messages_last_minute", "int", "the actor's messages in the last minute, this one included (edits and bots do not count)", _MSG),
     Field("actor.mentions_last_minute", "int", "users (and @everyone) the actor mentioned in the last minute, this message included", _MSG),
