@@ -1,0 +1,201 @@
+"""``firekeeper bench``'s core paths: the bare matcher on the pipeline's own facts, and
+the pure core, with the cost of each of its stages.
+
+Both replay what the in-process pipeline evaluated: the workload goes through the
+pipeline once (every governance area wired, as the service builds it) while each
+call of the pure core (``firekeeper.rules.evaluate.evaluate``) is recorded with its
+inputs (the ruleset, the event, the context with what every area loaded, the
+parameters) and the full fact it built. Then, with no store in the loop:
+
+- **bare matcher on full facts**: ``CompiledRuleset.match`` on those facts, with
+  every area's sections (the matcher's own work: text predicates, projection to
+  the fields the ruleset reads, serialising, the engine);
+- **pure core**: ``evaluate`` again on the recorded inputs (features, fact,
+  match, decision, state changes);
+- **stages**: the same, one stage at a time (``firekeeper.rules.evaluate``'s
+  stage functions, the ones ``evaluate`` is made of).
+
+Each line gives events/s, p50/p99 of one event and the CPU time per event (the
+process's, so a loaded machine shows in the wall time, not there).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from firekeeper.corrections_area import CorrectionsArea
+from firekeeper.domain.chats import ChatContext
+from firekeeper.domain.decisions import Decision
+from firekeeper.domain.events import Event
+from firekeeper.pipeline import RulesetHolder
+from firekeeper.rules import evaluate as core
+from firekeeper.rules.compiler import CompiledRuleset, RulesetIndex
+from firekeeper.store import create_store
+from firekeeper.wiring import build_pipeline
+from firekeeper.workload import Workload
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One call of the pure core as the pipeline made it, and the fact it built."""
+
+    ruleset: CompiledRuleset
+    event: Event
+    ctx: ChatContext
+    params: Mapping[str, Any]
+    decided_at: datetime
+    enrichers: Mapping[str, core.Enricher]
+    fact: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CoreFigures:
+    name: str
+    events: int
+    seconds: float  # wall
+    cpu_seconds: float  # this process's CPU time
+    latencies: Sequence[float]  # seconds per event
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_us(self) -> float:
+        return self.cpu_seconds / self.events * 1e6 if self.events else 0.0
+
+    def line(self) -> str:
+        lat = sorted(self.latencies)
+        p50 = statistics.median(lat) * 1000 if lat else 0.0
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else 0.0
+        return (
+            f"{self.name:<28} {self.events:>7} events  {self.rate:>9.0f} ev/s  "
+            f"p50 {p50:7.3f} ms  p99 {p99:7.3f} ms  CPU {self.cpu_us:7.1f} µs/event"
+        )
+
+
+@contextlib.contextmanager
+def _recording(into: list[Recorded]) -> Iterator[None]:
+    """Record every call of the pure core while the block runs.
+
+    The pipeline imports ``evaluate`` by name, so each ``firekeeper`` module holding
+    that function gets the recording one for the block (wherever the pipeline's
+    modules call it from)."""
+    original = core.evaluate
+
+    def recording(
+        ruleset: core.Matching,
+        event: Event,
+        ctx: ChatContext,
+        params: Mapping[str, Any],
+        decided_at: datetime,
+        enrichers: Mapping[str, core.Enricher] | None = None,
+        *,
+        budget: core.Budget | None = None,
+    ) -> core.Evaluation:
+        result = original(ruleset, event, ctx, params, decided_at, enrichers, budget=budget)
+        if isinstance(ruleset, CompiledRuleset):
+            into.append(
+                Recorded(
+                    ruleset, event, ctx, params, decided_at, dict(enrichers or {}), result.fact
+                )
+            )
+        return result
+
+    patched = [
+        m
+        for name, m in list(sys.modules.items())
+        if name.startswith("firekeeper.")
+        and m is not None
+        and m is not core
+        and getattr(m, "evaluate", None) is original
+    ]
+    for module in patched:
+        module.evaluate = recording  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for module in patched:
+            module.evaluate = original  # type: ignore[attr-defined]
+
+
+def record(index: RulesetIndex, work: Workload, store_url: str) -> list[Recorded]:
+    """The workload through the in-process pipeline (every area), each pure-core call kept."""
+    store = create_store(store_url)
+    calls: list[Recorded] = []
+    try:
+        store.migrate()
+        pipeline = build_pipeline(store, RulesetHolder(index), corrections=CorrectionsArea())
+        for reg in work.chats:
+            pipeline.register_chat(reg)
+        with _recording(calls):
+            for ev in work.events:
+                pipeline.evaluate(ev)
+    finally:
+        store.close()
+    if not calls:
+        raise RuntimeError(
+            "the pipeline made no call of firekeeper.rules.evaluate.evaluate that could be "
+            "recorded: the core paths have nothing to replay"
+        )
+    return calls
+
+
+def _timed(name: str, items: Sequence[Any], one: Callable[[Any], object]) -> CoreFigures:
+    lat = []
+    clock = time.perf_counter
+    cpu0, t0 = time.process_time(), clock()
+    for item in items:
+        s = clock()
+        one(item)
+        lat.append(clock() - s)
+    return CoreFigures(name, len(items), clock() - t0, time.process_time() - cpu0, lat)
+
+
+def bench_matcher_full(calls: Sequence[Recorded]) -> CoreFigures:
+    """``CompiledRuleset.match`` on the full facts the pipeline built."""
+    return _timed("bare matcher, full facts", calls, lambda c: c.ruleset.match(c.fact))
+
+
+def _evaluate(c: Recorded) -> core.Evaluation:
+    return core.evaluate(c.ruleset, c.event, c.ctx, c.params, c.decided_at, c.enrichers)
+
+
+def bench_pure_core(calls: Sequence[Recorded]) -> CoreFigures:
+    """``evaluate`` on the recorded inputs: features, fact, match, decision, state changes."""
+    return _timed("pure core", calls, _evaluate)
+
+
+def bench_stages(calls: Sequence[Recorded]) -> list[CoreFigures]:
+    """The pure core's stages one at a time, each timed on what the one before made."""
+
+    def start(c: Recorded) -> core.Started:
+        return core.start(c.ruleset, c.event, c.ctx, c.params)
+
+    out = [_timed("  fact", calls, start)]
+    started = [(c, start(c)) for c in calls]
+    out.append(
+        _timed(
+            "  features", started, lambda cs: core.run_features(cs[1], cs[0].event, cs[0].enrichers)
+        )
+    )
+    matched = [(c, s, c.ruleset.match(s.fact)) for c, s in started]
+    out.append(_timed("  match", started, lambda cs: cs[0].ruleset.match(cs[1].fact)))
+
+    def decide(csm: tuple[Recorded, core.Started, Any]) -> Decision:
+        c, s, m = csm
+        return core.decision(c.ruleset, c.event, s, m, c.decided_at)
+
+    out.append(_timed("  decision", matched, decide))
+    decided = [(c, s, decide((c, s, m))) for c, s, m in matched]
+    out.append(
+        _timed("  state changes", decided, lambda csd: core.changes(csd[0].event, csd[1], csd[2]))
+    )
+    return out
