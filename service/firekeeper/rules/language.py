@@ -174,15 +174,21 @@ class Evidence:
     def add(self, text: str) -> Evidence:
         """The evidence after one more message (older ones weigh ``DECAY`` times less)."""
         text = _without_links(text[:4000])
-        counts = {
-            "han": len(_HAN.findall(text)),
-            "kana": len(_KANA.findall(text)),
-            "hangul": len(_HANGUL.findall(text)),
-            "latin": len(_LATIN.findall(text)),
-            "cyrillic": len(_CYRILLIC.findall(text)),
-            "simplified": sum(1 for c in text if c in _SIMPLIFIED),
-            "traditional": sum(1 for c in text if c in _TRADITIONAL),
-        }
+        if text.isascii():  # Latin letters only: the other scripts' counts are 0
+            counts = dict.fromkeys(_SCRIPTS, 0)
+            counts["latin"] = len(_LATIN.findall(text))
+        else:
+            han = len(_HAN.findall(text))
+            counts = {
+                "han": han,
+                "kana": len(_KANA.findall(text)),
+                "hangul": len(_HANGUL.findall(text)),
+                "latin": len(_LATIN.findall(text)),
+                "cyrillic": len(_CYRILLIC.findall(text)),
+                # both sets are Han characters: none to count without Han
+                "simplified": sum(1 for c in text if c in _SIMPLIFIED) if han else 0,
+                "traditional": sum(1 for c in text if c in _TRADITIONAL) if han else 0,
+            }
         total = counts["han"] + counts["kana"] + counts["hangul"] + counts["latin"]
         total += counts["cyrillic"]
         if total == 0:
