@@ -108,8 +108,16 @@ def _members(nodes: tuple[_Node, ...], source: Mapping[str, object], out: list[s
         value = source.get(node.key)
         if value is None:
             continue
-        if node.write is not None:
-            written = node.write(value)
+        write = node.write
+        if write is not None:
+            # the common cases inline (a plain int, a bool): no call per field
+            if value.__class__ is int and write is _number and -_MAX_EXACT < value < _MAX_EXACT:
+                out.append(node.head + str(value))
+                continue
+            if value.__class__ is bool and write is _bool:
+                out.append(node.head + ("true" if value else "false"))
+                continue
+            written = write(value)
             if written is not None:
                 out.append(node.head + written)
         elif isinstance(value, Mapping):
