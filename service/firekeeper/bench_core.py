@@ -13,10 +13,14 @@ parameters) and the full fact it built. Then, with no store in the loop:
 - **pure core**: ``evaluate`` again on the recorded inputs (features, fact,
   match, decision, state changes);
 - **stages**: the same, one stage at a time (``firekeeper.rules.evaluate``'s
-  stage functions, the ones ``evaluate`` is made of).
+  stage functions, the ones ``evaluate`` is made of), each over every event
+  before the next: their code stays in the processor's caches, so they add up
+  to less than the pure core, which interleaves them as the service does.
 
-Each line gives events/s, p50/p99 of one event and the CPU time per event (the
-process's, so a loaded machine shows in the wall time, not there).
+Each line gives events/s, p50/p99 of one event and the CPU time per event of the
+measuring thread (a loaded machine shows much more in the wall time than there).
+Each event's text features are computed afresh (``features.of`` forgets what it
+kept), as for a message the service has not seen before.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ class CoreFigures:
     name: str
     events: int
     seconds: float  # wall
-    cpu_seconds: float  # this process's CPU time
+    cpu_seconds: float  # CPU time of the measuring thread
     latencies: Sequence[float]  # seconds per event
 
     @property
