@@ -16,8 +16,9 @@ the stages of one event ask within a few calls of each other).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 from urllib.parse import urlsplit
 
 from firekeeper.rules import linear
@@ -95,16 +96,20 @@ def shape(text: str) -> TextShape:
     )
 
 
+_V = TypeVar("_V")
+
+
 class TextFeatures:
     """What the feature stages read of one text, each computed on first use and kept.
 
     Get it with :func:`of`. Immutable from outside; a feature computed twice at once
     by two threads is the same value either way."""
 
-    __slots__ = ("_folded", "_links", "_plain_links", "_shape", "_unmasked", "text")
+    __slots__ = ("_folded", "_links", "_once", "_plain_links", "_shape", "_unmasked", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._once: dict[Callable[[str], object], object] = {}
         self._unmasked: Unmasked | None = None
         self._links: tuple[str, ...] | None = None
         self._plain_links: tuple[str, ...] | None = None
@@ -141,6 +146,13 @@ class TextFeatures:
         if self._folded is None:
             self._folded = fold(self.text)
         return self._folded
+
+    def once(self, compute: Callable[[str], _V]) -> _V:
+        """``compute(text)``, computed the first time it is asked for (``compute``: a pure
+        function of the text, such as a word count several checks read)."""
+        if compute not in self._once:
+            self._once[compute] = compute(self.text)
+        return cast(_V, self._once[compute])
 
     @property
     def shape(self) -> TextShape:

@@ -157,6 +157,7 @@ _PAIRS = " ".join(
 _SIMPLIFIED = frozenset(p[0] for p in _PAIRS)
 _TRADITIONAL = frozenset(p[1] for p in _PAIRS)
 _SCRIPTS = ("han", "kana", "hangul", "latin", "cyrillic", "simplified", "traditional")
+_SORTED_SCRIPTS = tuple(sorted(_SCRIPTS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +205,7 @@ class Evidence:
 
     def pairs(self) -> tuple[tuple[str, float], ...]:
         """As the store keeps it (ChatRecord.language_evidence)."""
-        return tuple((s, getattr(self, s)) for s in sorted(_SCRIPTS) if getattr(self, s))
+        return tuple((s, getattr(self, s)) for s in _SORTED_SCRIPTS if getattr(self, s))
 
     @staticmethod
     def of(pairs: Sequence[tuple[str, float]]) -> Evidence:
