@@ -53,3 +53,17 @@ def test_what_is_kept_is_bounded() -> None:
         features.of(f"message {n}")
     assert features.of.cache_info().currsize == features.KEPT_TEXTS
     assert isinstance(features.of("message 0"), TextFeatures)
+
+
+def test_a_pure_function_of_the_text_is_computed_once() -> None:
+    features.of.cache_clear()
+    seen: list[str] = []
+
+    def count(text: str) -> int:
+        seen.append(text)
+        return len(text.split())
+
+    text = "how do I join the reading club this week?"
+    assert features.of(text).once(count) == 9
+    assert features.of(text).once(count) == 9
+    assert seen == [text]
