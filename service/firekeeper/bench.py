@@ -2,10 +2,13 @@
 with the bare matcher on the same compiled rulesets.
 
 Three measurements on one deterministic workload (``firekeeper.workload``):
-1. the bare matcher: ``CompiledRuleset.match`` on prebuilt facts (text
-   predicates, projection, the durable-rules engine; no store, no decision);
-   beside it, the reported-sample test of admins' corrections on each message
-   against a tenant holding the most samples a tenant keeps;
+1. the core paths (``firekeeper.bench_core``): the bare matcher
+   (``CompiledRuleset.match``: text predicates, projection, the durable-rules
+   engine) on the full facts the pipeline builds, every area's sections in, and
+   the pure core (fact, features, match, decision, state changes) on the
+   pipeline's own inputs, stage by stage, with CPU µs per event; beside them,
+   the reported-sample test of admins' corrections on each message against a
+   tenant holding the most samples a tenant keeps;
 2. the in-process pipeline as the service builds it (``firekeeper.wiring``, with
    every governance area): idempotency check, row lock, context and area
    loads, fact, engine, decision, state and area writes and the decision in
@@ -32,14 +35,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from firekeeper import bench_grpc
+from firekeeper import bench_core, bench_grpc
 from firekeeper.corrections_area import CorrectionsArea
-from firekeeper.domain.chats import ChatContext, ChatRecord
 from firekeeper.domain.events import MessagePosted
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.rules.compiler import RulesetIndex
 from firekeeper.rules.corrections import MAX_SAMPLES, ReportedSamples
-from firekeeper.rules.facts import build_fact
 from firekeeper.rulesets_dir import load
 from firekeeper.store import create_store
 from firekeeper.wiring import build_pipeline
@@ -69,33 +70,6 @@ class Figures:
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def bench_matcher(index: RulesetIndex, work: Workload) -> Figures:
-    regs = {r.key: r for r in work.chats}
-    prepared = []
-    for ev in work.events:
-        env = ev.envelope
-        reg = next(
-            r for k, r in regs.items() if k.chat_id == env.chat_id and k.platform == env.platform
-        )
-        name = reg.kind if reg.kind in index else "base"
-        rs = index.get(name)
-        chat = ChatRecord(
-            key=reg.key,
-            kind=reg.kind,
-            created_at=reg.created_at,
-            member_count=reg.member_count or 0,
-            owner_id=reg.owner_id,
-        )
-        prepared.append((rs, build_fact(ev, ChatContext(chat, {}), rs.resolve_params({}))))
-    lat = []
-    t0 = time.perf_counter()
-    for rs, fact in prepared:
-        s = time.perf_counter()
-        rs.match(fact)
-        lat.append(time.perf_counter() - s)
-    return Figures("bare matcher", len(prepared), time.perf_counter() - t0, lat)
 
 
 def bench_reported(work: Workload) -> tuple[Figures, int]:
@@ -245,8 +219,8 @@ def run(
     with tempfile.TemporaryDirectory() as tmp:
         url = store_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         if in_process:
-            matcher = bench_matcher(index, work)
-            print(matcher.line())
+            core_lines, matcher = bench_core.run(index, work, f"sqlite:///{Path(tmp) / 'core.db'}")
+            print("\n".join(core_lines))
             reported, held = bench_reported(work)
             print(reported.line())
             print(f"  (messages only, against {held} near-duplicate samples of one tenant)")
@@ -254,8 +228,8 @@ def run(
             inproc = bench_pipeline(index, work, url)
             print(inproc.line())
             print(
-                f"  store {url.split('://')[0]}; matcher/pipeline rate ratio "
-                f"{matcher.rate / inproc.rate:.1f}x (the cost of everything around the engine)"
+                f"  store {url.split('://')[0]}; pipeline/matcher rate ratio "
+                f"{inproc.rate / matcher.rate:.3f} (the matcher on the same full facts)"
             )
         if grpc_enabled:
             _bench_grpc(

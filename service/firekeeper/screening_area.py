@@ -35,7 +35,6 @@ from firekeeper.rules.facts import people_ids
 from firekeeper.rules.screening import TrustContext, sections
 from firekeeper.rules.spam_model import SpamModel
 from firekeeper.rules.state import admitted
-from firekeeper.rules.unmask import unmask
 from firekeeper.store import ChatTx
 from firekeeper.store import screening_tx as q
 from firekeeper.store.screening import Outcome
@@ -63,7 +62,7 @@ class _Quiet:
 
 def _message_domains(p: MessagePosted) -> tuple[str, ...]:
     given = (*p.links, *(a.url for a in p.attachments if a.url))
-    return features.domains(features.find_links(unmask(p.text).text, given))
+    return features.domains(features.of(p.text).plain_links(given))
 
 
 class ScreeningArea:
@@ -113,7 +112,7 @@ class ScreeningArea:
             if p.inviter is not None and p.inviter.id and p.inviter.id != p.member.id:
                 found["inviter"] = q.inviter_record(conn, pk, p.inviter.id, now)
             if isinstance(p, JoinRequested):
-                bio = features.domains(features.find_links(unmask(p.bio).text))
+                bio = features.domains(features.of(p.bio).plain_links())
                 found["blocked_domains"] = q.blocked_domains(conn, env.tenant, bio)
         return TrustContext(**found)
 

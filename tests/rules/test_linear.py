@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 import pytest
+import re2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -237,3 +238,20 @@ def test_scanned_bounds_a_text_and_keeps_a_short_one() -> None:
 def test_a_tokenizer_must_be_one_character_class_repeated(source: str) -> None:
     with pytest.raises(PatternSyntax):
         linear.tokens(source)
+
+
+def test_the_no_match_shortcut_answers_as_the_binding_does(corpus: list[str]) -> None:
+    """``linear.compile``'s patterns answer search/finditer/findall/sub with one RE2 call
+    when nothing matches; on every text they give what the RE2 binding itself gives."""
+    for c in linear.compiled():
+        if c.engine != "re2":
+            continue
+        binding = re2.compile(c.rewritten, linear._options(ignore_case=c.ignore_case))
+        for text in corpus[:150]:
+            got, want = c.pattern.search(text), binding.search(text)
+            assert (got and got.span()) == (want and want.span()), (c.source[:60], text[:60])
+            assert [m.span() for m in c.pattern.finditer(text)] == [
+                m.span() for m in binding.finditer(text)
+            ]
+            assert c.pattern.findall(text) == binding.findall(text)
+            assert c.pattern.sub("#", text) == binding.sub("#", text)

@@ -35,8 +35,9 @@ from firekeeper.errors import Diagnostic, InvalidParam, RulesetError, UnknownRul
 from firekeeper.rules import lowering, source, spec
 from firekeeper.rules.engine import EngineError, Matcher
 from firekeeper.rules.language import valid_tag
-from firekeeper.rules.lowering import KIND_PATH, SENTINEL, TEXT_PREFIX, Test, TextAtom
+from firekeeper.rules.lowering import KIND_PATH, TEXT_PREFIX, Test, TextAtom
 from firekeeper.rules.params import ParamDef, convert, infer_type, parse_override
+from firekeeper.rules.projection import Projection
 from firekeeper.rules.rulebuild import (
     DEFAULT_LANGUAGES,
     ActionTemplate,
@@ -46,7 +47,7 @@ from firekeeper.rules.rulebuild import (
     build_rule,
     missing_translations,
 )
-from firekeeper.rules.textmatch import MISSING, TextTest, read
+from firekeeper.rules.textmatch import TextTest
 
 __all__ = [
     "ActionTemplate",
@@ -62,6 +63,7 @@ __all__ = [
 class _KindPlan:
     fields: tuple[tuple[str, str], ...]  # (path, type) the engine reads
     texts: tuple[tuple[str, TextTest], ...]  # (key under "tp", predicate)
+    projection: Projection  # the two above, ready to read from full facts
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,32 +103,17 @@ class CompiledRuleset:
     def match(self, fact: Mapping[str, object]) -> tuple[CompiledRule, ...]:
         """Rules (not `off`) whose `on` is the fact's event.kind and whose condition holds.
 
-        ``fact`` is the full nested fact, with resolved params under ``"params"``.
-        """
-        kind = read(fact, KIND_PATH, "string")
+        ``fact`` is the full nested fact, with resolved params under ``"params"``; the
+        engine sees only the fields this kind's rules read (``firekeeper.rules.projection``),
+        serialised once."""
+        section = fact.get("event")
+        kind = section.get("kind") if isinstance(section, Mapping) else None
         plan = self._plans.get(kind) if isinstance(kind, str) else None
         if plan is None or self._matcher is None:
             return ()
-        projected: dict[str, object] = {"event": {"kind": str(kind)}}
-        for path, type_ in plan.fields:
-            value = read(fact, path, type_)
-            if value is not MISSING:
-                _put(projected, path, [*value, SENTINEL] if isinstance(value, tuple) else value)
-        if plan.texts:
-            projected[TEXT_PREFIX] = {key: test.evaluate(fact) for key, test in plan.texts}
-        fired = self._matcher.match(projected)
-        indices = sorted({int(name[1:].split("_", 1)[0]) for name in fired})
-        return tuple(self.rules[i] for i in indices)
-
-
-def _put(target: dict[str, object], path: str, value: object) -> None:
-    *parents, leaf = path.split(".")
-    node = target
-    for part in parents:
-        child = node.setdefault(part, {})
-        assert isinstance(child, dict)
-        node = child
-    node[leaf] = value
+        fired = self._matcher.match_members(plan.projection.members(fact))
+        rules = self.rules
+        return tuple(rules[i] for i in sorted({int(name[1:].split("_", 1)[0]) for name in fired}))
 
 
 class RulesetIndex:
@@ -609,7 +596,12 @@ def _plan(built: _Built, problems: list[Diagnostic]) -> None:
         key = "when" if "when" in src.where else "id"
         problems.append(src.at(key, problem.message, problem.hint))
     built.plans = {
-        on: _KindPlan(tuple(fields[on].items()), tuple(texts[on].items())) for on in layout
+        on: _KindPlan(
+            tuple(fields[on].items()),
+            tuple(texts[on].items()),
+            Projection.of(on, tuple(fields[on].items()), tuple(texts[on].items())),
+        )
+        for on in layout
     }
 
 

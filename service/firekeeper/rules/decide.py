@@ -214,9 +214,13 @@ def decide(
     version: str,
     decided_at: datetime,
     language: str = "",
+    *,
+    language_source: str = "",
+    skipped_stages: tuple[str, ...] = (),
 ) -> Decision:
     """``language``: the chat's, one of the ruleset's (firekeeper.rules.language.choose);
-    empty: each text's first (the ruleset's default)."""
+    empty: each text's first (the ruleset's default). ``language_source`` and
+    ``skipped_stages`` are recorded in the decision as given."""
     env = event.envelope
     message_id = event.payload.message_id if isinstance(event.payload, MessagePosted) else ""
     trace = tuple(
@@ -263,6 +267,8 @@ def decide(
         ruleset_version=version,
         decided_at=decided_at,
         language=language,
+        language_source=language_source,
+        skipped_stages=skipped_stages,
     )
 
 

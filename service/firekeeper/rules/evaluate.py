@@ -14,11 +14,12 @@ Those stages are named in ``Decision.skipped_stages``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from firekeeper.domain.chats import ChatContext, StateChanges
+from firekeeper.domain.copying import evolve
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import ChatUpdated, Event, JoinRequested, MessagePosted
 from firekeeper.rules import language
@@ -88,11 +89,46 @@ def evaluate(
     *,
     budget: Budget | None = None,
 ) -> Evaluation:
-    """``enrichers``: the areas' feature stages by area name, run in order."""
+    """``enrichers``: the areas' feature stages by area name, run in order.
+
+    The stages, each a function of its own (``firekeeper bench`` times them one by
+    one): :func:`start` (the chat's language and the fact), :func:`run_features`
+    (the areas' sections), the ruleset's ``match``, :func:`decision`, :func:`changes`."""
+    started = start(ruleset, event, ctx, params)
+    run_features(started, event, enrichers, budget)
+    matched = ruleset.match(started.fact)
+    made = decision(ruleset, event, started, matched, decided_at)
+    return Evaluation(made, changes(event, started, made), started.fact, started.over_budget)
+
+
+@dataclass(slots=True)
+class Started:
+    """What the first stage made: the context with the chat's language, and the fact
+    that the feature stages complete."""
+
+    ctx: ChatContext
+    choice: language.Choice
+    fact: dict[str, Any]
+    skipped: list[str] = field(default_factory=list)  # feature stages run without texts
+    over_budget: bool = False
+
+
+def start(ruleset: Matching, event: Event, ctx: ChatContext, params: Mapping[str, Any]) -> Started:
+    """The chat's language (detection updated by the event) and the event's own fact."""
     ctx, choice = _with_language(event, ctx, ruleset.languages)
     fact = build_fact(event, ctx, params)
     fact["chat"]["language"] = choice.language
-    skipped: list[str] = []
+    return Started(ctx, choice, fact)
+
+
+def run_features(
+    started: Started,
+    event: Event,
+    enrichers: Mapping[str, Enricher] | None,
+    budget: Budget | None = None,
+) -> None:
+    """The areas' feature stages, in order, their sections merged into the fact."""
+    fact, ctx, skipped = started.fact, started.ctx, started.skipped
     for name, enrich in (enrichers or {}).items():
         seen = event
         if budget is not None and budget.spent():
@@ -100,16 +136,35 @@ def evaluate(
             skipped.append(name)
         for section, values in enrich(seen, ctx).items():
             fact.setdefault(section, {}).update(values)
-    over = bool(skipped) or (budget is not None and budget.spent())
-    matched = ruleset.match(fact)
-    decision = decide(
-        event, matched, fact, ruleset.name, ruleset.version, decided_at, choice.language
+    started.over_budget = bool(skipped) or (budget is not None and budget.spent())
+
+
+def decision(
+    ruleset: Matching,
+    event: Event,
+    started: Started,
+    matched: Sequence[_Rule],
+    decided_at: datetime,
+) -> Decision:
+    """The decision on the rules that matched, its texts in the chat's language."""
+    choice = started.choice
+    return decide(
+        event,
+        matched,
+        started.fact,
+        ruleset.name,
+        ruleset.version,
+        decided_at,
+        choice.language,
+        language_source=choice.source,
+        skipped_stages=tuple(started.skipped),
     )
-    decision = replace(decision, language_source=choice.source)
-    if skipped:
-        decision = replace(decision, skipped_stages=tuple(skipped))
-    # ctx.chat carries the updated detection, so the state changes keep it
-    return Evaluation(decision, changes_for(event, decision, ctx), fact, over_budget=over)
+
+
+def changes(event: Event, started: Started, made: Decision) -> StateChanges:
+    """What the event changes in the stored state (``started.ctx.chat`` carries the
+    updated language detection, so the changes keep it)."""
+    return changes_for(event, made, started.ctx)
 
 
 def _with_language(
@@ -122,8 +177,8 @@ def _with_language(
     actor = event.envelope.actor
     if isinstance(p, MessagePosted) and not p.is_edit and not (actor and actor.is_bot):
         evidence = language.Evidence.of(chat.language_evidence).add(p.text)
-        chat = replace(
+        chat = evolve(
             chat, detected_language=evidence.language(), language_evidence=evidence.pairs()
         )
     choice = language.choose(chat.language, chat.detected_language, languages)
-    return replace(ctx, chat=chat, language=choice.language), choice
+    return evolve(ctx, chat=chat, language=choice.language), choice

@@ -148,8 +148,9 @@ def build_fact(event: Event, ctx: ChatContext, params: Mapping[str, Any]) -> dic
             fact["inviter"].update(person(chat, inviter, members.get(inviter.id), now))
 
     if isinstance(p, MessagePosted):
-        links = features.find_links(p.text, p.links)
-        shape = features.shape(p.text)
+        text = features.of(p.text)  # shared with the areas' stages
+        links = text.links(p.links)
+        shape = text.shape
         fact["message"] = {
             "text": p.text,
             "length": shape.length,

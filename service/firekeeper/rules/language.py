@@ -157,6 +157,7 @@ _PAIRS = " ".join(
 _SIMPLIFIED = frozenset(p[0] for p in _PAIRS)
 _TRADITIONAL = frozenset(p[1] for p in _PAIRS)
 _SCRIPTS = ("han", "kana", "hangul", "latin", "cyrillic", "simplified", "traditional")
+_SORTED_SCRIPTS = tuple(sorted(_SCRIPTS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,15 +175,21 @@ class Evidence:
     def add(self, text: str) -> Evidence:
         """The evidence after one more message (older ones weigh ``DECAY`` times less)."""
         text = _without_links(text[:4000])
-        counts = {
-            "han": len(_HAN.findall(text)),
-            "kana": len(_KANA.findall(text)),
-            "hangul": len(_HANGUL.findall(text)),
-            "latin": len(_LATIN.findall(text)),
-            "cyrillic": len(_CYRILLIC.findall(text)),
-            "simplified": sum(1 for c in text if c in _SIMPLIFIED),
-            "traditional": sum(1 for c in text if c in _TRADITIONAL),
-        }
+        if text.isascii():  # Latin letters only: the other scripts' counts are 0
+            counts = dict.fromkeys(_SCRIPTS, 0)
+            counts["latin"] = len(_LATIN.findall(text))
+        else:
+            han = len(_HAN.findall(text))
+            counts = {
+                "han": han,
+                "kana": len(_KANA.findall(text)),
+                "hangul": len(_HANGUL.findall(text)),
+                "latin": len(_LATIN.findall(text)),
+                "cyrillic": len(_CYRILLIC.findall(text)),
+                # both sets are Han characters: none to count without Han
+                "simplified": sum(1 for c in text if c in _SIMPLIFIED) if han else 0,
+                "traditional": sum(1 for c in text if c in _TRADITIONAL) if han else 0,
+            }
         total = counts["han"] + counts["kana"] + counts["hangul"] + counts["latin"]
         total += counts["cyrillic"]
         if total == 0:
@@ -198,7 +205,7 @@ class Evidence:
 
     def pairs(self) -> tuple[tuple[str, float], ...]:
         """As the store keeps it (ChatRecord.language_evidence)."""
-        return tuple((s, getattr(self, s)) for s in sorted(_SCRIPTS) if getattr(self, s))
+        return tuple((s, getattr(self, s)) for s in _SORTED_SCRIPTS if getattr(self, s))
 
     @staticmethod
     def of(pairs: Sequence[tuple[str, float]]) -> Evidence:

@@ -33,10 +33,9 @@ from firekeeper.domain.chats import ChatContext, Theme
 from firekeeper.domain.decisions import Decision, RuleMode
 from firekeeper.domain.events import ChatTick, ChatUpdated, Event, MessagePosted
 from firekeeper.domain.health import HealthMetrics
-from firekeeper.rules import announcements, theme_vocab, topic
+from firekeeper.rules import announcements, features, theme_vocab, topic
 from firekeeper.rules.facts import effective_role
 from firekeeper.rules.health import maturity, status
-from firekeeper.rules.textmatch import fold
 
 AREA = "lifecycle"
 WINDOW = 20
@@ -84,7 +83,7 @@ class LifecycleLoad:
 
 def text_key(text: str) -> str:
     """Identity of a text for repeat counting: folded, whitespace collapsed, hashed."""
-    folded = " ".join(fold(text).split())
+    folded = " ".join(features.of(text).folded.split())  # the fold the matcher shares
     return hashlib.blake2b(folded.encode(), digest_size=12).hexdigest()
 
 

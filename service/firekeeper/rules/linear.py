@@ -194,13 +194,61 @@ def _caller(depth: int) -> str:
     return str(sys._getframe(depth + 1).f_globals.get("__name__", ""))
 
 
+_UNANCHORED: Final = re2._Anchor.UNANCHORED
+_NOT_FOUND: Final = (-1, -1)
+_last: tuple[str, bytes] = ("", b"")  # the text searched last, and its UTF-8
+
+
+class _Searched:
+    """An RE2 pattern whose :meth:`search` tells "not found" with one call into RE2.
+
+    The binding's ``search`` encodes the text again for every pattern and maps byte
+    offsets back to characters through a generator; most searches on a message find
+    nothing (the check patterns look for what ordinary chat lacks), so they are worth
+    answering directly: the last text's UTF-8 is kept and shared by the patterns that
+    search it in turn, and RE2 is asked only whether there is a match. A match is then
+    found again through the binding, for its groups and spans. Same RE2 program, same
+    answers; everything else is the binding's own."""
+
+    __slots__ = ("_program", "_regexp", "match", "pattern")
+
+    def __init__(self, regexp: Any) -> None:
+        self._regexp = regexp
+        self._program = regexp._regexp
+        self.pattern: str = regexp.pattern
+        self.match = regexp.match
+
+    def _found(self, text: str) -> bool:
+        global _last
+        last = _last
+        if last[0] is text:
+            data = last[1]
+        else:
+            data = text.encode("utf-8")
+            _last = (text, data)
+        return bool(self._program.Match(_UNANCHORED, data, 0, len(data))[0] != _NOT_FOUND)
+
+    def search(self, text: str) -> Match | None:
+        return cast(Match | None, self._regexp.search(text)) if self._found(text) else None
+
+    def finditer(self, text: str) -> Iterator[Match]:
+        return cast(Iterator[Match], self._regexp.finditer(text)) if self._found(text) else iter(())
+
+    def findall(self, text: str) -> list[Any]:
+        return cast(list[Any], self._regexp.findall(text)) if self._found(text) else []
+
+    def sub(self, repl: str | Callable[[Match], str], text: str) -> str:
+        return cast(str, self._regexp.sub(repl, text)) if self._found(text) else text
+
+
 def compile(source: str, *, ignore_case: bool = False, _depth: int = 1) -> Pattern:
     """``source`` (Python syntax, see the module docstring) as an RE2 pattern."""
     rewritten = translate(source)
     try:
-        pattern: Pattern = re2.compile(rewritten, _options(ignore_case=ignore_case))
+        compiled = re2.compile(rewritten, _options(ignore_case=ignore_case))
     except re2.error as exc:
         raise PatternSyntax(f"RE2 refuses {source!r}: {exc}") from None
+    pattern: Pattern = _Searched(compiled)
     _REGISTRY.append(Compiled(source, rewritten, ignore_case, pattern, _caller(_depth), "re2"))
     return pattern
 

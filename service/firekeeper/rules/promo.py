@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from firekeeper.rules import domains as dl
 from firekeeper.rules import features, linear
-from firekeeper.rules.unmask import Unmasked, unmask
+from firekeeper.rules.unmask import Unmasked
 
 PROMOTION_SCORE = 3  # the shipped rulesets' promo_threshold; `firekeeper signals` measures it
 
@@ -331,9 +331,10 @@ def signals(
     """Signals of one message (or a profile bio): its text, the links the platform
     marked, and its attachments' kinds. ``allowed``/``phishing``/``blocked`` are
     domain lists matched with their subdomains."""
-    um = unmask(linear.scanned(text))
+    shared = features.of(text)  # the unmasked text and its links, once per message
+    um = shared.unmasked
     plain = um.text
-    found = features.find_links(plain, links)
+    found = shared.plain_links(links)
     kinds = frozenset(attachment_kinds)
     outside = shortener = payment = shops = invites = phishing_n = blocked_n = private_links = 0
     referral_link = False

@@ -18,10 +18,10 @@ Member counting rules (documented in docs/state.md):
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from firekeeper.domain.chats import ChatContext, MemberRecord, StateChanges
+from firekeeper.domain.copying import evolve
 from firekeeper.domain.decisions import ActionType, Decision
 from firekeeper.domain.events import (
     Actor,
@@ -48,9 +48,15 @@ def admitted(decision: Decision, member_id: str) -> bool:
     )
 
 
-def _touch(record: MemberRecord | None, who: Actor, at: datetime) -> MemberRecord:
+def _touch(
+    record: MemberRecord | None, who: Actor, at: datetime, *, posted: bool = False
+) -> MemberRecord:
+    """The record seen at ``at``; ``posted``: with one more message, and a member."""
     base = record or MemberRecord(user_id=who.id)
-    return replace(
+    more: dict[str, object] = (
+        {"message_count": base.message_count + 1, "is_member": True} if posted else {}
+    )
+    return evolve(
         base,
         display_name=who.display_name or base.display_name,
         is_bot=who.is_bot or base.is_bot,
@@ -59,6 +65,7 @@ def _touch(record: MemberRecord | None, who: Actor, at: datetime) -> MemberRecor
         last_seen_at=at
         if base.last_seen_at is None or at > base.last_seen_at
         else base.last_seen_at,
+        **more,
     )
 
 
@@ -69,33 +76,34 @@ def changes_for(event: Event, decision: Decision, ctx: ChatContext) -> StateChan
         return StateChanges(chat=ctx.chat)
     env = event.envelope
     at = env.occurred_at
-    chat = replace(ctx.chat, events_processed=ctx.chat.events_processed + 1)
+    chat = ctx.chat
+    p = event.payload
+    if isinstance(p, MessagePosted) and not p.is_edit:  # one copy of the chat for a message
+        chat = evolve(
+            chat,
+            events_processed=chat.events_processed + 1,
+            message_count=chat.message_count + 1,
+            last_message_at=at
+            if chat.last_message_at is None or at > chat.last_message_at
+            else chat.last_message_at,
+        )
+    else:
+        chat = evolve(chat, events_processed=chat.events_processed + 1)
     updated: dict[str, MemberRecord] = {}
 
     def get(user_id: str) -> MemberRecord | None:
         return updated.get(user_id) or ctx.members.get(user_id)
 
-    p = event.payload
     if isinstance(p, MessagePosted):
         if env.actor is not None:
-            rec = _touch(get(env.actor.id), env.actor, at)
-            if not p.is_edit:
-                rec = replace(rec, message_count=rec.message_count + 1, is_member=True)
+            rec = _touch(get(env.actor.id), env.actor, at, posted=not p.is_edit)
             updated[rec.user_id] = rec
-        if not p.is_edit:
-            chat = replace(
-                chat,
-                message_count=chat.message_count + 1,
-                last_message_at=at
-                if chat.last_message_at is None or at > chat.last_message_at
-                else chat.last_message_at,
-            )
     elif isinstance(p, MemberJoined):
         rec = _touch(get(p.member.id), p.member, at)
         if admitted(decision, p.member.id):
             if not rec.is_member:
-                chat = replace(chat, member_count=chat.member_count + 1)
-                rec = replace(
+                chat = evolve(chat, member_count=chat.member_count + 1)
+                rec = evolve(
                     rec,
                     is_member=True,
                     joined_at=at,
@@ -105,9 +113,9 @@ def changes_for(event: Event, decision: Decision, ctx: ChatContext) -> StateChan
                 )
                 if p.inviter is not None and p.inviter.id != p.member.id:
                     inv = _touch(get(p.inviter.id), p.inviter, at)
-                    updated[inv.user_id] = replace(inv, invited_count=inv.invited_count + 1)
+                    updated[inv.user_id] = evolve(inv, invited_count=inv.invited_count + 1)
         else:
-            rec = replace(
+            rec = evolve(
                 rec, is_member=False, inviter_id=p.inviter.id if p.inviter else rec.inviter_id
             )
         updated[rec.user_id] = rec
@@ -118,20 +126,20 @@ def changes_for(event: Event, decision: Decision, ctx: ChatContext) -> StateChan
         known = get(p.member.id)
         rec = _touch(known, p.member, at)
         if known is None or known.is_member:
-            chat = replace(chat, member_count=max(0, chat.member_count - 1))
-        updated[rec.user_id] = replace(rec, is_member=False, left_at=at)
+            chat = evolve(chat, member_count=max(0, chat.member_count - 1))
+        updated[rec.user_id] = evolve(rec, is_member=False, left_at=at)
     elif isinstance(p, ChatUpdated):
         if p.title_changed or (p.title and not chat.title):
-            chat = replace(chat, title=p.title)
+            chat = evolve(chat, title=p.title)
         if p.platform_member_count is not None:
-            chat = replace(chat, member_count=max(0, p.platform_member_count))
+            chat = evolve(chat, member_count=max(0, p.platform_member_count))
     elif isinstance(p, RoleChanged):
         rec = _touch(get(p.member.id), p.member, at)
-        updated[rec.user_id] = replace(rec, role=p.new_role)
+        updated[rec.user_id] = evolve(rec, role=p.new_role)
         if p.new_role == Role.OWNER:
-            chat = replace(chat, owner_id=p.member.id)
+            chat = evolve(chat, owner_id=p.member.id)
         elif chat.owner_id == p.member.id:
-            chat = replace(chat, owner_id="")
+            chat = evolve(chat, owner_id="")
 
     if env.actor is not None and env.actor.id not in updated and not isinstance(p, ChatUpdated):
         updated[env.actor.id] = _touch(get(env.actor.id), env.actor, at)

@@ -12,6 +12,7 @@ produces it (a display name ``{mention}`` is shown as ``{ mention }``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 MENTION = "mention"
@@ -43,16 +44,50 @@ def placeholders(text: str) -> tuple[list[tuple[str, int]], TemplateError | None
 
 def render(text: str, value: Callable[[str], str]) -> str:
     """``text`` with every placeholder replaced by ``value(path)``."""
-    return _walk(text, lambda path, _pos: value(path))
+    literals, paths = _parsed(text)
+    if not paths:
+        return literals[0]
+    out = [literals[0]]
+    for path, literal in zip(paths, literals[1:], strict=True):
+        out.append(value(path))
+        out.append(literal)
+    return "".join(out)
 
 
-def _walk(text: str, on_field: Callable[[str, int], str]) -> str:
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A template as its literal pieces and the paths between them (``len(paths) + 1``
+    literals), parsed once: rulesets hold a bounded set of texts."""
+    literals: list[str] = []
+    paths: list[str] = []
+    pending: list[str] = []
+
+    def cut(path: str, _pos: int) -> str:
+        literals.append("".join(pending))
+        pending.clear()
+        paths.append(path)
+        return ""
+
+    def collect(piece: str) -> None:
+        pending.append(piece)
+
+    _walk(text, cut, collect)
+    literals.append("".join(pending))
+    return tuple(literals), tuple(paths)
+
+
+def _walk(
+    text: str, on_field: Callable[[str, int], str], on_text: Callable[[str], None] | None = None
+) -> str:
+    """``on_text``: told each literal character (a brace for ``{{``/``}}``), in order."""
     out: list[str] = []
     i = 0
     while i < len(text):
         c = text[i]
         if text.startswith(("{{", "}}"), i):
             out.append(c)
+            if on_text is not None:
+                on_text(c)
             i += 2
         elif c == "{":
             end = text.find("}", i + 1)
@@ -68,5 +103,7 @@ def _walk(text: str, on_field: Callable[[str, int], str]) -> str:
             raise TemplateError("unmatched '}' in the text (write }} for a brace)", i)
         else:
             out.append(c)
+            if on_text is not None:
+                on_text(c)
             i += 1
     return "".join(out)

@@ -120,7 +120,11 @@ class TextTest:
     any_of: bool = False
     pattern: str = ""
 
-    def evaluate(self, fact: Mapping[str, object]) -> bool:
+    def evaluate(
+        self, fact: Mapping[str, object], folded_by_path: dict[str, str] | None = None
+    ) -> bool:
+        """``folded_by_path``: the folded texts of this fact already computed (by path),
+        shared by the tests of one fact so each text is folded once."""
         value = read(fact, self.path, "text")
         if not isinstance(value, str):
             return False
@@ -128,7 +132,12 @@ class TextTest:
             return True
         if self.kind == "matches":
             return compile_pattern(self.pattern).search(value) is not None
-        folded = fold(value)
+        if folded_by_path is None:
+            folded = fold(value)
+        else:
+            folded = folded_by_path.get(self.path) or folded_by_path.setdefault(
+                self.path, fold(value)
+            )
         if self.any_of:
             return any(n in folded for n in self.needles)
         return all(n in folded for n in self.needles)

@@ -80,6 +80,9 @@ _TO_LATIN = {
 _WORD = linear.tokens(r"[^\W_]+")
 _SPACED_LETTERS = 4  # single letters in a row, each but the last followed by one space
 _SPACES = " \u3000"
+_FOLDABLE = linear.tokens("[\uff10-\uff5a\U0001d400-\U0001d7ff]")  # see _folded_letters
+_MIXABLE = linear.tokens("[\u0370-\u04ff]")  # Greek and Cyrillic (see _script)
+_SPACED_HINT = linear.compile(r"\S[ \u3000]\S[ \u3000]\S[ \u3000]\S")
 _SPACED_CJK = linear.compile(
     r"(?:[\u3400-\u9fff\uf900-\ufaff][ \u3000]){2,}[\u3400-\u9fff\uf900-\ufaff]"
 )
@@ -145,6 +148,8 @@ def _script(ch: str) -> str:
 def _strip_invisible(text: str) -> tuple[str, int]:
     """The text without invisible characters, and how many sat between two letters or
     digits (a run of them counts each one; one pass, so linear)."""
+    if _INVISIBLE.isdisjoint(text):
+        return text, 0
     inside = pending = 0
     out: list[str] = []
     for ch in text:
@@ -240,6 +245,8 @@ def _join_spaced(text: str, on_run: Callable[[], Any]) -> str:
 
 
 def _folded_letters(text: str) -> int:
+    if not _FOLDABLE.search(text):
+        return 0
     count = 0
     for ch in text:
         code = ord(ch)
@@ -325,7 +332,8 @@ def unmask(text: str) -> Unmasked:
             lookalike += 1
         return fixed
 
-    fixed = _WORD.sub(fix, folded)
+    # words mixing scripts need a Cyrillic or Greek letter: most texts have none
+    fixed = _WORD.sub(fix, folded) if _MIXABLE.search(folded) else folded
     spaced = 0
 
     def count() -> None:
@@ -341,7 +349,9 @@ def unmask(text: str) -> Unmasked:
         whole, run = str(m.group(0)), str(m.group(1))
         return whole.replace(run, "".join(ch for ch in run if ch.isalnum()))
 
-    joined = _SPACED_CJK.sub(join, _join_spaced(fixed, count))
+    # a spaced-out run holds four non-spaces each but the last followed by one space
+    joined = _join_spaced(fixed, count) if _SPACED_HINT.search(fixed) else fixed
+    joined = _SPACED_CJK.sub(join, joined)
     if " " in joined or "\u3000" in joined:
         joined, mixed = _join_mixed(joined)
         spaced += mixed

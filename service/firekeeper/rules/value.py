@@ -21,7 +21,7 @@ engine measures that proof as ``chat.value_delivered`` =
 
 from __future__ import annotations
 
-from firekeeper.rules import linear
+from firekeeper.rules import features, linear
 
 SUBSTANTIVE_WORDS = 20
 ANSWER_WORDS = 3
@@ -39,7 +39,12 @@ _QUESTION_WORDS = linear.compile(
 
 def words(text: str) -> int:
     """Words in a text (its first ``SCANNED_CHARS`` code points): runs of two or more
-    letters, numbers, and CJK characters / 2."""
+    letters, numbers, and CJK characters / 2. Counted once per text, whichever of the
+    checks below asks first (``features.of``)."""
+    return features.of(text).once(_words)
+
+
+def _words(text: str) -> int:
     text = linear.scanned(text)
     cjk = len(_CJK.findall(text))
     return len(_LATIN_WORD.findall(_CJK.sub(" ", text))) + (cjk + 1) // 2
