@@ -120,6 +120,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         target=args.target,
         batch=args.batch,
         grpc_enabled=not args.no_grpc,
+        members=args.members,
+        decisions=args.decisions,
     )
 
 
@@ -430,6 +432,18 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--target", help="address of a running server (default: start one)")
     b.add_argument("--batch", type=int, default=100, help="events per EvaluateBatch call")
     b.add_argument("--no-grpc", action="store_true", help="skip the gRPC measurements")
+    b.add_argument(
+        "--members",
+        type=int,
+        default=0,
+        help="members stored beforehand, spread over the chats (the in-process run)",
+    )
+    b.add_argument(
+        "--decisions",
+        type=int,
+        default=0,
+        help="decisions stored beforehand in the decision log (the in-process run)",
+    )
     b.add_argument(
         "--reloads",
         type=int,

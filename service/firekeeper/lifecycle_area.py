@@ -1,22 +1,19 @@
 """The lifecycle governance area: topic boundaries, flood windows, notices, ticks, outbox.
 
-A :class:`firekeeper.pipeline.Area`. Under the chat's lock ``load`` reads the
-chat's activity row, the effective theme, the flood counts (messages) or the
-health measurements (ticks); the pure stage is ``firekeeper.rules.lifecycle``;
-``write`` stores what this event changed in the same transaction, and puts
-the actions of a ``chat.tick`` decision in the outbox (no adapter is waiting
-for a tick's answer).
+A :class:`firekeeper.pipeline.Area` over :class:`Loaded`. Under the chat's lock
+``load`` reads the chat's activity row, the effective theme, the flood counts
+(messages) or the health measurements (ticks); the pure stage is
+``firekeeper.rules.lifecycle``; ``write`` receives what ``load`` read back and
+stores what this event changed in the same transaction, and puts the actions of
+a ``chat.tick`` decision in the outbox (no adapter is waiting for a tick's answer).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, cast
-
-from sqlalchemy.engine import Connection
+from typing import Any
 
 from firekeeper.domain.chats import ChatContext, ChatRecord, Theme
 from firekeeper.domain.events import ChatTick, ChatUpdated, Event, MemberJoined, MemberLeft
@@ -50,19 +47,28 @@ def _later(a: datetime | None, b: datetime) -> datetime:
     return b if a is None or b > a else a
 
 
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What the lifecycle area read for one event: the pure stage's input, and the chat's
+    member count before the event (joins and leaves are counted from it)."""
+
+    pure: LifecycleLoad
+    member_count: int
+
+
 class LifecycleArea:
     name = pure.AREA
 
     def __init__(self, rulesets: RulesetHolder | None = None) -> None:
         self._rulesets = rulesets
-        # what load() read, for write() in the same transaction (same thread)
-        self._loaded = threading.local()
 
-    def load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> LifecycleLoad:
+    def load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> Loaded:
+        return Loaded(self._load(tx, event, ctx), ctx.chat.member_count)
+
+    def _load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> LifecycleLoad:
         conn, pk = tx.connection, tx.chat_pk
         now = event.envelope.occurred_at
         activity = rows.load_activity(conn, pk) or ChatActivity(first_seen_at=now)
-        self._loaded.value = (event.envelope.event_id, activity)
         theme = (
             ctx.chat.theme
             if has_theme(ctx.chat.theme) or ctx.profile_theme is None
@@ -82,15 +88,17 @@ class LifecycleArea:
             loaded = replace(loaded, health=health)
         return loaded
 
-    def enrich(self, event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]:
-        return pure.enrich(event, ctx)
+    def enrich(
+        self, event: Event, ctx: ChatContext, loaded: Loaded
+    ) -> Mapping[str, Mapping[str, Any]]:
+        return pure.enrich(event, ctx, loaded.pure)
 
-    def write(self, tx: ChatTx, event: Event, result: Evaluation) -> None:
+    def write(self, tx: ChatTx, event: Event, loaded: Loaded, result: Evaluation) -> None:
         conn, pk = tx.connection, tx.chat_pk
         env = event.envelope
         now = env.occurred_at
         fact = result.fact
-        activity = self._activity(conn, pk, event)
+        activity = loaded.pure.activity  # unchanged since load(): the chat is locked
         day = rows.day_of(now)
         counts: dict[str, int] = {}
         notice = fact.get("notice") or {}
@@ -101,7 +109,7 @@ class LifecycleArea:
             if notice.get("problems"):
                 counts["notices_flagged"] = 1
         elif isinstance(p, MemberJoined | MemberLeft):
-            before = int(fact["chat"]["member_count"])
+            before = loaded.member_count
             after = result.changes.chat.member_count
             if isinstance(p, MemberJoined) and after > before:
                 counts["joins"] = after - before
@@ -119,15 +127,6 @@ class LifecycleArea:
             rows.prune(conn, pk, now)
         rows.bump_day(conn, pk, day, counts)
         rows.save_activity(conn, pk, activity, health_at=health_at)
-
-    def _activity(self, conn: Connection, pk: int, event: Event) -> ChatActivity:
-        """The row load() read for this event (unchanged since: the chat is locked)."""
-        stashed = getattr(self._loaded, "value", None)
-        self._loaded.value = None
-        if stashed is not None and stashed[0] == event.envelope.event_id:
-            return cast(ChatActivity, stashed[1])
-        now = event.envelope.occurred_at
-        return rows.load_activity(conn, pk) or ChatActivity(first_seen_at=now)
 
     def _message(
         self,

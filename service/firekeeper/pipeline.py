@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from firekeeper.domain.chats import ChatContext, ChatKey, ChatRecord, ChatRegistration
 from firekeeper.domain.decisions import Decision
@@ -28,7 +28,7 @@ from firekeeper.domain.onboarding import ChatHistory, ImportSummary
 from firekeeper.domain.views import ChatView, RulesetSummary
 from firekeeper.errors import ChatNotFound, InvalidEvent, InvalidParam, UnknownRuleset
 from firekeeper.rules.compiler import CompiledRuleset, RulesetIndex
-from firekeeper.rules.evaluate import Budget, Evaluation, evaluate
+from firekeeper.rules.evaluate import Budget, Enricher, Evaluation, evaluate
 from firekeeper.rules.explain import explained
 from firekeeper.rules.facts import people_ids, size_tier
 from firekeeper.rules.language import as_written
@@ -37,27 +37,33 @@ from firekeeper.store.batch import BatchTx, EventKey
 
 log = logging.getLogger("firekeeper.pipeline")
 
+S = TypeVar("S")
+
 DEFAULT_RULESET = "base"
 # The retention mark is read again after this long (store.retention.MARK_GRACE is longer).
 MARK_TTL_SECONDS = 30.0
 
 
-class Area(Protocol):
-    """A governance area with state of its own (invite records, windows, queues).
+class Area(Protocol[S]):
+    """A governance area with state of its own (invite records, windows, queues), typed
+    by what it loads (``S``, a value of its own).
 
-    ``load`` runs under the chat's lock before evaluation and its result is
-    ``ctx.extra[name]``; ``enrich`` is the area's pure feature stage (it lives
-    in ``firekeeper.rules``); ``write`` runs after evaluation in the same
-    transaction, so the area's state and the decision commit together.
+    ``load`` runs under the chat's lock before evaluation and returns the area's
+    state for the event; ``enrich`` is the area's pure feature stage and receives
+    that value back with the event (its pure part lives in ``firekeeper.rules``);
+    ``write`` runs after evaluation in the same transaction and receives it again,
+    with the evaluation, so the area's state and the decision commit together.
     """
 
     name: str
 
-    def load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> object: ...
+    def load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> S: ...
 
-    def enrich(self, event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]: ...
+    def enrich(
+        self, event: Event, ctx: ChatContext, loaded: S
+    ) -> Mapping[str, Mapping[str, Any]]: ...
 
-    def write(self, tx: ChatTx, event: Event, result: Evaluation) -> None: ...
+    def write(self, tx: ChatTx, event: Event, loaded: S, result: Evaluation) -> None: ...
 
 
 class StoreTiming(Protocol):
@@ -95,7 +101,7 @@ class Pipeline:
         *,
         clock: Callable[[], datetime] = _utcnow,
         timing: StoreTiming | None = None,
-        areas: Sequence[Area] = (),
+        areas: Sequence[Area[Any]] = (),
         decision_days: int = 0,
         budget_seconds: float | None = None,
         monotonic: Callable[[], float] = time.monotonic,
@@ -187,8 +193,7 @@ class Pipeline:
             ctx = ChatContext(tx.chat, tx.members(people_ids(event)), profile_theme=ruleset.theme)
             if not isinstance(event.payload, MessagePosted):
                 batch.flush()  # these areas' loads read the chats' and members' tables
-            if self._areas:
-                ctx = replace(ctx, extra={a.name: a.load(tx, event, ctx) for a in self._areas})
+            loaded = [(area, area.load(tx, event, ctx)) for area in self._areas]
             params = self._params_for(ruleset, tx.chat)
             started = self._monotonic()
             result = evaluate(
@@ -197,7 +202,7 @@ class Pipeline:
                 ctx,
                 params,
                 self._clock(),
-                {a.name: a.enrich for a in self._areas},
+                {area.name: _stage(area, state) for area, state in loaded},
                 budget=self._budget(started),
             )
             if result.over_budget:
@@ -209,8 +214,8 @@ class Pipeline:
         except Exception as exc:  # this event's own error; nothing of it was written
             return exc
         tx.apply(result.changes)
-        for area in self._areas:
-            area.write(tx, event, result)
+        for area, state in loaded:
+            area.write(tx, event, state, result)
         tx.save_decision(event, result.decision)
         decided[key] = result.decision
         return result.decision
@@ -372,6 +377,11 @@ class Pipeline:
             yield
         finally:
             self._timing.observe_store(operation, time.perf_counter() - start)
+
+
+def _stage(area: Area[S], loaded: S) -> Enricher:
+    """The area's pure stage for one event, with what the area loaded for it."""
+    return lambda event, ctx: area.enrich(event, ctx, loaded)
 
 
 def _chat_key(event: Event) -> ChatKey:

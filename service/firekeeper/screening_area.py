@@ -118,13 +118,15 @@ class ScreeningArea:
         return TrustContext(**found)
 
     # ------------------------------------------------------------ enrich (pure)
-    def enrich(self, event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]:
-        loaded = ctx.extra.get(NAME)
-        tc = loaded if isinstance(loaded, TrustContext) else None
-        return sections(event, tc, self._phishing, self._spam_model)
+    def enrich(
+        self, event: Event, ctx: ChatContext, loaded: TrustContext | None
+    ) -> Mapping[str, Mapping[str, Any]]:
+        return sections(event, loaded, self._phishing, self._spam_model)
 
     # ------------------------------------------------------------ write (I/O)
-    def write(self, tx: ChatTx, event: Event, result: Evaluation) -> None:
+    def write(
+        self, tx: ChatTx, event: Event, loaded: TrustContext | None, result: Evaluation
+    ) -> None:
         p = event.payload
         if isinstance(p, MessagePosted):
             self._write_message(tx, event, p, result)

@@ -191,10 +191,10 @@ class _Failing:
     def load(self, tx: object, event: Event, ctx: object) -> None:
         return None
 
-    def enrich(self, event: Event, ctx: object) -> dict[str, dict[str, Any]]:
+    def enrich(self, event: Event, ctx: object, loaded: None) -> dict[str, dict[str, Any]]:
         return {}
 
-    def write(self, tx: object, event: Event, result: Evaluation) -> None:
+    def write(self, tx: object, event: Event, loaded: None, result: Evaluation) -> None:
         if self.armed and event.envelope.event_id == self.event_id:
             raise sa.exc.OperationalError("INSERT", {}, Exception("connection lost"))
 

@@ -132,10 +132,9 @@ def counted(event: Event) -> bool:
     return isinstance(p, MessagePosted) and not p.is_edit and actor is not None and not actor.is_bot
 
 
-def enrich(event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]:
-    loaded = ctx.extra.get(AREA)
-    if not isinstance(loaded, LifecycleLoad):
-        return {}
+def enrich(
+    event: Event, ctx: ChatContext, loaded: LifecycleLoad
+) -> Mapping[str, Mapping[str, Any]]:
     p = event.payload
     chat: dict[str, Any] = {
         "theme_keywords": list(loaded.theme.keywords),
