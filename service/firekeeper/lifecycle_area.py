@@ -67,8 +67,9 @@ class LifecycleArea:
 
     def _load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> LifecycleLoad:
         conn, pk = tx.connection, tx.chat_pk
+        kept = tx.pending(rows.LifecycleBatch)
         now = event.envelope.occurred_at
-        activity = rows.load_activity(conn, pk) or ChatActivity(first_seen_at=now)
+        activity = kept.activity(pk) or ChatActivity(first_seen_at=now)
         theme = (
             ctx.chat.theme
             if has_theme(ctx.chat.theme) or ctx.profile_theme is None
@@ -80,10 +81,11 @@ class LifecycleArea:
             today = rows.day_of(now)
             loaded = replace(
                 loaded,
-                recent=rows.recent_counts(conn, pk, actor.id, pure.text_key(p.text), now),
-                new_themes_30d=rows.day_sum(conn, pk, "theme_expansions", today - 29, today),
+                recent=kept.recent_counts(pk, actor.id, pure.text_key(p.text), now),
+                new_themes_30d=kept.day_sum(pk, "theme_expansions", today - 29, today),
             )
         elif isinstance(p, ChatTick):
+            tx.flush()  # health reads the members' and days' tables
             health = health_store.measure(conn, pk, ctx.chat, activity, now)
             loaded = replace(loaded, health=health)
         return loaded
@@ -125,8 +127,9 @@ class LifecycleArea:
             if isinstance(status, str):
                 activity, health_at = replace(activity, health_status=status), now
             rows.prune(conn, pk, now)
-        rows.bump_day(conn, pk, day, counts)
-        rows.save_activity(conn, pk, activity, health_at=health_at)
+        kept = tx.pending(rows.LifecycleBatch)
+        kept.bump_day(pk, day, counts)
+        kept.save_activity(pk, activity, health_at=health_at)
 
     def _message(
         self,
@@ -137,7 +140,7 @@ class LifecycleArea:
         activity: ChatActivity,
         counts: dict[str, int],
     ) -> ChatActivity:
-        conn, pk = tx.connection, tx.chat_pk
+        pk = tx.chat_pk
         env = event.envelope
         assert env.actor is not None
         now = env.occurred_at
@@ -153,11 +156,11 @@ class LifecycleArea:
         counts["messages"] = 1
         if message["expands_theme"]:
             counts["theme_expansions"] = 1
-        rows.bump_poster(conn, pk, rows.day_of(now), env.actor.id)
+        tx.pending(rows.LifecycleBatch).bump_poster(pk, rows.day_of(now), env.actor.id)
         mentions = len([m for m in p.mentions if m.user_id or m.everyone])
         prune = tx.chat.message_count % rows.PRUNE_EVERY == 0
-        rows.add_recent(
-            conn, pk, env.actor.id, now, pure.text_key(p.text), mentions, prune_now=prune
+        tx.pending(rows.LifecycleBatch).add_recent(
+            pk, env.actor.id, now, pure.text_key(p.text), mentions, prune_now=prune
         )
         return replace(
             activity,

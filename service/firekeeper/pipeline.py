@@ -23,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 
 from firekeeper.domain.chats import ChatContext, ChatKey, ChatRecord, ChatRegistration
 from firekeeper.domain.decisions import Decision
-from firekeeper.domain.events import Event, MessagePosted
+from firekeeper.domain.events import Event
 from firekeeper.domain.onboarding import ChatHistory, ImportSummary
 from firekeeper.domain.views import ChatView, RulesetSummary
 from firekeeper.errors import ChatNotFound, InvalidEvent, InvalidParam, UnknownRuleset
@@ -191,8 +191,6 @@ class Pipeline:
             # between two reads can never mix two rulesets within one event.
             ruleset = self._ruleset_for(tx.chat)
             ctx = ChatContext(tx.chat, tx.members(people_ids(event)), profile_theme=ruleset.theme)
-            if not isinstance(event.payload, MessagePosted):
-                batch.flush()  # these areas' loads read the chats' and members' tables
             loaded = [(area, area.load(tx, event, ctx)) for area in self._areas]
             params = self._params_for(ruleset, tx.chat)
             started = self._monotonic()

@@ -57,6 +57,8 @@ from firekeeper.store.models import (
 from firekeeper.store.repository import (
     ChatTx,
     DuplicateEvent,
+    P,
+    Pending,
     _member_upsert,
     log,
 )
@@ -135,6 +137,8 @@ class BatchTx:
         self._dirty_chats: dict[int, ChatRecord] = {}
         self._dirty_members: dict[tuple[int, str], MemberRecord] = {}
         self._decisions: list[dict[str, Any]] = []
+        self._pending: dict[object, Pending] = {}
+        self._pks = tuple(sorted(pk for pk, _ in locked.values()))
         self.callbacks: list[Callable[[], None]] = []
 
     def chat(self, key: ChatKey) -> ChatTx:
@@ -186,13 +190,20 @@ class BatchTx:
     def after_commit(self, callback: Callable[[], None]) -> None:
         self.callbacks.append(callback)
 
+    def pending(self, kind: Callable[[Connection, tuple[int, ...]], P]) -> P:
+        found = self._pending.get(kind)
+        if found is None:
+            found = self._pending[kind] = kind(self._conn, self._pks)
+        return found  # type: ignore[return-value]  # made by kind, so a P
+
     def end(self) -> None:
         for tx in self._chats.values():
             tx._end()
 
     # ------------------------------------------------ writes
     def flush(self) -> None:
-        """Write the chats and members changed so far (one statement each)."""
+        """Write the chats and members changed so far (one statement each), then what the
+        areas held back (``ChatTx.pending``)."""
         conn = self._conn
         if self._dirty_chats:
             now = _now()
@@ -210,6 +221,8 @@ class BatchTx:
                 [member_values(m) | {"chat_pk": pk} for (pk, _), m in self._dirty_members.items()],
             )
             self._dirty_members.clear()
+        for kept in self._pending.values():
+            kept.flush(conn)
 
     def finish(self) -> None:
         """Flush, then store the decisions in one multi-row insert (:class:`DuplicateEvent`

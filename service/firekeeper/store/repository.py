@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -192,6 +192,19 @@ def _select_decision(
     return None if stored is None else decision_from_json(stored, replayed=True)
 
 
+class Pending(Protocol):
+    """What a governance area keeps for one transaction (one per kind, made on first use
+    from the connection and the primary keys of every chat the transaction locked): what
+    it read for all those chats at once, and the writes it holds back. ``flush`` sends
+    the writes; the transaction calls it before it commits (and the batch before an
+    event whose areas read those tables)."""
+
+    def flush(self, conn: Connection) -> None: ...
+
+
+P = TypeVar("P", bound=Pending)
+
+
 class Deferred(Protocol):
     """Where a chat's writes go when its ChatTx is part of a batch (``firekeeper.store.batch``):
     kept in memory and written for the whole batch at once."""
@@ -203,6 +216,10 @@ class Deferred(Protocol):
     def save_decision(self, values: dict[str, Any]) -> None: ...
 
     def after_commit(self, callback: Callable[[], None]) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def pending(self, kind: Callable[[Connection, tuple[int, ...]], P]) -> P: ...
 
 
 class ChatTx:
@@ -222,6 +239,7 @@ class ChatTx:
         self._after_commit: list[Callable[[], None]] = []
         self._pk = chat_pk
         self._deferred = deferred
+        self._pending: dict[object, Pending] = {}
 
     def _connection(self) -> Connection:
         if self._conn is None:
@@ -241,6 +259,24 @@ class ChatTx:
             self._deferred.after_commit(callback)
         else:
             self._after_commit.append(callback)
+
+    def pending(self, kind: Callable[[Connection, tuple[int, ...]], P]) -> P:
+        """The transaction's ``kind`` (see :class:`Pending`), made on first use."""
+        if self._deferred is not None:
+            return self._deferred.pending(kind)
+        found = self._pending.get(kind)
+        if found is None:
+            found = self._pending[kind] = kind(self._connection(), (self._pk,))
+        return found  # type: ignore[return-value]  # made by kind, so a P
+
+    def flush(self) -> None:
+        """Write what this transaction holds back (in a batch: the chats, members and
+        areas' rows of every chat), for a read that goes to those tables itself."""
+        if self._deferred is not None:
+            self._deferred.flush()
+            return
+        for kept in self._pending.values():
+            kept.flush(self._connection())
 
     @property
     def connection(self) -> Connection:
@@ -383,6 +419,7 @@ class Store:
             tx = ChatTx(conn, chat_pk, chat)
             try:
                 yield tx
+                tx.flush()
             finally:
                 tx._end()
         # Only reached once the transaction committed.
