@@ -65,6 +65,11 @@ from firekeeper.store.repository import (
 
 EventKey = tuple[str, Platform, str]  # tenant, platform, event id
 
+# Sets of keys are asked column by column (``a IN (..) AND b IN (..)``) and the rows
+# that are not wanted are left out in Python: SQLite scans the whole table for a
+# row-value ``(a, b) IN (VALUES ..)`` but searches its index for each column's list
+# (tests/store/test_query_plans.py). The lock asks PostgreSQL for exactly its rows
+# with a row-value IN (its index takes it), so no other chat's row is locked.
 _KEY_COLUMNS = (chats.c.platform, chats.c.tenant, chats.c.chat_id)
 _CHATS_FOR_UPDATE = (
     sa.select(chats)
@@ -72,16 +77,30 @@ _CHATS_FOR_UPDATE = (
     .order_by(*_KEY_COLUMNS)
     .with_for_update()
 )
+_CHATS_OF = sa.select(chats).where(
+    chats.c.platform.in_(sa.bindparam("b_platforms", expanding=True)),
+    chats.c.tenant.in_(sa.bindparam("b_tenants", expanding=True)),
+    chats.c.chat_id.in_(sa.bindparam("b_chat_ids", expanding=True)),
+)
 _MEMBERS_OF = sa.select(members).where(
-    sa.tuple_(members.c.chat_pk, members.c.user_id).in_(sa.bindparam("b_pairs", expanding=True))
+    members.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
+    members.c.user_id.in_(sa.bindparam("b_ids", expanding=True)),
 )
 _DECISIONS_OF = sa.select(
     decisions.c.tenant, decisions.c.platform, decisions.c.event_id, decisions.c.decision
 ).where(
-    sa.tuple_(decisions.c.tenant, decisions.c.platform, decisions.c.event_id).in_(
-        sa.bindparam("b_ids", expanding=True)
-    )
+    decisions.c.tenant.in_(sa.bindparam("b_tenants", expanding=True)),
+    decisions.c.platform.in_(sa.bindparam("b_platforms", expanding=True)),
+    decisions.c.event_id.in_(sa.bindparam("b_event_ids", expanding=True)),
 )
+
+
+def _columns(rows: Iterable[tuple[Any, ...]], *names: str) -> dict[str, list[Any]]:
+    """``{name: sorted distinct values}`` of each position of ``rows``."""
+    listed = list(rows)
+    return {name: sorted({r[i] for r in listed}) for i, name in enumerate(names)}
+
+
 _CHAT_UPDATE = sa.update(chats).where(chats.c.id == sa.bindparam("b_chat_pk"))
 
 
@@ -111,11 +130,17 @@ def _row_key(key: ChatKey) -> tuple[str, str, str]:
 
 def _lock(conn: Connection, keys: Sequence[ChatKey]) -> dict[ChatKey, tuple[int, ChatRecord]]:
     """Lock the rows of the chats ``keys`` that exist (one statement), by key."""
-    rows = conn.execute(_CHATS_FOR_UPDATE, {"b_keys": [_row_key(k) for k in keys]}).mappings()
+    wanted = [_row_key(k) for k in keys]
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(_CHATS_FOR_UPDATE, {"b_keys": wanted})
+    else:  # the one writer holds the database: reading the rows is enough
+        params = _columns(wanted, "b_platforms", "b_tenants", "b_chat_ids")
+        rows = conn.execute(_CHATS_OF, params)
     out = {}
-    for row in rows:
+    for row in rows.mappings():
         chat = chat_from_row(row)
-        out[chat.key] = (int(row["id"]), chat)
+        if chat.key in keys:
+            out[chat.key] = (int(row["id"]), chat)
     return out
 
 
@@ -147,15 +172,16 @@ class BatchTx:
 
     def stored_decisions(self, ids: Iterable[EventKey]) -> dict[EventKey, Decision]:
         """The decisions already stored for these event ids (``replayed=True``), one query."""
-        wanted = sorted({(t, p.value, e) for t, p, e in ids})
+        wanted = {(t, p.value, e) for t, p, e in ids}
         if not wanted:
             return {}
-        rows = self._conn.execute(_DECISIONS_OF, {"b_ids": wanted})
+        params = _columns(wanted, "b_tenants", "b_platforms", "b_event_ids")
         return {
             (r.tenant, Platform(r.platform), r.event_id): decision_from_json(
                 r.decision, replayed=True
             )
-            for r in rows
+            for r in self._conn.execute(_DECISIONS_OF, params)
+            if (r.tenant, r.platform, r.event_id) in wanted
         }
 
     def preload_members(self, wanted: Iterable[tuple[ChatKey, str]]) -> None:
@@ -164,17 +190,23 @@ class BatchTx:
         pairs = [p for p in pairs if p not in self._members]
         if not pairs:
             return
+        self._read_members(pairs)
+
+    def _read_members(self, pairs: list[tuple[int, str]]) -> None:
         self._members.update(dict.fromkeys(pairs))
-        for row in self._conn.execute(_MEMBERS_OF, {"b_pairs": pairs}).mappings():
-            self._members[(int(row["chat_pk"]), row["user_id"])] = member_from_row(row)
+        params = _columns(pairs, "b_pks", "b_ids")
+        for row in self._conn.execute(_MEMBERS_OF, params).mappings():
+            key = (int(row["chat_pk"]), row["user_id"])
+            # only the pairs asked for and not known yet (the lists' cross product
+            # may return others; one this batch changed is newer in memory)
+            if key in self._members and self._members[key] is None:
+                self._members[key] = member_from_row(row)
 
     # ------------------------------------------------ ChatTx's deferred side
     def members(self, chat_pk: int, user_ids: list[str]) -> dict[str, MemberRecord]:
         missing = [(chat_pk, u) for u in user_ids if (chat_pk, u) not in self._members]
         if missing:  # not preloaded: read now (the rest of the batch reads them from memory)
-            self._members.update(dict.fromkeys(missing))
-            for row in self._conn.execute(_MEMBERS_OF, {"b_pairs": missing}).mappings():
-                self._members[(chat_pk, row["user_id"])] = member_from_row(row)
+            self._read_members(missing)
         found = ((u, self._members[(chat_pk, u)]) for u in user_ids)
         return {u: m for u, m in found if m is not None}
 
