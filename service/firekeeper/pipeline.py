@@ -1,14 +1,16 @@
-"""The event pipeline: idempotency, context, pure evaluation, one transaction.
+"""The event pipeline: a batch of events in one transaction, pure evaluation inside.
 
-    event -> stored decision for this event id?  (fast path, no lock)
-          -> lock the chat row (store.chat_transaction)
-          -> stored decision?                      (a concurrent retry won)
-          -> load the members the event names
-          -> evaluate (pure core: fact, engine, decision, state changes)
-          -> write the state changes and the decision, commit
+    events -> one transaction for the batch (store.batch_transaction):
+                 the batch's chats locked in one statement, in a fixed order
+                 stored decisions for the batch's ids, one look-up -> replays
+                 the members the events name, one query
+              -> each event in order, its chat's state carried in memory:
+                 areas load (their typed state), evaluate (pure core: fact,
+                 engine, decision, state changes), areas write (held)
+              -> every write sent with multi-row statements, one commit
 
-Everything that touches the outside world (store, clock, logs) is here or
-below; ``firekeeper.rules`` stays pure.
+``evaluate`` is a batch of one. Everything that touches the outside world
+(store, clock, logs) is here or below; ``firekeeper.rules`` stays pure.
 """
 
 from __future__ import annotations

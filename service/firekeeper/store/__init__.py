@@ -8,6 +8,8 @@
         ...
         tx.apply(changes)
         tx.save_decision(event, decision)        # DuplicateEvent if already stored
+    with store.batch_transaction(keys) as batch: # many chats, one statement locks them
+        ...                                      # see firekeeper.store.batch
 
 Connectivity failures and lock timeouts raise ``firekeeper.errors.StoreUnavailable``
 with nothing written.

@@ -19,9 +19,10 @@ inserted in the same transaction.
 
 The chats' and members' rows changed by an event stay in memory until
 :meth:`BatchTx.flush` or the end of the batch; a later event of the same chat
-reads them from memory (``ChatTx.chat``, ``ChatTx.members``). A governance area
-whose load reads the ``chats`` or ``members`` tables itself must have the
-pipeline flush first (it does, before every event but a message).
+reads them from memory (``ChatTx.chat``, ``ChatTx.members``). So do the areas'
+rows they keep in a ``Pending`` (``ChatTx.pending``). A governance area whose
+load reads the ``chats`` or ``members`` tables itself calls ``ChatTx.flush``
+first.
 
 A stored decision for an id the batch writes (a replica decided the same event
 for another chat key in the meantime) raises :class:`DuplicateEvent` at the end,
