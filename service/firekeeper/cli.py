@@ -436,13 +436,13 @@ def parser() -> argparse.ArgumentParser:
         "--members",
         type=int,
         default=0,
-        help="members stored beforehand, spread over the chats (the in-process run)",
+        help="members stored beforehand, spread over the chats (the batched in-process run)",
     )
     b.add_argument(
         "--decisions",
         type=int,
         default=0,
-        help="decisions stored beforehand in the decision log (the in-process run)",
+        help="decisions stored beforehand in the decision log (the batched in-process run)",
     )
     b.add_argument(
         "--reloads",
