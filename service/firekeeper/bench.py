@@ -43,7 +43,7 @@ from firekeeper.rules.compiler import RulesetIndex
 from firekeeper.rules.corrections import MAX_SAMPLES, ReportedSamples
 from firekeeper.rules.facts import build_fact
 from firekeeper.rulesets_dir import load
-from firekeeper.store import create_store
+from firekeeper.store import create_store, overhead
 from firekeeper.store.counting import StatementCount
 from firekeeper.store.seeding import seed
 from firekeeper.wiring import build_pipeline
@@ -317,6 +317,8 @@ def run(
         batched, sent = bench_pipeline(index, work, url, batch=batch, **seeded)
         print(batched.line())
         print(sent.line())
+        with create_store(url) as store:
+            print(overhead.measure(store).line())
         if grpc_enabled:
             proc = None
             if target is None:
