@@ -32,17 +32,19 @@ import statistics
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from firekeeper import bench_core, bench_grpc
 from firekeeper.corrections_area import CorrectionsArea
-from firekeeper.domain.events import MessagePosted
+from firekeeper.domain.events import Event, MessagePosted
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.rules.compiler import RulesetIndex
 from firekeeper.rules.corrections import MAX_SAMPLES, ReportedSamples
 from firekeeper.rulesets_dir import load
-from firekeeper.store import create_store
+from firekeeper.store import create_store, overhead
+from firekeeper.store.counting import StatementCount
+from firekeeper.store.seeding import seed
 from firekeeper.wiring import build_pipeline
 from firekeeper.workload import Workload, build
 
@@ -130,22 +132,58 @@ def bench_learned(work: Workload, rounds: int = 3) -> str:
     return line + f", {sk:.1f} scikit-learn predict_proba ({len(texts)} messages)"
 
 
-def bench_pipeline(index: RulesetIndex, work: Workload, store_url: str) -> Figures:
+@dataclass(frozen=True, slots=True)
+class StoreFigures:
+    """What the in-process pipeline sent to the database (``firekeeper.store.counting``)."""
+
+    statements: int
+    round_trips: int
+    events: int
+
+    def line(self) -> str:
+        return (
+            f"  {self.statements / self.events:.2f} SQL statements and "
+            f"{self.round_trips / self.events:.2f} round trips per event"
+        )
+
+
+def bench_pipeline(
+    index: RulesetIndex,
+    work: Workload,
+    store_url: str,
+    *,
+    batch: int = 1,
+    seed_members: int = 0,
+    seed_decisions: int = 0,
+) -> tuple[Figures, StoreFigures]:
+    """The pipeline as the service builds it, one event a call (``batch`` 1) or
+    ``evaluate_batch`` on ``batch`` events a call (latencies per event), on a store
+    holding ``seed_members`` members and ``seed_decisions`` decisions besides."""
     store = create_store(store_url)
     try:
         store.migrate()
         # the corrections area as the service builds it (its sample cache checks the
         # store every 5 s, not at every message as the tools' does)
         pipeline = build_pipeline(store, RulesetHolder(index), corrections=CorrectionsArea())
+        tenant = f"b{time.time_ns()}"  # a run of its own on a reused store
+        events = [_as_tenant(e, tenant) for e in work.events]
         for reg in work.chats:
-            pipeline.register_chat(reg)
+            pipeline.register_chat(replace(reg, key=replace(reg.key, tenant=tenant)))
+        seed(store, tenant, work, seed_members, seed_decisions)
         lat = []
-        t0 = time.perf_counter()
-        for ev in work.events:
-            s = time.perf_counter()
-            pipeline.evaluate(ev)
-            lat.append(time.perf_counter() - s)
-        return Figures("pipeline in-process", len(work.events), time.perf_counter() - t0, lat)
+        with StatementCount(store.engine) as count:
+            t0 = time.perf_counter()
+            for i in range(0, len(events), batch):
+                chunk = events[i : i + batch]
+                s = time.perf_counter()
+                pipeline.evaluate_batch(chunk)
+                lat.append((time.perf_counter() - s) / len(chunk))
+            seconds = time.perf_counter() - t0
+        name = "pipeline in-process" if batch == 1 else f"pipeline in-process, batch {batch}"
+        return (
+            Figures(name, len(events), seconds, lat),
+            StoreFigures(count.statements, count.round_trips, len(events)),
+        )
     finally:
         store.close()
 
@@ -197,6 +235,10 @@ def _bench_grpc(
             servers.stop()
 
 
+def _as_tenant(e: Event, tenant: str) -> Event:
+    return replace(e, envelope=replace(e.envelope, tenant=tenant))
+
+
 def run(
     events: int,
     chats: int,
@@ -212,10 +254,14 @@ def run(
     replicas: int = 1,
     stand_in: bool = False,
     in_process: bool = True,
+    members: int = 0,
+    decisions: int = 0,
 ) -> int:
     index = load(rulesets)
     work = build(events, n_chats=chats)
     print(f"workload: {events} events over {chats} chats, rulesets {rulesets}")
+    if members or decisions:
+        print(f"the batched run's store holds {members} members and {decisions} decisions more")
     with tempfile.TemporaryDirectory() as tmp:
         url = store_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         if in_process:
@@ -225,12 +271,23 @@ def run(
             print(reported.line())
             print(f"  (messages only, against {held} near-duplicate samples of one tenant)")
             print(bench_learned(work))
-            inproc = bench_pipeline(index, work, url)
+            inproc, sent = bench_pipeline(index, work, url)
             print(inproc.line())
+            print(sent.line())
             print(
                 f"  store {url.split('://')[0]}; pipeline/matcher rate ratio "
                 f"{inproc.rate / matcher.rate:.3f} (the matcher on the same full facts)"
             )
+            seeded = {"seed_members": members, "seed_decisions": decisions}
+            size = max(batch)
+            batched, sent = bench_pipeline(index, work, url, batch=size, **seeded)
+            print(batched.line())
+            print(sent.line())
+            print(
+                f"  pipeline batch of {size}/matcher rate ratio {batched.rate / matcher.rate:.3f}"
+            )
+            with create_store(url) as store:
+                print(overhead.measure(store).line())
         if grpc_enabled:
             _bench_grpc(
                 work,

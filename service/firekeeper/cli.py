@@ -136,6 +136,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         replicas=args.replicas,
         stand_in=args.stand_in,
         in_process=not args.grpc_only,
+        members=args.members,
+        decisions=args.decisions,
     )
 
 
@@ -516,6 +518,18 @@ def parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--no-grpc", action="store_true", help="skip the gRPC measurements")
     b.add_argument("--grpc-only", action="store_true", help="only the gRPC measurements")
+    b.add_argument(
+        "--members",
+        type=int,
+        default=0,
+        help="members stored beforehand, spread over the chats (the batched in-process run)",
+    )
+    b.add_argument(
+        "--decisions",
+        type=int,
+        default=0,
+        help="decisions stored beforehand in the decision log (the batched in-process run)",
+    )
     b.add_argument(
         "--reloads",
         type=int,

@@ -88,11 +88,14 @@ class CorrectionsArea:
             return None
         return self.cache.get(tx.connection, event.envelope.tenant)
 
-    def enrich(self, event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]:
-        loaded = ctx.extra.get(NAME)
-        return sections(event, loaded if isinstance(loaded, ReportedSamples) else None)
+    def enrich(
+        self, event: Event, ctx: ChatContext, loaded: ReportedSamples | None
+    ) -> Mapping[str, Mapping[str, Any]]:
+        return sections(event, loaded)
 
-    def write(self, tx: ChatTx, event: Event, result: Evaluation) -> None:
+    def write(
+        self, tx: ChatTx, event: Event, loaded: ReportedSamples | None, result: Evaluation
+    ) -> None:
         decision = result.decision
         if decision.actions:
             rules = [a.rule_id for a in decision.actions if a.rule_id]

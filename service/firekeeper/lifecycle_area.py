@@ -1,22 +1,19 @@
 """The lifecycle governance area: topic boundaries, flood windows, notices, ticks, outbox.
 
-A :class:`firekeeper.pipeline.Area`. Under the chat's lock ``load`` reads the
-chat's activity row, the effective theme, the flood counts (messages) or the
-health measurements (ticks); the pure stage is ``firekeeper.rules.lifecycle``;
-``write`` stores what this event changed in the same transaction, and puts
-the actions of a ``chat.tick`` decision in the outbox (no adapter is waiting
-for a tick's answer).
+A :class:`firekeeper.pipeline.Area` over :class:`Loaded`. Under the chat's lock
+``load`` reads the chat's activity row, the effective theme, the flood counts
+(messages) or the health measurements (ticks); the pure stage is
+``firekeeper.rules.lifecycle``; ``write`` receives what ``load`` read back and
+stores what this event changed in the same transaction, and puts the actions of
+a ``chat.tick`` decision in the outbox (no adapter is waiting for a tick's answer).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, cast
-
-from sqlalchemy.engine import Connection
+from typing import Any
 
 from firekeeper.domain.chats import ChatContext, ChatRecord, Theme
 from firekeeper.domain.events import ChatTick, ChatUpdated, Event, MemberJoined, MemberLeft
@@ -31,7 +28,7 @@ from firekeeper.store import lifecycle as rows
 
 
 def has_theme(theme: Theme) -> bool:
-    return bool(theme.keywords or theme.phrases or theme.examples or theme.channels)
+    return bool(theme.keywords or theme.phrases or theme.channels)
 
 
 def effective_theme(rulesets: RulesetHolder | None, chat: ChatRecord) -> Theme:
@@ -50,47 +47,60 @@ def _later(a: datetime | None, b: datetime) -> datetime:
     return b if a is None or b > a else a
 
 
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What the lifecycle area read for one event: the pure stage's input, and the chat's
+    member count before the event (joins and leaves are counted from it)."""
+
+    pure: LifecycleLoad
+    member_count: int
+
+
 class LifecycleArea:
     name = pure.AREA
 
     def __init__(self, rulesets: RulesetHolder | None = None) -> None:
         self._rulesets = rulesets
-        # what load() read, for write() in the same transaction (same thread)
-        self._loaded = threading.local()
 
-    def load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> LifecycleLoad:
+    def load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> Loaded:
+        return Loaded(self._load(tx, event, ctx), ctx.chat.member_count)
+
+    def _load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> LifecycleLoad:
         conn, pk = tx.connection, tx.chat_pk
+        kept = tx.pending(rows.LifecycleBatch)
         now = event.envelope.occurred_at
-        activity = rows.load_activity(conn, pk) or ChatActivity(first_seen_at=now)
+        activity = kept.activity(pk) or ChatActivity(first_seen_at=now)
         theme = (
             ctx.chat.theme
             if has_theme(ctx.chat.theme) or ctx.profile_theme is None
             else ctx.profile_theme
         )
-        self._loaded.value = (event.envelope.event_id, activity, theme)
         loaded = LifecycleLoad(activity=activity, theme=theme)
         p, actor = event.payload, event.envelope.actor
         if isinstance(p, Message) and actor is not None:
             today = rows.day_of(now)
             loaded = replace(
                 loaded,
-                recent=rows.recent_counts(conn, pk, actor.id, pure.text_key(p.text), now),
-                new_themes_30d=rows.day_sum(conn, pk, "theme_expansions", today - 29, today),
+                recent=kept.recent_counts(pk, actor.id, pure.text_key(p.text), now),
+                new_themes_30d=kept.day_sum(pk, "theme_expansions", today - 29, today),
             )
         elif isinstance(p, ChatTick):
+            tx.flush()  # health reads the members' and days' tables
             health = health_store.measure(conn, pk, ctx.chat, activity, now)
             loaded = replace(loaded, health=health)
         return loaded
 
-    def enrich(self, event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]:
-        return pure.enrich(event, ctx)
+    def enrich(
+        self, event: Event, ctx: ChatContext, loaded: Loaded
+    ) -> Mapping[str, Mapping[str, Any]]:
+        return pure.enrich(event, ctx, loaded.pure)
 
-    def write(self, tx: ChatTx, event: Event, result: Evaluation) -> None:
+    def write(self, tx: ChatTx, event: Event, loaded: Loaded, result: Evaluation) -> None:
         conn, pk = tx.connection, tx.chat_pk
         env = event.envelope
         now = env.occurred_at
         fact = result.fact
-        activity, theme = self._activity(conn, pk, event, tx.chat)
+        activity = loaded.pure.activity  # unchanged since load(): the chat is locked
         day = rows.day_of(now)
         counts: dict[str, int] = {}
         notice = fact.get("notice") or {}
@@ -101,13 +111,13 @@ class LifecycleArea:
             activity = replace(
                 activity,
                 recent_vocabulary=pure.remembered(
-                    event, theme, activity, result.fact["message"]["topic"]
+                    event, loaded.pure.theme, activity, result.fact["message"]["topic"]
                 ),
             )
             if notice.get("problems"):
                 counts["notices_flagged"] = 1
         elif isinstance(p, MemberJoined | MemberLeft):
-            before = int(fact["chat"]["member_count"])
+            before = loaded.member_count
             after = result.changes.chat.member_count
             if isinstance(p, MemberJoined) and after > before:
                 counts["joins"] = after - before
@@ -123,20 +133,9 @@ class LifecycleArea:
             if isinstance(status, str):
                 activity, health_at = replace(activity, health_status=status), now
             rows.prune(conn, pk, now)
-        rows.bump_day(conn, pk, day, counts)
-        rows.save_activity(conn, pk, activity, health_at=health_at)
-
-    def _activity(
-        self, conn: Connection, pk: int, event: Event, chat: ChatRecord
-    ) -> tuple[ChatActivity, Theme]:
-        """The row and theme load() read for this event (unchanged since: the chat is locked)."""
-        stashed = getattr(self._loaded, "value", None)
-        self._loaded.value = None
-        if stashed is not None and stashed[0] == event.envelope.event_id:
-            return cast(ChatActivity, stashed[1]), cast(Theme, stashed[2])
-        now = event.envelope.occurred_at
-        activity = rows.load_activity(conn, pk) or ChatActivity(first_seen_at=now)
-        return activity, effective_theme(self._rulesets, chat)
+        kept = tx.pending(rows.LifecycleBatch)
+        kept.bump_day(pk, day, counts)
+        kept.save_activity(pk, activity, health_at=health_at)
 
     def _message(
         self,
@@ -147,7 +146,7 @@ class LifecycleArea:
         activity: ChatActivity,
         counts: dict[str, int],
     ) -> ChatActivity:
-        conn, pk = tx.connection, tx.chat_pk
+        pk = tx.chat_pk
         env = event.envelope
         assert env.actor is not None
         now = env.occurred_at
@@ -163,11 +162,11 @@ class LifecycleArea:
         counts["messages"] = 1
         if message["expands_theme"]:
             counts["theme_expansions"] = 1
-        rows.bump_poster(conn, pk, rows.day_of(now), env.actor.id)
+        tx.pending(rows.LifecycleBatch).bump_poster(pk, rows.day_of(now), env.actor.id)
         mentions = len([m for m in p.mentions if m.user_id or m.everyone])
         prune = tx.chat.message_count % rows.PRUNE_EVERY == 0
-        rows.add_recent(
-            conn, pk, env.actor.id, now, pure.text_key(p.text), mentions, prune_now=prune
+        tx.pending(rows.LifecycleBatch).add_recent(
+            pk, env.actor.id, now, pure.text_key(p.text), mentions, prune_now=prune
         )
         return replace(
             activity,

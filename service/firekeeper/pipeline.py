@@ -1,14 +1,16 @@
-"""The event pipeline: idempotency, context, pure evaluation, one transaction.
+"""The event pipeline: a batch of events in one transaction, pure evaluation inside.
 
-    event -> stored decision for this event id?  (fast path, no lock)
-          -> lock the chat row (store.chat_transaction)
-          -> stored decision?                      (a concurrent retry won)
-          -> load the members the event names
-          -> evaluate (pure core: fact, engine, decision, state changes)
-          -> write the state changes and the decision, commit
+    events -> one transaction for the batch (store.batch_transaction):
+                 the batch's chats locked in one statement, in a fixed order
+                 stored decisions for the batch's ids, one look-up -> replays
+                 the members the events name, one query
+              -> each event in order, its chat's state carried in memory:
+                 areas load (their typed state), evaluate (pure core: fact,
+                 engine, decision, state changes), areas write (held)
+              -> every write sent with multi-row statements, one commit
 
-Everything that touches the outside world (store, clock, logs) is here or
-below; ``firekeeper.rules`` stays pure.
+``evaluate`` is a batch of one. Everything that touches the outside world
+(store, clock, logs) is here or below; ``firekeeper.rules`` stays pure.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from firekeeper.domain.chats import ChatContext, ChatKey, ChatRecord, ChatRegistration
 from firekeeper.domain.decisions import Decision
@@ -28,35 +30,42 @@ from firekeeper.domain.onboarding import ChatHistory, ImportSummary
 from firekeeper.domain.views import ChatView, RulesetSummary
 from firekeeper.errors import ChatNotFound, InvalidEvent, InvalidParam, UnknownRuleset
 from firekeeper.rules.compiler import CompiledRuleset, RulesetIndex
-from firekeeper.rules.evaluate import Budget, Evaluation, evaluate
+from firekeeper.rules.evaluate import Budget, Enricher, Evaluation, evaluate
 from firekeeper.rules.explain import explained
 from firekeeper.rules.facts import people_ids, size_tier
 from firekeeper.rules.language import as_written
-from firekeeper.store import ChatTx, DuplicateEvent, Store, onboarding
+from firekeeper.store import STORE_FAILURES, ChatTx, DuplicateEvent, Store, onboarding
+from firekeeper.store.batch import BatchTx, EventKey
 
 log = logging.getLogger("firekeeper.pipeline")
+
+S = TypeVar("S")
 
 DEFAULT_RULESET = "base"
 # The retention mark is read again after this long (store.retention.MARK_GRACE is longer).
 MARK_TTL_SECONDS = 30.0
 
 
-class Area(Protocol):
-    """A governance area with state of its own (invite records, windows, queues).
+class Area(Protocol[S]):
+    """A governance area with state of its own (invite records, windows, queues), typed
+    by what it loads (``S``, a value of its own).
 
-    ``load`` runs under the chat's lock before evaluation and its result is
-    ``ctx.extra[name]``; ``enrich`` is the area's pure feature stage (it lives
-    in ``firekeeper.rules``); ``write`` runs after evaluation in the same
-    transaction, so the area's state and the decision commit together.
+    ``load`` runs under the chat's lock before evaluation and returns the area's
+    state for the event; ``enrich`` is the area's pure feature stage and receives
+    that value back with the event (its pure part lives in ``firekeeper.rules``);
+    ``write`` runs after evaluation in the same transaction and receives it again,
+    with the evaluation, so the area's state and the decision commit together.
     """
 
     name: str
 
-    def load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> object: ...
+    def load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> S: ...
 
-    def enrich(self, event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]: ...
+    def enrich(
+        self, event: Event, ctx: ChatContext, loaded: S
+    ) -> Mapping[str, Mapping[str, Any]]: ...
 
-    def write(self, tx: ChatTx, event: Event, result: Evaluation) -> None: ...
+    def write(self, tx: ChatTx, event: Event, loaded: S, result: Evaluation) -> None: ...
 
 
 class StoreTiming(Protocol):
@@ -94,7 +103,7 @@ class Pipeline:
         *,
         clock: Callable[[], datetime] = _utcnow,
         timing: StoreTiming | None = None,
-        areas: Sequence[Area] = (),
+        areas: Sequence[Area[Any]] = (),
         decision_days: int = 0,
         budget_seconds: float | None = None,
         monotonic: Callable[[], float] = time.monotonic,
@@ -116,86 +125,114 @@ class Pipeline:
 
     # ------------------------------------------------------------ events
     def evaluate(self, event: Event, *, explain: bool = False) -> Decision:
-        """The decision on ``event``; ``explain``: with its explanation (stored with it)."""
-        env = event.envelope
-        with self._timed("find_decision"):
-            stored = self._store.find_decision(env.tenant, env.platform, env.event_id)
-        if stored is not None:
-            return replace(stored, replayed=True)
-        self._refuse_if_too_old(event)
-        key = ChatKey(env.platform, env.tenant, env.chat_id)
-        try:
-            with self._timed("event_transaction"), self._store.chat_transaction(key) as tx:
-                stored = tx.stored_decision(env.tenant, env.platform, env.event_id)
-                if stored is not None:
-                    return replace(stored, replayed=True)
-                # The ruleset is chosen once, before the areas load, so a hot reload
-                # between two reads can never mix two rulesets within one event.
-                ruleset = self._ruleset_for(tx.chat)
-                ctx = ChatContext(
-                    tx.chat, tx.members(people_ids(event)), profile_theme=ruleset.theme
-                )
-                if self._areas:
-                    ctx = replace(ctx, extra={a.name: a.load(tx, event, ctx) for a in self._areas})
-                params = self._params_for(ruleset, tx.chat)
-                started = self._monotonic()
-                result = evaluate(
-                    ruleset,
-                    event,
-                    ctx,
-                    params,
-                    self._clock(),
-                    {a.name: a.enrich for a in self._areas},
-                    budget=self._budget(started),
-                )
-                if result.over_budget:
-                    self._over_budget(event, result, self._monotonic() - started)
-                if explain:
-                    result = replace(
-                        result, decision=explained(ruleset, result.decision, result.fact)
-                    )
-                tx.apply(result.changes)
-                for area in self._areas:
-                    area.write(tx, event, result)
-                tx.save_decision(event, result.decision)
-        except DuplicateEvent:
-            stored = self._store.find_decision(env.tenant, env.platform, env.event_id)
-            if stored is None:
-                raise
-            return replace(stored, replayed=True)
-        log.info(
-            "decided",
-            extra={
-                "event_id": env.event_id,
-                "kind": event.kind.value,
-                "platform": env.platform.value,
-                "ruleset": result.decision.ruleset,
-                "rules": [m.rule_id for m in result.decision.trace],
-                "actions": [a.type.value for a in result.decision.actions],
-            },
-        )
-        return result.decision
+        """The decision on ``event`` (a batch of one); ``explain``: with its explanation."""
+        outcome = self.evaluate_batch([event], explain=explain)[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
     def evaluate_batch(
         self, events: Sequence[Event], *, explain: bool | Sequence[bool] = False
     ) -> list[Decision | Exception]:
         """The decisions on ``events``, in order: one outcome per event, a ``Decision`` or
         the error that event alone met (the others go through). ``explain``: for every
-        event, or one flag per event.
-
-        The seam the API and its batcher call; today it evaluates the events one by one
-        (one transaction each), the batch path (#10) replaces the inside.
-        """
+        event, or one flag per event. An event id decided before (or earlier in the batch)
+        gets its stored decision, ``replayed=True``. When the store fails, the batch fails
+        as a whole (every outcome is that error, nothing is written: send it again)."""
         flags = [explain] * len(events) if isinstance(explain, bool) else list(explain)
         if len(flags) != len(events):
             raise ValueError(f"{len(flags)} explain flags for {len(events)} events")
-        out: list[Decision | Exception] = []
-        for event, flag in zip(events, flags, strict=True):
+        if not events:
+            return []
+        try:
             try:
-                out.append(self.evaluate(event, explain=flag))
-            except Exception as exc:  # one event's error is its own
-                out.append(exc)
-        return out
+                outcomes = self._decide_batch(events, flags)
+            except DuplicateEvent:  # a replica stored one of these ids meanwhile: look again
+                outcomes = self._decide_batch(events, flags)
+        except Exception as exc:  # the store failed: nothing of the batch was written
+            return [exc] * len(events)
+        for event, outcome in zip(events, outcomes, strict=True):
+            if isinstance(outcome, Decision) and not outcome.replayed:
+                self._log_decided(event, outcome)
+        return outcomes
+
+    def _decide_batch(
+        self, events: Sequence[Event], explain: Sequence[bool]
+    ) -> list[Decision | Exception]:
+        """One transaction: the batch's chats locked, its stored decisions looked up and
+        its members read once, each event decided in order, every write sent at the end."""
+        with (
+            self._timed("batch_transaction"),
+            self._store.batch_transaction(_chat_key(e) for e in events) as batch,
+        ):
+            decided = batch.stored_decisions(_event_key(e) for e in events)
+            batch.preload_members(
+                (_chat_key(e), uid)
+                for e in events
+                if _event_key(e) not in decided
+                for uid in people_ids(e)
+            )
+            return [
+                self._decide(batch, event, flag, decided)
+                for event, flag in zip(events, explain, strict=True)
+            ]
+
+    def _decide(
+        self, batch: BatchTx, event: Event, explain: bool, decided: dict[EventKey, Decision]
+    ) -> Decision | Exception:
+        """One event of the batch: its stored decision, its own error, or its new decision
+        (whose writes the batch keeps; ``decided`` gets it, so a second event with its id
+        in the batch is its replay)."""
+        key = _event_key(event)
+        if (stored := decided.get(key)) is not None:
+            return replace(stored, replayed=True)
+        tx = batch.chat(_chat_key(event))
+        try:
+            self._refuse_if_too_old(event)
+            # The ruleset is chosen once, before the areas load, so a hot reload
+            # between two reads can never mix two rulesets within one event.
+            ruleset = self._ruleset_for(tx.chat)
+            ctx = ChatContext(tx.chat, tx.members(people_ids(event)), profile_theme=ruleset.theme)
+            loaded = [(area, area.load(tx, event, ctx)) for area in self._areas]
+            params = self._params_for(ruleset, tx.chat)
+            started = self._monotonic()
+            result = evaluate(
+                ruleset,
+                event,
+                ctx,
+                params,
+                self._clock(),
+                {area.name: _stage(area, state) for area, state in loaded},
+                budget=self._budget(started),
+            )
+            if result.over_budget:
+                self._over_budget(event, result, self._monotonic() - started)
+            if explain:
+                result = replace(result, decision=explained(ruleset, result.decision, result.fact))
+        except STORE_FAILURES:
+            raise  # the transaction is lost: the batch fails as a whole
+        except Exception as exc:  # this event's own error; nothing of it was written
+            return exc
+        tx.apply(result.changes)
+        for area, state in loaded:
+            area.write(tx, event, state, result)
+        tx.save_decision(event, result.decision)
+        decided[key] = result.decision
+        return result.decision
+
+    def _log_decided(self, event: Event, decision: Decision) -> None:
+        env = event.envelope
+        log.info(
+            "decided",
+            extra={
+                "event_id": env.event_id,
+                "kind": event.kind.value,
+                "platform": env.platform.value,
+                "ruleset": decision.ruleset,
+                "rules": [m.rule_id for m in decision.trace],
+                "actions": [a.type.value for a in decision.actions],
+            },
+        )
 
     # ------------------------------------------------------------ chats
     def register_chat(self, reg: ChatRegistration) -> ChatView:
@@ -340,6 +377,21 @@ class Pipeline:
             yield
         finally:
             self._timing.observe_store(operation, time.perf_counter() - start)
+
+
+def _stage(area: Area[S], loaded: S) -> Enricher:
+    """The area's pure stage for one event, with what the area loaded for it."""
+    return lambda event, ctx: area.enrich(event, ctx, loaded)
+
+
+def _chat_key(event: Event) -> ChatKey:
+    env = event.envelope
+    return ChatKey(env.platform, env.tenant, env.chat_id)
+
+
+def _event_key(event: Event) -> EventKey:
+    env = event.envelope
+    return (env.tenant, env.platform, env.event_id)
 
 
 def _as_written(ruleset: CompiledRuleset, name: str, value: object) -> str:

@@ -90,40 +90,44 @@ class ScreeningArea:
             return None
         env = event.envelope
         conn, pk, now = tx.connection, tx.chat_pk, env.occurred_at
-        allowed, patterns = q.chat_settings(conn, pk)
+        kept = tx.pending(q.ScreeningBatch)
+        allowed, patterns = kept.chat_settings(pk)
         found: dict[str, Any] = {
             "allowed_domains": allowed,
             "entry_patterns": patterns,
-            "blocked_users": q.blocked_users(conn, env.tenant, env.platform, people_ids(event)),
+            "blocked_users": kept.blocked_users(env.tenant, env.platform, people_ids(event)),
         }
         if isinstance(p, MessagePosted):
-            found["blocked_domains"] = q.blocked_domains(conn, env.tenant, _message_domains(p))
+            found["blocked_domains"] = kept.blocked_domains(env.tenant, _message_domains(p))
             if env.actor is not None:
-                s24, s7, s30 = q.strike_counts(conn, pk, env.actor.id, now)
+                s24, s7, s30 = kept.strike_counts(pk, env.actor.id, now)
                 found |= {"strikes_24h": s24, "strikes_7d": s7, "strikes_30d": s30}
                 found["replies_to_open_question"] = q.open_question(
                     conn, pk, p.reply_to_message_id, env.actor.id
                 )
-            found["substantive_posts"], found["answered_questions"] = q.value_counts(conn, pk)
+            found["substantive_posts"], found["answered_questions"] = kept.value_counts(pk)
         elif isinstance(p, MemberJoined | JoinRequested):
             found["joins_10m"], found["joins_1h"], found["joins_24h"] = q.join_counts(conn, pk, now)
             found["held_joins"] = q.held_count(conn, pk)
             found["review_approved"] = q.review_approved(conn, pk, p.member.id)
             if p.inviter is not None and p.inviter.id and p.inviter.id != p.member.id:
+                tx.flush()  # the record reads the invitees' rows in the members table
                 found["inviter"] = q.inviter_record(conn, pk, p.inviter.id, now)
             if isinstance(p, JoinRequested):
                 bio = features.domains(features.of(p.bio).plain_links())
-                found["blocked_domains"] = q.blocked_domains(conn, env.tenant, bio)
+                found["blocked_domains"] = kept.blocked_domains(env.tenant, bio)
         return TrustContext(**found)
 
     # ------------------------------------------------------------ enrich (pure)
-    def enrich(self, event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]:
-        loaded = ctx.extra.get(NAME)
-        tc = loaded if isinstance(loaded, TrustContext) else None
-        return sections(event, tc, self._phishing, self._spam_model)
+    def enrich(
+        self, event: Event, ctx: ChatContext, loaded: TrustContext | None
+    ) -> Mapping[str, Mapping[str, Any]]:
+        return sections(event, loaded, self._phishing, self._spam_model)
 
     # ------------------------------------------------------------ write (I/O)
-    def write(self, tx: ChatTx, event: Event, result: Evaluation) -> None:
+    def write(
+        self, tx: ChatTx, event: Event, loaded: TrustContext | None, result: Evaluation
+    ) -> None:
         p = event.payload
         if isinstance(p, MessagePosted):
             self._write_message(tx, event, p, result)
@@ -150,9 +154,10 @@ class ScreeningArea:
             None,
         )
         if actor is not None and struck is not None:
-            q.add_strike(conn, pk, actor.id, at, struck)
+            tx.pending(q.ScreeningBatch).add_strike(pk, actor.id, at, struck)
         answers = bool(message.get("answers_question"))
-        q.add_value(conn, pk, int(bool(message.get("substantive"))), int(answers))
+        substantive = int(bool(message.get("substantive")))
+        tx.pending(q.ScreeningBatch).add_value(pk, substantive, int(answers))
         if answers:
             q.answered(conn, pk, p.reply_to_message_id, at)
         if message.get("is_question") and p.message_id and actor is not None:

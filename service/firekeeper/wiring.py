@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from firekeeper.corrections_area import CorrectionsArea, SampleCache
 from firekeeper.learned.artefact import shipped
-from firekeeper.lifecycle_area import LifecycleArea
+from firekeeper.lifecycle_area import LifecycleArea, Loaded
 from firekeeper.pipeline import Area, Pipeline, RulesetHolder, StoreTiming
+from firekeeper.rules.corrections import ReportedSamples
+from firekeeper.rules.screening import TrustContext
 from firekeeper.screening_area import ScreeningArea
 from firekeeper.store import Store
 
@@ -24,7 +27,7 @@ def governance_areas(
     *,
     screening: ScreeningArea | None = None,
     corrections: CorrectionsArea | None = None,
-) -> tuple[Area, ...]:
+) -> tuple[Area[Any], ...]:
     """Every governance area with state of its own, in evaluation order.
 
     Add a new area here (not in ``firekeeper.app``) so the tools run it too.
@@ -35,11 +38,14 @@ def governance_areas(
     ``corrections``: the corrections area with the sample cache the service shares with
     its Corrections API; the tools get one that checks the store at every message.
     """
-    return (
-        LifecycleArea(rulesets),
-        screening or ScreeningArea(spam_model=shipped()),
-        corrections or CorrectionsArea(SampleCache(ttl_seconds=0)),
+    # typed as Area[their state], so the type checker holds each load, stage and write
+    # to one state type
+    lifecycle: Area[Loaded] = LifecycleArea(rulesets)
+    trust: Area[TrustContext | None] = screening or ScreeningArea(spam_model=shipped())
+    reported: Area[ReportedSamples | None] = corrections or CorrectionsArea(
+        SampleCache(ttl_seconds=0)
     )
+    return (lifecycle, trust, reported)
 
 
 def build_pipeline(

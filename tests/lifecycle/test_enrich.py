@@ -23,8 +23,7 @@ CHAT = ChatRecord(key=KEY, kind="growth", theme=READING, owner_id="olga")
 
 def _run(text: str, activity: ChatActivity, recent: RecentActivity | None = None, **kw: Any) -> Any:
     load = LifecycleLoad(activity=activity, theme=READING, recent=recent or RecentActivity())
-    ctx = ChatContext(CHAT, {}, {"lifecycle": load})
-    return enrich(message(text, T0, **kw), ctx)
+    return enrich(message(text, T0, **kw), ChatContext(CHAT, {}), load)
 
 
 def test_an_off_topic_message_extends_the_streak_and_enters_the_window() -> None:

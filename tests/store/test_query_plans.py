@@ -142,6 +142,8 @@ def test_every_hot_query_uses_its_index(store: Store) -> None:
             conn.exec_driver_sql("SET enable_seqscan = off")
             conn.commit()
         for query in QUERIES:
+            if dialect not in query.dialects:
+                continue
             shown = plan(conn, query)
             if not _uses_its_index(query, shown, dialect):
                 failures.append(f"{query.name} wants {query.index}:\n{shown}")

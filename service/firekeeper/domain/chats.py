@@ -7,7 +7,6 @@ and the store writes those back in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -97,9 +96,6 @@ class ChatContext:
     chat: ChatRecord
     # by user id: the actor, the subject member, the inviter (those the store knows)
     members: dict[str, MemberRecord]
-    # What each governance area loaded for this event under the chat lock, by
-    # area name (see firekeeper.pipeline.Area); read by that area's pure enricher.
-    extra: Mapping[str, object] = field(default_factory=dict)
     # The theme of the ruleset this event is evaluated with (its profile), set by
     # the pipeline; areas use it when the chat registered no theme of its own.
     profile_theme: Theme | None = None

@@ -41,8 +41,8 @@ class Matching(Protocol):
 
 
 Enricher = Callable[[Event, ChatContext], Mapping[str, Mapping[str, Any]]]
-"""A governance area's pure feature stage: from the event and what the area
-loaded (``ctx.extra``) to fact sections, e.g. ``{"promo": {...}, "inviter":
+"""A governance area's pure feature stage: from the event (and what the area
+loaded, which the pipeline binds in) to fact sections, e.g. ``{"promo": {...}, "inviter":
 {...}}``. Sections merge into the fact; fields must be in the vocabulary."""
 
 

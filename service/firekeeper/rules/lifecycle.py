@@ -157,10 +157,9 @@ def remembered(
     return topic.remember(activity.recent_vocabulary, p.text, topic.theme_for(theme))
 
 
-def enrich(event: Event, ctx: ChatContext) -> Mapping[str, Mapping[str, Any]]:
-    loaded = ctx.extra.get(AREA)
-    if not isinstance(loaded, LifecycleLoad):
-        return {}
+def enrich(
+    event: Event, ctx: ChatContext, loaded: LifecycleLoad
+) -> Mapping[str, Mapping[str, Any]]:
     p = event.payload
     chat: dict[str, Any] = {
         "theme_keywords": list(loaded.theme.keywords),

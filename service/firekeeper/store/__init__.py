@@ -8,6 +8,8 @@
         ...
         tx.apply(changes)
         tx.save_decision(event, decision)        # DuplicateEvent if already stored
+    with store.batch_transaction(keys) as batch: # many chats, one statement locks them
+        ...                                      # see firekeeper.store.batch
 
 Connectivity failures and lock timeouts raise ``firekeeper.errors.StoreUnavailable``
 with nothing written.
@@ -19,6 +21,12 @@ from firekeeper.store import lifecycle as lifecycle  # registers the lifecycle t
 from firekeeper.store import onboarding as onboarding  # registers the history imports table
 from firekeeper.store import screening as screening  # registers the screening tables
 from firekeeper.store.codec import CodecError
-from firekeeper.store.repository import ChatTx, DuplicateEvent, Store, create_store
+from firekeeper.store.repository import (
+    STORE_FAILURES,
+    ChatTx,
+    DuplicateEvent,
+    Store,
+    create_store,
+)
 
-__all__ = ["ChatTx", "CodecError", "DuplicateEvent", "Store", "create_store"]
+__all__ = ["STORE_FAILURES", "ChatTx", "CodecError", "DuplicateEvent", "Store", "create_store"]

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from firekeeper.rules.lifecycle import (
     RATE_WINDOW_SECONDS,
@@ -169,7 +170,7 @@ def _poster_upsert(dialect: str) -> sa.Executable:
     stmt = _insert(dialect, poster_days)
     return stmt.on_conflict_do_update(
         index_elements=["chat_pk", "day", "user_id"],
-        set_={"messages": poster_days.c.messages + 1},
+        set_={"messages": poster_days.c.messages + stmt.excluded.messages},
     )
 
 
@@ -215,8 +216,10 @@ PRUNE_EVERY = 50  # messages of a chat between prunings of its flood window rows
 
 def load_activity(conn: Connection, chat_pk: int) -> ChatActivity | None:
     row = conn.execute(_ACTIVITY, {"b_pk": chat_pk}).mappings().one_or_none()
-    if row is None:
-        return None
+    return None if row is None else _activity(row)
+
+
+def _activity(row: RowMapping) -> ChatActivity:
     return ChatActivity(
         topic_window=row["topic_window"],
         off_topic_streak=row["off_topic_streak"],
@@ -246,29 +249,30 @@ def _vocabulary_from_text(text: str) -> tuple[tuple[str, float], ...]:
 def save_activity(
     conn: Connection, chat_pk: int, a: ChatActivity, *, health_at: datetime | None = None
 ) -> None:
+    conn.execute(_activity_upsert(conn.dialect.name), _activity_values(chat_pk, a, health_at))
+
+
+def _activity_values(chat_pk: int, a: ChatActivity, health_at: datetime | None) -> dict[str, Any]:
     if a.first_seen_at is None:
         raise ValueError("a chat's activity row needs first_seen_at")
-    conn.execute(
-        _activity_upsert(conn.dialect.name),
-        {
-            "chat_pk": chat_pk,
-            "topic_window": a.topic_window,
-            "off_topic_streak": a.off_topic_streak,
-            "nudged_this_streak": a.nudged_this_streak,
-            "first_seen_at": a.first_seen_at,
-            "last_human_message_at": a.last_human_message_at,
-            "last_owner_message_at": a.last_owner_message_at,
-            "last_admin_message_at": a.last_admin_message_at,
-            "last_reminder_at": a.last_reminder_at,
-            "health_status": a.health_status,
-            "health_at": health_at,
-            "recent_vocabulary": json.dumps(
-                [[f, round(w, 3)] for f, w in a.recent_vocabulary],
-                ensure_ascii=False,
-                separators=(",", ":"),
-            ),
-        },
-    )
+    return {
+        "chat_pk": chat_pk,
+        "topic_window": a.topic_window,
+        "off_topic_streak": a.off_topic_streak,
+        "nudged_this_streak": a.nudged_this_streak,
+        "first_seen_at": a.first_seen_at,
+        "last_human_message_at": a.last_human_message_at,
+        "last_owner_message_at": a.last_owner_message_at,
+        "last_admin_message_at": a.last_admin_message_at,
+        "last_reminder_at": a.last_reminder_at,
+        "health_status": a.health_status,
+        "health_at": health_at,
+        "recent_vocabulary": json.dumps(
+            [[f, round(w, 3)] for f, w in a.recent_vocabulary],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ),
+    }
 
 
 # -- days ----------------------------------------------------------------------------------------
@@ -360,3 +364,200 @@ def add_recent(
     if prune_now:
         before = at - timedelta(seconds=REPEAT_WINDOW_SECONDS)
         conn.execute(_PRUNE_RECENT, {"b_pk": chat_pk, "b_before": before})
+
+
+# -- one transaction's reads and writes, for all its chats at once ------------------------------
+
+_ACTIVITIES = sa.select(chat_activity).where(
+    chat_activity.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True))
+)
+_DAY_SUMS_OF = {
+    name: sa.select(activity_days.c.chat_pk, sa.func.sum(activity_days.c[name]))
+    .where(
+        activity_days.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
+        activity_days.c.day >= sa.bindparam("b_first"),
+        activity_days.c.day <= sa.bindparam("b_last"),
+    )
+    .group_by(activity_days.c.chat_pk)
+    for name in DAY_COUNTERS
+}
+
+
+_RECENT_OF = sa.select(_r.c.chat_pk, _r.c.user_id, _r.c.at, _r.c.text_key, _r.c.mentions).where(
+    _r.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)), _r.c.at >= sa.bindparam("b_since")
+)
+# the flood window is read from this long before the first event's window, so events a
+# little older than the first one still count from memory
+RECENT_MARGIN = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Recent:
+    user_id: str
+    at: datetime
+    text_key: str
+    mentions: int
+
+
+@dataclass
+class LifecycleBatch:
+    """The lifecycle area's tables for every chat of one transaction
+    (``ChatTx.pending(LifecycleBatch)``): activity rows and day sums read for all the
+    chats in one query each on first use, then kept in memory with this transaction's
+    changes; day counters, poster days and activity rows written back by ``flush``, one
+    multi-row statement each. The flood window (``recent_messages``) is read for all the
+    chats from RECENT_MARGIN before the first message's window, counted in memory with
+    the transaction's messages, and written back in order (inserts, prunings)."""
+
+    conn: Connection
+    pks: Sequence[int]
+    _activity: dict[int, ChatActivity] | None = None
+    _sums: dict[tuple[str, int, int], dict[int, int]] = field(default_factory=dict)
+    _days: dict[tuple[int, int], dict[str, int]] = field(default_factory=dict)
+    _posters: dict[tuple[int, int, str], int] = field(default_factory=dict)
+    _saved: dict[int, tuple[ChatActivity, datetime | None]] = field(default_factory=dict)
+    _recent_since: datetime | None = None
+    _recent: dict[int, list[_Recent]] = field(default_factory=dict)
+    # held flood-window writes, in order: a row to insert, or (chat_pk, before) to prune
+    _recent_ops: list[dict[str, Any] | tuple[int, datetime]] = field(default_factory=list)
+
+    def recent_counts(
+        self, chat_pk: int, user_id: str, text_key: str, now: datetime
+    ) -> RecentActivity:
+        """As :func:`recent_counts`, from memory."""
+        since = now - timedelta(seconds=REPEAT_WINDOW_SECONDS)
+        if self._recent_since is None:
+            self._recent_since = since - RECENT_MARGIN
+            params = {"b_pks": list(self.pks), "b_since": self._recent_since}
+            for r in self.conn.execute(_RECENT_OF, params):
+                row = _Recent(r.user_id, r.at, r.text_key, int(r.mentions))
+                self._recent.setdefault(int(r.chat_pk), []).append(row)
+        if since < self._recent_since:  # older than what was read: ask the table
+            self._flush_recent(self.conn)
+            return recent_counts(self.conn, chat_pk, user_id, text_key, now)
+        rate_since = now - timedelta(seconds=RATE_WINDOW_SECONDS)
+        window = [r for r in self._recent.get(chat_pk, ()) if since <= r.at <= now]
+        mine = [r for r in window if r.user_id == user_id]
+        return RecentActivity(
+            actor_last_minute=sum(1 for r in mine if r.at >= rate_since),
+            actor_mentions_last_minute=sum(r.mentions for r in mine if r.at >= rate_since),
+            same_text_recent=sum(1 for r in mine if r.text_key == text_key),
+            chat_last_minute=sum(1 for r in window if r.at >= rate_since),
+        )
+
+    def add_recent(
+        self,
+        chat_pk: int,
+        user_id: str,
+        at: datetime,
+        text_key: str,
+        mentions: int,
+        *,
+        prune_now: bool = False,
+    ) -> None:
+        """As :func:`add_recent`, held until ``flush``."""
+        self._recent.setdefault(chat_pk, []).append(_Recent(user_id, at, text_key, mentions))
+        self._recent_ops.append(
+            {
+                "chat_pk": chat_pk,
+                "user_id": user_id,
+                "at": at,
+                "text_key": text_key,
+                "mentions": mentions,
+            }
+        )
+        if prune_now:
+            before = at - timedelta(seconds=REPEAT_WINDOW_SECONDS)
+            self._recent[chat_pk] = [r for r in self._recent[chat_pk] if r.at >= before]
+            self._recent_ops.append((chat_pk, before))
+
+    def _flush_recent(self, conn: Connection) -> None:
+        rows: list[dict[str, Any]] = []
+        for op in [*self._recent_ops, None]:
+            if isinstance(op, dict):
+                rows.append(op)
+                continue
+            if rows:
+                conn.execute(_INSERT_RECENT, rows)
+                rows = []
+            if op is not None:
+                conn.execute(_PRUNE_RECENT, {"b_pk": op[0], "b_before": op[1]})
+        self._recent_ops.clear()
+
+    def activity(self, chat_pk: int) -> ChatActivity | None:
+        if self._activity is None:
+            rows = self.conn.execute(_ACTIVITIES, {"b_pks": list(self.pks)}).mappings()
+            self._activity = {int(r["chat_pk"]): _activity(r) for r in rows}
+        saved = self._saved.get(chat_pk)
+        return saved[0] if saved is not None else self._activity.get(chat_pk)
+
+    def day_sum(self, chat_pk: int, column: str, first_day: int, last_day: int) -> int:
+        key = (column, first_day, last_day)
+        sums = self._sums.get(key)
+        if sums is None:
+            params = {"b_pks": list(self.pks), "b_first": first_day, "b_last": last_day}
+            rows = self.conn.execute(_DAY_SUMS_OF[column], params)
+            sums = self._sums[key] = {int(r[0]): int(r[1] or 0) for r in rows}
+        held = sum(
+            counts.get(column, 0)
+            for (pk, day), counts in self._days.items()
+            if pk == chat_pk and first_day <= day <= last_day
+        )
+        return sums.get(chat_pk, 0) + held
+
+    def bump_day(self, chat_pk: int, day: int, counts: Mapping[str, int]) -> None:
+        unknown = set(counts) - set(DAY_COUNTERS)
+        if unknown:
+            raise ValueError(f"unknown day counters {sorted(unknown)}")
+        held = self._days.setdefault((chat_pk, day), {})
+        for name, n in counts.items():
+            held[name] = held.get(name, 0) + n
+
+    def bump_poster(self, chat_pk: int, day: int, user_id: str) -> None:
+        key = (chat_pk, day, user_id)
+        self._posters[key] = self._posters.get(key, 0) + 1
+
+    def save_activity(
+        self, chat_pk: int, a: ChatActivity, *, health_at: datetime | None = None
+    ) -> None:
+        if a.first_seen_at is None:
+            raise ValueError("a chat's activity row needs first_seen_at")
+        earlier = self._saved.get(chat_pk)
+        if health_at is None and earlier is not None:
+            health_at = earlier[1]  # the row keeps its latest health reading
+        self._saved[chat_pk] = (a, health_at)
+
+    def flush(self, conn: Connection) -> None:
+        dialect = conn.dialect.name
+        self._flush_recent(conn)
+        if self._days:
+            conn.execute(
+                _day_upsert(dialect),
+                [
+                    {name: counts.get(name, 0) for name in DAY_COUNTERS}
+                    | {"chat_pk": pk, "day": day}
+                    for (pk, day), counts in self._days.items()
+                ],
+            )
+            for (column, first, last), sums in self._sums.items():  # now in the table
+                for (pk, day), counts in self._days.items():
+                    if first <= day <= last and counts.get(column):
+                        sums[pk] = sums.get(pk, 0) + counts[column]
+            self._days.clear()
+        if self._posters:
+            conn.execute(
+                _poster_upsert(dialect),
+                [
+                    {"chat_pk": pk, "day": day, "user_id": user, "messages": n}
+                    for (pk, day, user), n in self._posters.items()
+                ],
+            )
+            self._posters.clear()
+        if self._saved:
+            conn.execute(
+                _activity_upsert(dialect),
+                [_activity_values(pk, a, at) for pk, (a, at) in self._saved.items()],
+            )
+            if self._activity is not None:
+                self._activity.update({pk: a for pk, (a, _) in self._saved.items()})
+            self._saved.clear()

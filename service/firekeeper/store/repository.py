@@ -19,11 +19,11 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,7 +38,7 @@ from firekeeper.domain.chats import (
 )
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event, Platform
-from firekeeper.errors import FirekeeperError
+from firekeeper.errors import FirekeeperError, StoreUnavailable
 from firekeeper.store.codec import (
     decision_from_json,
     decision_to_json,
@@ -81,6 +81,12 @@ class DuplicateEvent(FirekeeperError):
 
 
 log = logging.getLogger("firekeeper.store")
+
+# what a failed statement or an unreachable database raises: the transaction is lost
+STORE_FAILURES: tuple[type[Exception], ...] = (sa.exc.SQLAlchemyError, StoreUnavailable)
+
+if TYPE_CHECKING:
+    from firekeeper.store.batch import BatchTx
 
 
 def create_store(url: str, *, pool_size: int = 10, lock_timeout_ms: int = 30_000) -> Store:
@@ -186,14 +192,54 @@ def _select_decision(
     return None if stored is None else decision_from_json(stored, replayed=True)
 
 
-class ChatTx:
-    """One event's transaction on one locked chat; valid only inside its ``with`` block."""
+class Pending(Protocol):
+    """What a governance area keeps for one transaction (one per kind, made on first use
+    from the connection and the primary keys of every chat the transaction locked): what
+    it read for all those chats at once, and the writes it holds back. ``flush`` sends
+    the writes; the transaction calls it before it commits (and the batch before an
+    event whose areas read those tables)."""
 
-    def __init__(self, conn: Connection, chat_pk: int, chat: ChatRecord) -> None:
+    def flush(self, conn: Connection) -> None: ...
+
+
+P = TypeVar("P", bound=Pending)
+
+
+class Deferred(Protocol):
+    """Where a chat's writes go when its ChatTx is part of a batch (``firekeeper.store.batch``):
+    kept in memory and written for the whole batch at once."""
+
+    def members(self, chat_pk: int, user_ids: list[str]) -> dict[str, MemberRecord]: ...
+
+    def apply(self, chat_pk: int, changes: StateChanges) -> None: ...
+
+    def save_decision(self, values: dict[str, Any]) -> None: ...
+
+    def after_commit(self, callback: Callable[[], None]) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def pending(self, kind: Callable[[Connection, tuple[int, ...]], P]) -> P: ...
+
+
+class ChatTx:
+    """One locked chat in a transaction; valid only inside its ``with`` block.
+
+    Alone (:meth:`Store.chat_transaction`) it writes at once; in a batch
+    (:meth:`Store.batch_transaction`) its ``apply`` and ``save_decision`` are kept by
+    the batch and written for all its chats at the end, and ``members`` reads what
+    earlier events of the batch changed.
+    """
+
+    def __init__(
+        self, conn: Connection, chat_pk: int, chat: ChatRecord, deferred: Deferred | None = None
+    ) -> None:
         self.chat = chat  # the locked row as a snapshot; apply() replaces it
         self._conn: Connection | None = conn
         self._after_commit: list[Callable[[], None]] = []
         self._pk = chat_pk
+        self._deferred = deferred
+        self._pending: dict[object, Pending] = {}
 
     def _connection(self) -> Connection:
         if self._conn is None:
@@ -209,7 +255,28 @@ class ChatTx:
         For effects outside the database, such as metrics, that must not count
         an event whose transaction is rolled back and then retried.
         """
-        self._after_commit.append(callback)
+        if self._deferred is not None:
+            self._deferred.after_commit(callback)
+        else:
+            self._after_commit.append(callback)
+
+    def pending(self, kind: Callable[[Connection, tuple[int, ...]], P]) -> P:
+        """The transaction's ``kind`` (see :class:`Pending`), made on first use."""
+        if self._deferred is not None:
+            return self._deferred.pending(kind)
+        found = self._pending.get(kind)
+        if found is None:
+            found = self._pending[kind] = kind(self._connection(), (self._pk,))
+        return found  # type: ignore[return-value]  # made by kind, so a P
+
+    def flush(self) -> None:
+        """Write what this transaction holds back (in a batch: the chats, members and
+        areas' rows of every chat), for a read that goes to those tables itself."""
+        if self._deferred is not None:
+            self._deferred.flush()
+            return
+        for kept in self._pending.values():
+            kept.flush(self._connection())
 
     @property
     def connection(self) -> Connection:
@@ -230,6 +297,8 @@ class ChatTx:
         wanted = sorted(set(user_ids))
         if not wanted:
             return {}
+        if self._deferred is not None:
+            return self._deferred.members(self._pk, wanted)
         rows = self._connection().execute(_MEMBERS_BY_ID, {"b_chat_pk": self._pk, "b_ids": wanted})
         return {m.user_id: m for m in (member_from_row(r) for r in rows.mappings())}
 
@@ -238,6 +307,10 @@ class ChatTx:
         if changes.chat.key != self.chat.key:
             raise ValueError(f"changes are for chat {changes.chat.key}, not {self.chat.key}")
         conn = self._connection()
+        if self._deferred is not None:
+            self._deferred.apply(self._pk, changes)
+            self.chat = changes.chat
+            return
         _write_chat(conn, self._pk, changes.chat)
         if changes.members:
             conn.execute(
@@ -255,23 +328,32 @@ class ChatTx:
         if event_key != self.chat.key:
             raise ValueError(f"event {env.event_id!r} is for chat {event_key}, not {self.chat.key}")
         conn = self._connection()
-        values: dict[str, Any] = {
-            "chat_pk": self._pk,
-            "tenant": env.tenant,
-            "platform": env.platform.value,
-            "event_id": env.event_id,
-            "event_kind": event.kind.value,
-            "actor_id": env.actor.id if env.actor is not None else "",
-            "occurred_at": env.occurred_at,
-            "decided_at": decision.decided_at,
-            "ruleset": decision.ruleset,
-            "ruleset_version": decision.ruleset_version,
-            "decision": decision_to_json(decision),
-            "event": event_to_json(event),
-        }
+        values = decision_values(self._pk, event, decision)
+        if self._deferred is not None:
+            self._deferred.save_decision(values)
+            return
         inserted = conn.execute(_decision_insert(conn.dialect.name), values).scalar_one_or_none()
         if inserted is None:
             raise DuplicateEvent(env.tenant, env.platform, env.event_id)
+
+
+def decision_values(chat_pk: int, event: Event, decision: Decision) -> dict[str, Any]:
+    """The decision log's row for ``decision`` on ``event``."""
+    env = event.envelope
+    return {
+        "chat_pk": chat_pk,
+        "tenant": env.tenant,
+        "platform": env.platform.value,
+        "event_id": env.event_id,
+        "event_kind": event.kind.value,
+        "actor_id": env.actor.id if env.actor is not None else "",
+        "occurred_at": env.occurred_at,
+        "decided_at": decision.decided_at,
+        "ruleset": decision.ruleset,
+        "ruleset_version": decision.ruleset_version,
+        "decision": decision_to_json(decision),
+        "event": event_to_json(event),
+    }
 
 
 class Store:
@@ -337,6 +419,7 @@ class Store:
             tx = ChatTx(conn, chat_pk, chat)
             try:
                 yield tx
+                tx.flush()
             finally:
                 tx._end()
         # Only reached once the transaction committed.
@@ -345,6 +428,16 @@ class Store:
                 callback()
             except Exception:
                 log.exception("an after-commit callback failed", extra={"chat": str(key)})
+
+    def batch_transaction(self, keys: Iterable[ChatKey]) -> AbstractContextManager[BatchTx]:
+        """One transaction with the rows of every chat in ``keys`` locked in one statement
+        (created unregistered if new), whose writes are sent for the whole batch at once:
+        see ``firekeeper.store.batch``. Commits when the block exits normally, rolls back
+        on an exception; connectivity failures and lock timeouts become
+        :class:`StoreUnavailable`."""
+        from firekeeper.store import batch
+
+        return batch.transaction(self.engine, keys)
 
     def get_chat(self, key: ChatKey) -> ChatRecord | None:
         with self._read(f"read chat {key}") as conn:

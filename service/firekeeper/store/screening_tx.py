@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -500,3 +501,143 @@ def pending_total(conn: Connection) -> int:
         .select_from(held)
         .where(held.c.status == HeldStatus.PENDING.value),
     )
+
+
+# -- one transaction's reads and writes, for all its chats at once ------------------------------
+
+BLOCKLIST_HELD = 5000  # a tenant's blocklist up to this long is read whole, once per batch
+_BLOCKLIST_OF = (
+    sa.select(blocklist.c.kind, blocklist.c.platform, blocklist.c.value)
+    .where(blocklist.c.tenant == sa.bindparam("b_tenant"))
+    .limit(sa.bindparam("b_limit"))
+)
+_STRIKES_OF = sa.select(_s.c.chat_pk, _s.c.user_id, _s.c.at).where(
+    _s.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)), _s.c.at > sa.bindparam("b_keep")
+)
+# strikes are read from this long before the first message's window, so messages a
+# little older than the first one still count from memory
+STRIKES_MARGIN = timedelta(hours=1)
+_SETTINGS_OF = sa.select(
+    settings.c.chat_pk, settings.c.allowed_domains, settings.c.entry_patterns
+).where(settings.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)))
+_VALUE_COUNTS_OF = sa.select(
+    value.c.chat_pk, value.c.substantive_posts, value.c.answered_questions
+).where(value.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)))
+
+
+@dataclass
+class ScreeningBatch:
+    """The screening area's per-chat rows for every chat of one transaction
+    (``ChatTx.pending(ScreeningBatch)``): settings and value counters read for all the
+    chats in one query each on first use; value counters kept in memory with this
+    transaction's additions and written back by ``flush`` in one multi-row upsert.
+    Settings change only under the chat's lock (``Screening.SetChatSettings``), never
+    inside an event's transaction, so they are read once."""
+
+    conn: Connection
+    pks: Sequence[int]
+    # each tenant's blocklist, whole when it holds at most BLOCKLIST_HELD entries (None:
+    # longer, asked per event): {(kind, platform, value)}
+    _blocked: dict[str, frozenset[tuple[str, str, str]] | None] = field(default_factory=dict)
+    _settings: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] | None = None
+    _values: dict[int, tuple[int, int]] | None = None
+    _added: dict[int, tuple[int, int]] = field(default_factory=dict)
+    _strikes_since: datetime | None = None
+    _strikes: dict[tuple[int, str], list[datetime]] = field(default_factory=dict)
+    _new_strikes: list[tuple[int, str, datetime, str]] = field(default_factory=list)
+
+    def strike_counts(self, chat_pk: int, user_id: str, now: datetime) -> tuple[int, int, int]:
+        """As :func:`strike_counts`, from memory: (24 hours, 7 days, STRIKES_KEEP)."""
+        keep = now - STRIKES_KEEP
+        if self._strikes_since is None:
+            self._strikes_since = keep - STRIKES_MARGIN
+            params = {"b_pks": list(self.pks), "b_keep": self._strikes_since}
+            for r in self.conn.execute(_STRIKES_OF, params):
+                self._strikes.setdefault((int(r.chat_pk), r.user_id), []).append(r.at)
+        if keep < self._strikes_since:  # older than what was read: ask the table
+            self._flush_strikes(self.conn)
+            return strike_counts(self.conn, chat_pk, user_id, now)
+        times = [t for t in self._strikes.get((chat_pk, user_id), ()) if keep < t <= now]
+        day, week = now - timedelta(hours=24), now - timedelta(days=7)
+        return sum(t > day for t in times), sum(t > week for t in times), len(times)
+
+    def add_strike(self, chat_pk: int, user_id: str, at: datetime, rule_id: str) -> None:
+        """As :func:`add_strike`, held until ``flush``."""
+        before = at - STRIKES_KEEP
+        kept = [t for t in self._strikes.get((chat_pk, user_id), ()) if t >= before]
+        self._strikes[(chat_pk, user_id)] = [*kept, at]
+        self._new_strikes.append((chat_pk, user_id, at, rule_id))
+
+    def _flush_strikes(self, conn: Connection) -> None:
+        for pk, user, at, rule in self._new_strikes:  # rare: one per message a promo rule acted on
+            add_strike(conn, pk, user, at, rule)
+        self._new_strikes.clear()
+
+    def chat_settings(self, chat_pk: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(allowed domains, entry patterns) of a chat; empty when never set."""
+        if self._settings is None:
+            rows = self.conn.execute(_SETTINGS_OF, {"b_pks": list(self.pks)})
+            self._settings = {
+                int(r.chat_pk): (
+                    tuple(str(d) for d in r.allowed_domains),
+                    tuple(str(p) for p in r.entry_patterns),
+                )
+                for r in rows
+            }
+        return self._settings.get(chat_pk, ((), ()))
+
+    def _blocklist(self, tenant: str) -> frozenset[tuple[str, str, str]] | None:
+        if tenant not in self._blocked:
+            params = {"b_tenant": tenant, "b_limit": BLOCKLIST_HELD + 1}
+            rows = self.conn.execute(_BLOCKLIST_OF, params).all()
+            held = frozenset((r.kind, r.platform, r.value) for r in rows)
+            self._blocked[tenant] = held if len(rows) <= BLOCKLIST_HELD else None
+        return self._blocked[tenant]
+
+    def blocked_users(
+        self, tenant: str, platform: Platform, user_ids: Iterable[str]
+    ) -> frozenset[str]:
+        """As :func:`blocked_users`, from the tenant's blocklist read once per transaction."""
+        held = self._blocklist(tenant)
+        if held is None:
+            return blocked_users(self.conn, tenant, platform, user_ids)
+        kind = BlockKind.USER.value
+        return frozenset(u for u in user_ids if u and (kind, platform.value, u) in held)
+
+    def blocked_domains(self, tenant: str, domains: Iterable[str]) -> frozenset[str]:
+        """As :func:`blocked_domains`, from the tenant's blocklist read once per transaction."""
+        held = self._blocklist(tenant)
+        if held is None:
+            return blocked_domains(self.conn, tenant, domains)
+        kind = BlockKind.DOMAIN.value
+        return frozenset(p for d in domains for p in dl.parents(d) if (kind, "", p) in held)
+
+    def value_counts(self, chat_pk: int) -> tuple[int, int]:
+        if self._values is None:
+            rows = self.conn.execute(_VALUE_COUNTS_OF, {"b_pks": list(self.pks)})
+            self._values = {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
+        stored = self._values.get(chat_pk, (0, 0))
+        added = self._added.get(chat_pk, (0, 0))
+        return stored[0] + added[0], stored[1] + added[1]
+
+    def add_value(self, chat_pk: int, substantive: int, answered: int) -> None:
+        if substantive or answered:
+            s, a = self._added.get(chat_pk, (0, 0))
+            self._added[chat_pk] = (s + substantive, a + answered)
+
+    def flush(self, conn: Connection) -> None:
+        self._flush_strikes(conn)
+        if not self._added:
+            return
+        conn.execute(
+            _value_upsert(conn.dialect.name),
+            [
+                {"chat_pk": pk, "substantive_posts": s, "answered_questions": a}
+                for pk, (s, a) in self._added.items()
+            ],
+        )
+        if self._values is not None:
+            for pk, (s, a) in self._added.items():
+                old = self._values.get(pk, (0, 0))
+                self._values[pk] = (old[0] + s, old[1] + a)
+        self._added.clear()
