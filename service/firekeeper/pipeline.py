@@ -68,6 +68,16 @@ class Area(Protocol[S]):
     def write(self, tx: ChatTx, event: Event, loaded: S, result: Evaluation) -> None: ...
 
 
+class _EventFailed(Exception):
+    """One event's writes failed (not the store): its batch rolls back and is decided
+    again without it."""
+
+    def __init__(self, position: int, cause: Exception) -> None:
+        super().__init__(f"event {position} of the batch: {cause}")
+        self.position = position
+        self.cause = cause
+
+
 class StoreTiming(Protocol):
     def observe_store(self, operation: str, seconds: float) -> None: ...
 
@@ -137,20 +147,30 @@ class Pipeline:
         """The decisions on ``events``, in order: one outcome per event, a ``Decision`` or
         the error that event alone met (the others go through). ``explain``: for every
         event, or one flag per event. An event id decided before (or earlier in the batch)
-        gets its stored decision, ``replayed=True``. When the store fails, the batch fails
-        as a whole (every outcome is that error, nothing is written: send it again)."""
+        gets its stored decision, ``replayed=True``.
+
+        When the store fails, the batch fails as a whole: the store's error is raised and
+        nothing is written (send the events again, in order). An event whose own writes
+        fail (an area's bug on that event) gets that error, and the batch is decided
+        again without it, so it cannot take the others down with it."""
         flags = [explain] * len(events) if isinstance(explain, bool) else list(explain)
         if len(flags) != len(events):
             raise ValueError(f"{len(flags)} explain flags for {len(events)} events")
-        if not events:
-            return []
-        try:
+        failed: dict[int, Exception] = {}  # position -> the error its writes met
+        while True:
+            keep = [i for i in range(len(events)) if i not in failed]
+            batch, batch_flags = [events[i] for i in keep], [flags[i] for i in keep]
             try:
-                outcomes = self._decide_batch(events, flags)
-            except DuplicateEvent:  # a replica stored one of these ids meanwhile: look again
-                outcomes = self._decide_batch(events, flags)
-        except Exception as exc:  # the store failed: nothing of the batch was written
-            return [exc] * len(events)
+                try:
+                    decided = self._decide_batch(batch, batch_flags) if batch else []
+                except DuplicateEvent:  # a replica stored one of these ids meanwhile
+                    decided = self._decide_batch(batch, batch_flags)
+            except _EventFailed as failure:  # rolled back whole: again without that event
+                failed[keep[failure.position]] = failure.cause
+                continue
+            break
+        by_position = dict(zip(keep, decided, strict=True))
+        outcomes = [failed[i] if i in failed else by_position[i] for i in range(len(events))]
         for event, outcome in zip(events, outcomes, strict=True):
             if isinstance(outcome, Decision) and not outcome.replayed:
                 self._log_decided(event, outcome)
@@ -173,12 +193,17 @@ class Pipeline:
                 for uid in people_ids(e)
             )
             return [
-                self._decide(batch, event, flag, decided)
-                for event, flag in zip(events, explain, strict=True)
+                self._decide(batch, position, event, flag, decided)
+                for position, (event, flag) in enumerate(zip(events, explain, strict=True))
             ]
 
     def _decide(
-        self, batch: BatchTx, event: Event, explain: bool, decided: dict[EventKey, Decision]
+        self,
+        batch: BatchTx,
+        position: int,
+        event: Event,
+        explain: bool,
+        decided: dict[EventKey, Decision],
     ) -> Decision | Exception:
         """One event of the batch: its stored decision, its own error, or its new decision
         (whose writes the batch keeps; ``decided`` gets it, so a second event with its id
@@ -213,10 +238,15 @@ class Pipeline:
             raise  # the transaction is lost: the batch fails as a whole
         except Exception as exc:  # this event's own error; nothing of it was written
             return exc
-        tx.apply(result.changes)
-        for area, state in loaded:
-            area.write(tx, event, state, result)
-        tx.save_decision(event, result.decision)
+        try:
+            tx.apply(result.changes)
+            for area, state in loaded:
+                area.write(tx, event, state, result)
+            tx.save_decision(event, result.decision)
+        except STORE_FAILURES:
+            raise
+        except Exception as exc:  # half of its writes may be held: the batch must roll back
+            raise _EventFailed(position, exc) from exc
         decided[key] = result.decision
         return result.decision
 

@@ -111,6 +111,30 @@ def test_a_batch_that_fails_as_a_whole_fails_each_event() -> None:
     assert all(isinstance(a.outcome, RuntimeError) for a in answers) and len(answers) == 2
 
 
+def test_after_a_failed_batch_a_call_s_later_events_are_not_run_out_of_order() -> None:
+    """The first chunk of a call fails as a whole (the store): its later events must not
+    be decided before the failed ones, which the caller sends again; they get the same
+    error."""
+
+    class FailsFirst(FakePort):
+        def evaluate_batch(self, events: object, *, explain: object = False) -> list[object]:  # type: ignore[override]
+            self.batches.append(len(events))  # type: ignore[arg-type]
+            if len(self.batches) == 1:
+                raise RuntimeError("store gone")
+            return super().evaluate_batch(events, explain=explain)  # type: ignore[arg-type]
+
+    port = FailsFirst()
+    batcher = Batcher(port, batch_max=2)
+    batcher.start()
+    try:
+        call = batcher.submit([event(event_id=i) for i in ("m0", "m1", "m2", "m3")])
+        answers = _result(call.future)
+    finally:
+        batcher.close()
+    assert [type(a.outcome) for a in answers] == [RuntimeError] * 4
+    assert port.evaluated == []  # m2 and m3 were never decided ahead of m0 and m1
+
+
 def test_a_call_whose_deadline_passed_while_queued_is_not_evaluated(gated: FakePort) -> None:
     batcher = Batcher(gated)
     batcher.start()

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import ChatTick, Envelope, Event, MessagePosted
-from firekeeper.errors import InvalidEvent
+from firekeeper.errors import InvalidEvent, StoreUnavailable
 from firekeeper.pipeline import Pipeline, RulesetHolder
 from firekeeper.rules.evaluate import Evaluation
 from firekeeper.rulesets_dir import load
@@ -180,12 +180,14 @@ def test_a_refused_event_gets_its_own_error_and_the_others_go_through(store: Sto
 
 
 class _Failing:
-    """An area whose write fails like a lost database on one event."""
+    """An area whose write fails on one event: like a lost database (``error``
+    ``store``), or with a bug of its own (``bug``)."""
 
     name = "failing"
 
-    def __init__(self, event_id: str) -> None:
+    def __init__(self, event_id: str, error: str = "store") -> None:
         self.event_id = event_id
+        self.error = error
         self.armed = True
 
     def load(self, tx: object, event: Event, ctx: object) -> None:
@@ -196,6 +198,8 @@ class _Failing:
 
     def write(self, tx: object, event: Event, loaded: None, result: Evaluation) -> None:
         if self.armed and event.envelope.event_id == self.event_id:
+            if self.error == "bug":
+                raise KeyError("a field this area expected")
             raise sa.exc.OperationalError("INSERT", {}, Exception("connection lost"))
 
 
@@ -204,9 +208,8 @@ def test_a_store_failure_fails_the_whole_batch_and_writes_nothing(store: Store) 
     areas = (*governance_areas(RulesetHolder(INDEX)), failing)
     p = Pipeline(store, RulesetHolder(INDEX), areas=areas, clock=lambda: DECIDED_AT)
     batch = [message(eid="m1"), message(eid="m2"), message(eid="m3")]
-    outcomes = p.evaluate_batch(batch)
-    assert len(outcomes) == 3 and all(o is outcomes[0] for o in outcomes)
-    assert isinstance(outcomes[0], Exception)
+    with pytest.raises(StoreUnavailable):  # the whole batch: its caller resends it
+        p.evaluate_batch(batch)
     assert _count(store, decisions) == 0
     # nothing counted (on PostgreSQL a new chat's empty row is created before the lock)
     created = store.get_chat(KEY)
@@ -216,6 +219,26 @@ def test_a_store_failure_fails_the_whole_batch_and_writes_nothing(store: Store) 
     assert all(isinstance(o, Decision) and not o.replayed for o in again)
     chat = store.get_chat(KEY)
     assert chat is not None and chat.message_count == 3
+
+
+def test_an_event_whose_own_writes_fail_fails_alone_and_the_others_are_decided(
+    store: Store,
+) -> None:
+    failing = _Failing("m2", error="bug")
+    areas = (*governance_areas(RulesetHolder(INDEX)), failing)
+    p = Pipeline(store, RulesetHolder(INDEX), areas=areas, clock=lambda: DECIDED_AT)
+    first, second, third = p.evaluate_batch(
+        [message(eid="m1"), message(eid="m2"), message(eid="m3")]
+    )
+    assert isinstance(second, KeyError)
+    assert isinstance(first, Decision) and isinstance(third, Decision)
+    assert not first.replayed and not third.replayed
+    assert _count(store, decisions) == 2
+    chat = store.get_chat(KEY)
+    assert chat is not None and chat.message_count == 2  # m2 counted nowhere
+    failing.armed = False  # fixed: m2 sent again is decided, the others are replays
+    again = p.evaluate_batch([message(eid="m1"), message(eid="m2"), message(eid="m3")])
+    assert [isinstance(o, Decision) and o.replayed for o in again] == [True, False, True]
 
 
 def test_batches_over_the_same_chats_in_any_order_all_commit(store: Store) -> None:

@@ -324,14 +324,16 @@ class Batcher:
         events = [call.events[i] for call, i in batch]
         flags = [call.explain[i] for call, i in batch]
         started = self._clock()
+        whole: Exception | None = None  # the batch failed as a whole (the store, say)
         try:
             outcomes: Sequence[Outcome] = self._port.evaluate_batch(events, explain=flags)
             if len(outcomes) != len(events):
                 raise RuntimeError(
                     f"evaluate_batch returned {len(outcomes)} outcomes for {len(events)} events"
                 )
-        except Exception as exc:  # the batch as a whole failed: every event met it
+        except Exception as exc:  # every event met it; logged once here
             log.exception("evaluate_batch failed as a whole", extra={"events": len(events)})
+            whole = exc
             outcomes = [exc] * len(events)
         ended = self._clock()
         if self._observer is not None:
@@ -347,10 +349,13 @@ class Batcher:
             for call in touched.values():
                 if call.next == len(call.events):  # every event taken, this batch its last
                     settled.append((call, _answers(call)))
-                elif call.stopped(ended) or self._closed:  # its other events never run
+                elif whole is not None or call.stopped(ended) or self._closed:
+                    # Its other events never run: after a failed batch, running them
+                    # would decide a chat's later events before the earlier ones, which
+                    # the caller sends again; they get the same error, in order.
                     self._queue.remove(call)
                     self._waiting -= call.left
-                    why = Closed() if self._closed else Stopped()
+                    why = whole or (Closed() if self._closed else Stopped())
                     settled.append(self._finish_early(call, why))
             self._lock.notify_all()  # calls with more to run may be taken again
         _deliver(settled)
@@ -362,7 +367,8 @@ class Batcher:
         if not any(a is not None for a in call.outcomes):
             return call, why
         ended = self._clock()
-        rest: Outcome = NOT_REACHED if isinstance(why, Stopped) else why  # Closed: its own
+        # Stopped: not reached; Closed or a failed batch's error: that error
+        rest: Outcome = NOT_REACHED if isinstance(why, Stopped) else why
         for i, answer in enumerate(call.outcomes):
             if answer is None:
                 call.outcomes[i] = Answer(rest, ended - call.since)

@@ -151,14 +151,17 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
                     raise InvalidEvent("event", "required")
                 event = _from_adapter(request.event, "event")
                 (answer,) = await self._evaluate(context, [event], [request.explain])
-                if isinstance(answer.outcome, Exception):
-                    raise answer.outcome
                 if isinstance(answer.outcome, NotReached):  # one event: never, but be sure
                     raise Stopped
-                self._observe(event, answer.outcome, answer.seconds)
-                return pb.EvaluateResponse(decision=convert.decision_to_proto(answer.outcome))
+                if not isinstance(answer.outcome, Exception):
+                    self._observe(event, answer.outcome, answer.seconds)
+                    return pb.EvaluateResponse(decision=convert.decision_to_proto(answer.outcome))
+                # not raised again: a failed batch hands one error object to every call
+                # in it, and raising it in each would pile their frames on its traceback
+                failure: Exception = answer.outcome
             except Exception as exc:
-                await self._fail(context, exc, "Evaluate")
+                failure = exc
+            await self._fail(context, failure, "Evaluate")
 
     async def EvaluateBatch(
         self, request: pb.EvaluateBatchRequest, context: Context

@@ -506,6 +506,8 @@ class LifecycleBatch:
         return sums.get(chat_pk, 0) + held
 
     def bump_day(self, chat_pk: int, day: int, counts: Mapping[str, int]) -> None:
+        if not counts:  # nothing to add: no row (ticks, join requests, ...)
+            return
         unknown = set(counts) - set(DAY_COUNTERS)
         if unknown:
             raise ValueError(f"unknown day counters {sorted(unknown)}")
