@@ -46,6 +46,7 @@ from typing import Any
 
 from firekeeper.domain.events import Event, MessagePosted
 from firekeeper.rules import linear
+from firekeeper.rules.textchecks import Check
 
 SPAM = "spam"
 HAM = "ham"
@@ -191,3 +192,7 @@ def sections(event: Event, samples: ReportedSamples | None) -> Mapping[str, Mapp
         return {}
     found = (samples or NO_SAMPLES).match(p.text)
     return {"message": {"reported_spam_match": found.spam, "reported_ham_match": found.ham}}
+
+
+# its check on user text, timed with the others (firekeeper.areas.registry.text_checks)
+TEXT_CHECKS: tuple[Check, ...] = (Check("reported_normalize", __name__, normalize),)

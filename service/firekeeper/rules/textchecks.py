@@ -5,7 +5,9 @@ functions (through the screening and lifecycle areas and ``build_fact``).
 ``tests/rules/test_text_timing.py`` runs each one on adversarial texts of
 growing size and fails when one grows faster than linearly, and it fails too
 when a module compiles patterns (``firekeeper.rules.linear``) without a check
-here: a new check on user text is added to :data:`CHECKS`.
+here: a new check on user text is added to :data:`CHECKS`, or, for a check of a
+governance area, to its features' ``TEXT_CHECKS`` (``firekeeper.areas.registry``
+assembles them all).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from dataclasses import dataclass
 
 from firekeeper.rules import (
     announcements,
-    corrections,
     features,
     house_rules,
     lifecycle,
@@ -63,5 +64,4 @@ CHECKS: tuple[Check, ...] = (
     Check("repeat_key", lifecycle.__name__, lifecycle.text_key),
     Check("fold", "firekeeper.rules.textmatch", fold),
     Check("spam_score", spam_model.__name__, lambda text: spam_model.spam_score(_SPAM_MODEL, text)),
-    Check("reported_normalize", corrections.__name__, corrections.normalize),
 )
