@@ -12,11 +12,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from firekeeper.corrections_area import CorrectionsArea, SampleCache
+from firekeeper.areas.corrections.area import CorrectionsArea, SampleCache
+from firekeeper.areas.corrections.features import ReportedSamples
 from firekeeper.learned.artefact import shipped
 from firekeeper.lifecycle_area import LifecycleArea, Loaded
 from firekeeper.pipeline import Area, Pipeline, RulesetHolder, StoreTiming
-from firekeeper.rules.corrections import ReportedSamples
 from firekeeper.rules.screening import TrustContext
 from firekeeper.screening_area import ScreeningArea
 from firekeeper.store import Store

@@ -19,9 +19,9 @@ from types import ModuleType
 
 import sqlalchemy as sa
 
-from firekeeper.rules import corrections as corrections_features
+from firekeeper.areas.corrections import features as corrections_features
+from firekeeper.areas.corrections import queries as corrections_queries
 from firekeeper.rules.textchecks import CHECKS, Check
-from firekeeper.store import corrections as corrections_queries
 from firekeeper.store.models import metadata as _metadata
 
 

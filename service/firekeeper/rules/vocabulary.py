@@ -309,7 +309,7 @@ FIELDS: tuple[Field, ...] = (
     Field("chat.active_posters_30d", "int", "people who posted in the last 30 days", _TICK),
     Field("chat.health_status", "string", "new, thriving, steady, cooling, dormant or cemetery (docs/lifecycle.md)", _TICK),
     # --- policy-author tools
-    # --- admins' corrections (firekeeper.rules.corrections; docs/screening.md)
+    # --- admins' corrections (firekeeper.areas.corrections.features; docs/screening.md)
     Field("message.reported_spam_match", "bool", "the text is the same as, or a near-duplicate of, a message an admin of this tenant reported as spam", _MSG),
     Field("message.reported_ham_match", "bool", "the text is the same as, or a near-duplicate of, a message an admin of this tenant said was not spam (and matches none reported as spam)", _MSG),
     # --- languages (firekeeper.rules.language)

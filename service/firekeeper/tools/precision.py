@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 
-from firekeeper.corrections_area import CorrectionsArea, SampleCache
+from firekeeper.areas.corrections.area import CorrectionsArea, SampleCache
 from firekeeper.domain.decisions import Action, Decision
 from firekeeper.domain.events import Event
 from firekeeper.errors import Diagnostic, RulesetError
