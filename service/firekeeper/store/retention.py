@@ -15,7 +15,7 @@ windows, acknowledged outbox items) are pruned per chat on its tick
 (``firekeeper.store.lifecycle.prune``).
 
 Each batch is one short write transaction deleting at most ``batch`` rows
-chosen through the table's time index (``firekeeper.store.hot_queries`` checks
+chosen through the table's time index (``firekeeper.hot_queries`` checks
 the plans); a sweep repeats batches until a table has nothing old left or
 ``max_batches`` is reached (the next sweep goes on). Deleting what is already
 gone deletes nothing, so a sweep is idempotent and two replicas sweeping at

@@ -6,7 +6,7 @@ reads that are not held for the batch, and their writes; per tick and chat: the
 lifecycle prunes; per sweep: the retention deletes (``firekeeper.store.retention``).
 ``plan`` asks the database how it would run one (``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN``
 on PostgreSQL); ``tests/store/test_query_plans.py`` checks every one uses its
-index on both backends, and ``python -m firekeeper.store.hot_queries URL``
+index on both backends, and ``python -m firekeeper.hot_queries URL``
 prints the plans.
 """
 
@@ -255,7 +255,7 @@ def main(argv: list[str]) -> int:
     from firekeeper.store import create_store
 
     if len(argv) != 1:
-        print("usage: python -m firekeeper.store.hot_queries STORE_URL", file=sys.stderr)
+        print("usage: python -m firekeeper.hot_queries STORE_URL", file=sys.stderr)
         return 2
     store = create_store(argv[0])
     try:
