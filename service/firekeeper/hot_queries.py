@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
-from firekeeper.store import batch, retention
+from firekeeper.areas.registry import retention_policies
+from firekeeper.store import batch
 from firekeeper.store import lifecycle as lc
 from firekeeper.store import repository as repo
 from firekeeper.store import screening_tx as sq
@@ -214,7 +215,7 @@ def hot_queries() -> tuple[HotQuery, ...]:
             "ix_outbox_chat_pk_acked_at",
         ),
     ]
-    for policy in retention.POLICIES:
+    for policy in retention_policies():
         q.append(
             HotQuery(
                 f"sweep: {policy.table.name}",

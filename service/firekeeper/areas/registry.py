@@ -6,10 +6,12 @@ need from every area is assembled here:
 - :func:`text_checks`: the core's checks on user text and each area's
   (``tests/rules/test_text_timing.py`` times every one);
 - :func:`metadata`: the store's tables and every area's, for alembic's
-  ``env.py`` and the schema test (importing an area's queries registers its tables).
+  ``env.py`` and the schema test (importing an area's tables module registers them);
+- :func:`retention_policies`: what the retention sweep prunes, the decision
+  log's and each area's tables' (``firekeeper.store.retention.Retention``).
 
 Adding an area: a package under ``firekeeper/areas/``, and one line in
-:data:`PACKAGES` naming its pure features and its queries.
+:data:`PACKAGES`.
 """
 
 from __future__ import annotations
@@ -22,29 +24,37 @@ import sqlalchemy as sa
 from firekeeper.areas.corrections import features as corrections_features
 from firekeeper.areas.corrections import queries as corrections_queries
 from firekeeper.rules.textchecks import CHECKS, Check
+from firekeeper.store import retention, screening_retention
+from firekeeper.store import screening as screening_tables
 from firekeeper.store.models import metadata as _metadata
 
 
 @dataclass(frozen=True, slots=True)
 class AreaPackage:
     name: str
-    features: ModuleType  # pure; may define TEXT_CHECKS: tuple[Check, ...]
-    queries: ModuleType  # its tables (registered on the store's metadata) and queries
+    tables: tuple[ModuleType, ...]  # imported, they register the area's tables
+    text_checks: tuple[Check, ...] = ()  # its checks on user text (pure)
+    retention: tuple[retention.Policy, ...] = ()  # its tables that grow with traffic
 
 
 PACKAGES: tuple[AreaPackage, ...] = (
-    AreaPackage("corrections", corrections_features, corrections_queries),
+    AreaPackage(
+        "corrections", (corrections_queries,), text_checks=corrections_features.TEXT_CHECKS
+    ),
+    AreaPackage("screening", (screening_tables,), retention=screening_retention.RETENTION),
 )
 
 
 def text_checks() -> tuple[Check, ...]:
     """Every built-in check on user text: the core's, then each area's."""
-    found = list(CHECKS)
-    for package in PACKAGES:
-        found.extend(getattr(package.features, "TEXT_CHECKS", ()))
-    return tuple(found)
+    return (*CHECKS, *(c for package in PACKAGES for c in package.text_checks))
 
 
 def metadata() -> sa.MetaData:
     """The store's metadata with every area's tables on it."""
     return _metadata
+
+
+def retention_policies() -> tuple[retention.Policy, ...]:
+    """The decision log's retention policy, then each area's."""
+    return (*retention.POLICIES, *(p for package in PACKAGES for p in package.retention))
