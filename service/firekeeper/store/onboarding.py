@@ -41,9 +41,8 @@ from firekeeper.store.lifecycle import (
     save_activity,
     upsert,
 )
-from firekeeper.store.models import BigId, UtcDateTime, chats, members, metadata
+from firekeeper.store.models import BigId, UtcDateTime, chats, members, metadata, value
 from firekeeper.store.repository import Store
-from firekeeper.store.screening import value
 
 chat_history_imports = sa.Table(
     "chat_history_imports",
