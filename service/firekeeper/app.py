@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from firekeeper.areas.corrections.admin import CorrectionsAdmin
 from firekeeper.areas.corrections.area import CorrectionsArea
 from firekeeper.areas.corrections.queries import false_positives_by_rule
+from firekeeper.areas.screening.admin import ScreeningAdmin
+from firekeeper.areas.screening.area import ScreeningArea
 from firekeeper.config import Settings
 from firekeeper.errors import Diagnostic, FirekeeperError
 from firekeeper.learned.artefact import SHIPPED, SpamModelFileError
@@ -29,8 +31,6 @@ from firekeeper.rules.domains import parse_list
 from firekeeper.rules.spam_model import SpamModel
 from firekeeper.rulesets_dir import compile_dir_sources, default_dir, read_sources
 from firekeeper.sandbox import check_in_child
-from firekeeper.screening_admin import ScreeningAdmin
-from firekeeper.screening_area import ScreeningArea
 from firekeeper.server import Bound, serve
 from firekeeper.store import Store, create_store
 from firekeeper.store.audit import AuditLog

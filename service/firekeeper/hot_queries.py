@@ -23,10 +23,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
 from firekeeper.areas.registry import retention_policies
+from firekeeper.areas.screening import queries as sq
 from firekeeper.store import batch
 from firekeeper.store import lifecycle as lc
 from firekeeper.store import repository as repo
-from firekeeper.store import screening_tx as sq
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,11 @@ from typing import Any
 
 from firekeeper.areas.corrections.area import CorrectionsArea, SampleCache
 from firekeeper.areas.corrections.features import ReportedSamples
+from firekeeper.areas.screening.area import ScreeningArea
+from firekeeper.areas.screening.features import TrustContext
 from firekeeper.learned.artefact import shipped
 from firekeeper.lifecycle_area import LifecycleArea, Loaded
 from firekeeper.pipeline import Area, Pipeline, RulesetHolder, StoreTiming
-from firekeeper.rules.screening import TrustContext
-from firekeeper.screening_area import ScreeningArea
 from firekeeper.store import Store
 
 

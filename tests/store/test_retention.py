@@ -9,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from firekeeper.areas.registry import retention_policies
+from firekeeper.areas.screening.tables import held, invites, joins, questions, strikes
 from firekeeper.domain.chats import ChatKey, ChatRegistration
 from firekeeper.domain.events import Platform
 from firekeeper.store import Store
 from firekeeper.store.models import decisions
 from firekeeper.store.retention import MARK_GRACE, Retention
-from firekeeper.store.screening import held, invites, joins, questions, strikes
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

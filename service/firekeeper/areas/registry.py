@@ -23,9 +23,10 @@ import sqlalchemy as sa
 
 from firekeeper.areas.corrections import features as corrections_features
 from firekeeper.areas.corrections import queries as corrections_queries
+from firekeeper.areas.screening import retention as screening_retention
+from firekeeper.areas.screening import tables as screening_tables
 from firekeeper.rules.textchecks import CHECKS, Check
-from firekeeper.store import retention, screening_retention
-from firekeeper.store import screening as screening_tables
+from firekeeper.store import retention
 from firekeeper.store.models import metadata as _metadata
 
 

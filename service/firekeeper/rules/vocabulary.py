@@ -210,7 +210,7 @@ FIELDS: tuple[Field, ...] = (
     Field("message.is_pinned_notice", "bool", "a pinned notice", _MSG),
     Field("message.is_edit", "bool", "an edit of an earlier message", _MSG),
     # --- invite screening and monetization timing
-    # (firekeeper.rules.screening, .promo, .value; definitions in docs/screening.md)
+    # (firekeeper.areas.screening.features, .promo, .value; definitions in docs/screening.md)
     Field("actor.blocked", "bool", "the actor is on the tenant's blocklist (same platform)"),
     Field("member.blocked", "bool", "the member is on the tenant's blocklist (same platform)", _SUBJECT),
     Field("member.review_approved", "bool", "an admin approved this member from the review queue", _JOINISH),

@@ -11,7 +11,7 @@
 
 Pending holds, invitations still pending or admitted, and everything newer
 than its window stay. The decision log's policy is here; each area's policies are
-its own (``firekeeper.store.screening_retention``), and
+its own (``firekeeper.areas.screening.retention``), and
 ``firekeeper.areas.registry.retention_policies()`` lists them all. The lifecycle
 tables (activity and poster days, flood windows, acknowledged outbox items) are
 pruned per chat on its tick (``firekeeper.store.lifecycle.prune``).

@@ -3,7 +3,7 @@
 Migration ``0002_screening`` builds them; ``tests/store`` checks it builds
 exactly what is described here. Every per-chat table hangs off ``chats.id``
 (``chat_pk``) and is read and written only inside that chat's locked event
-transaction (``firekeeper.screening_area``) or the review/settings calls, which
+transaction (``firekeeper.areas.screening.area``) or the review/settings calls, which
 take the same lock. The blocklist is per tenant and needs no chat lock.
 
     screening_settings   a chat's own domains and entry-answer patterns (lists)

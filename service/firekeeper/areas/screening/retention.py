@@ -17,9 +17,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from firekeeper.domain.screening import HeldStatus
-from firekeeper.store.retention import BEFORE, LIMIT, Policy, by_id
-from firekeeper.store.screening import (
+from firekeeper.areas.screening.queries import JOIN_LOG_KEEP, QUESTIONS_KEEP, STRIKES_KEEP
+from firekeeper.areas.screening.tables import (
     PENDING_OUTCOMES,
     Outcome,
     held,
@@ -28,7 +27,8 @@ from firekeeper.store.screening import (
     questions,
     strikes,
 )
-from firekeeper.store.screening_tx import JOIN_LOG_KEEP, QUESTIONS_KEEP, STRIKES_KEEP
+from firekeeper.domain.screening import HeldStatus
+from firekeeper.store.retention import BEFORE, LIMIT, Policy, by_id
 
 INVITES_KEEP = timedelta(days=365)
 HELD_KEEP = timedelta(days=90)
