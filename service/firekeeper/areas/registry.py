@@ -25,6 +25,7 @@ from firekeeper.areas.corrections import features as corrections_features
 from firekeeper.areas.corrections import queries as corrections_queries
 from firekeeper.areas.screening import retention as screening_retention
 from firekeeper.areas.screening import tables as screening_tables
+from firekeeper.rules import lifecycle as lifecycle_features
 from firekeeper.rules.textchecks import CHECKS, Check
 from firekeeper.store import retention
 from firekeeper.store.models import metadata as _metadata
@@ -43,6 +44,8 @@ PACKAGES: tuple[AreaPackage, ...] = (
         "corrections", (corrections_queries,), text_checks=corrections_features.TEXT_CHECKS
     ),
     AreaPackage("screening", (screening_tables,), retention=screening_retention.RETENTION),
+    # the lifecycle area's tables and modules are still in the store and the core
+    AreaPackage("lifecycle", (), text_checks=lifecycle_features.TEXT_CHECKS),
 )
 
 

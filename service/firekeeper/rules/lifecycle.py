@@ -36,6 +36,8 @@ from firekeeper.domain.health import HealthMetrics
 from firekeeper.rules import announcements, features, theme_vocab, topic
 from firekeeper.rules.facts import effective_role
 from firekeeper.rules.health import maturity, status
+from firekeeper.rules.textchecks import Check
+from firekeeper.rules.textmatch import fold
 
 AREA = "lifecycle"
 WINDOW = 20
@@ -288,3 +290,21 @@ def _tick(
     chat["health_status"] = status(m, ctx.chat.kind)[0].value
     chat["maturity"] = maturity(m, ctx.chat.kind)
     chat["others_active_30d"] = m.others_active_30d
+
+
+# the lifecycle area's checks on user text, timed with the others
+# (firekeeper.areas.registry.text_checks)
+_THEME = topic.compile_theme(
+    ("reading", "books", "novel"),
+    ("读书会", "book club"),
+    ("Which translation are you reading?", "这周读到第三章了，结尾太意外"),
+)
+TEXT_CHECKS: tuple[Check, ...] = (
+    Check("topic_score", topic.__name__, lambda text: topic.score(text, _THEME)),
+    Check("social", topic.__name__, topic.is_social),
+    Check("theme_features", theme_vocab.__name__, lambda text: theme_vocab.features(fold(text))),
+    Check("announces_activity", topic.__name__, topic.announces_activity),
+    Check("opens_section", topic.__name__, topic.opens_section),
+    Check("notice", announcements.__name__, announcements.check),
+    Check("repeat_key", __name__, text_key),
+)
