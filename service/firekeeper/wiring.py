@@ -20,6 +20,7 @@ from firekeeper.learned.artefact import shipped
 from firekeeper.lifecycle_area import LifecycleArea, Loaded
 from firekeeper.pipeline import Area, Pipeline, RulesetHolder, StoreTiming
 from firekeeper.store import Store
+from firekeeper.store.onboarding import import_history
 
 
 def governance_areas(
@@ -75,6 +76,7 @@ def build_pipeline(
             decision_days=decision_days,
             budget_seconds=budget_seconds,
             on_over_budget=on_over_budget,
+            history=import_history,
         )
     return Pipeline(
         store,
@@ -85,4 +87,5 @@ def build_pipeline(
         decision_days=decision_days,
         budget_seconds=budget_seconds,
         on_over_budget=on_over_budget,
+        history=import_history,
     )
