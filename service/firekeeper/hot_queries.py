@@ -22,10 +22,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
+from firekeeper.areas.lifecycle import queries as lc
 from firekeeper.areas.registry import retention_policies
 from firekeeper.areas.screening import queries as sq
 from firekeeper.store import batch
-from firekeeper.store import lifecycle as lc
 from firekeeper.store import repository as repo
 
 

@@ -77,7 +77,8 @@ class _NoTiming:
         return None
 
 
-# merges a chat's history into the areas' tables (firekeeper.store.onboarding.import_history)
+# merges a chat's history into the areas' tables
+# (firekeeper.areas.lifecycle.onboarding.import_history)
 HistoryImport = Callable[[Store, ChatKey, ChatHistory], ImportSummary]
 
 
@@ -117,7 +118,8 @@ class Pipeline:
         """``budget_seconds``: how long one event's pure feature stages may take
         (``firekeeper.rules.evaluate.Budget``); ``on_over_budget(kind)`` counts an overrun.
         ``history``: merges a chat's history from before Firekeeper saw it into the areas'
-        tables (``firekeeper.wiring`` passes ``firekeeper.store.onboarding.import_history``)."""
+        tables (``firekeeper.wiring`` passes
+        ``firekeeper.areas.lifecycle.onboarding.import_history``)."""
         self._areas = tuple(areas)
         self._history = history
         # decisions are kept this many days (0: forever); an older event is refused
@@ -255,7 +257,7 @@ class Pipeline:
 
     def import_history(self, key: ChatKey, history: ChatHistory) -> ImportSummary:
         """Merge a chat's history from before Firekeeper saw it (``ChatNotFound`` for a
-        chat never registered); see ``firekeeper.store.onboarding``."""
+        chat never registered); see ``firekeeper.areas.lifecycle.onboarding``."""
         if self._history is None:
             raise RuntimeError(
                 "this pipeline cannot import histories: build it with firekeeper.wiring"

@@ -14,13 +14,13 @@ from typing import Any
 
 from firekeeper.areas.corrections.area import CorrectionsArea, SampleCache
 from firekeeper.areas.corrections.features import ReportedSamples
+from firekeeper.areas.lifecycle.area import LifecycleArea, Loaded
+from firekeeper.areas.lifecycle.onboarding import import_history
 from firekeeper.areas.screening.area import ScreeningArea
 from firekeeper.areas.screening.features import TrustContext
 from firekeeper.learned.artefact import shipped
-from firekeeper.lifecycle_area import LifecycleArea, Loaded
 from firekeeper.pipeline import Area, Pipeline, RulesetHolder, StoreTiming
 from firekeeper.store import Store
-from firekeeper.store.onboarding import import_history
 
 
 def governance_areas(

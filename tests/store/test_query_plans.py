@@ -16,12 +16,12 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from firekeeper.areas.lifecycle.queries import recent_messages
 from firekeeper.areas.screening.tables import held, invites, joins, questions, strikes
 from firekeeper.domain.chats import ChatKey, ChatRecord
 from firekeeper.domain.events import Platform
 from firekeeper.hot_queries import HotQuery, hot_queries, plan
 from firekeeper.store import Store
-from firekeeper.store.lifecycle import recent_messages
 from firekeeper.store.models import chat_values, chats
 
 QUERIES = hot_queries()

@@ -23,9 +23,11 @@ import sqlalchemy as sa
 
 from firekeeper.areas.corrections import features as corrections_features
 from firekeeper.areas.corrections import queries as corrections_queries
+from firekeeper.areas.lifecycle import features as lifecycle_features
+from firekeeper.areas.lifecycle import onboarding as lifecycle_onboarding
+from firekeeper.areas.lifecycle import queries as lifecycle_queries
 from firekeeper.areas.screening import retention as screening_retention
 from firekeeper.areas.screening import tables as screening_tables
-from firekeeper.rules import lifecycle as lifecycle_features
 from firekeeper.rules.textchecks import CHECKS, Check
 from firekeeper.store import retention
 from firekeeper.store.models import metadata as _metadata
@@ -44,8 +46,11 @@ PACKAGES: tuple[AreaPackage, ...] = (
         "corrections", (corrections_queries,), text_checks=corrections_features.TEXT_CHECKS
     ),
     AreaPackage("screening", (screening_tables,), retention=screening_retention.RETENTION),
-    # the lifecycle area's tables and modules are still in the store and the core
-    AreaPackage("lifecycle", (), text_checks=lifecycle_features.TEXT_CHECKS),
+    AreaPackage(
+        "lifecycle",
+        (lifecycle_queries, lifecycle_onboarding),
+        text_checks=lifecycle_features.TEXT_CHECKS,
+    ),
 )
 
 

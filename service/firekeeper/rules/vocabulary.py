@@ -258,7 +258,7 @@ FIELDS: tuple[Field, ...] = (
     Field("actor.promo_strikes_7d", "int", "messages of the actor that a promo.* rule acted on in the last 7 days", _MSG),
     Field("actor.promo_strikes_30d", "int", "messages of the actor that a promo.* rule acted on in the last 30 days", _MSG),
     # --- topic boundaries, lifecycle and announcements
-    # (firekeeper.rules.topic, .announcements, .lifecycle; windows and guards in docs/lifecycle.md)
+    # (firekeeper.areas.lifecycle.topic, .announcements, .lifecycle; windows and guards in docs/lifecycle.md)
     Field("chat.theme_keywords", "list", "the keywords of the chat's declared theme (its registration's, else its ruleset's profile)"),
     Field("message.topic", "string", "on_topic, off_topic, neutral (social, too short, partly related, nothing it can place, other script) or unscored (no theme here, a bot)", _MSG),
     Field("message.topic_score", "number", "0 to 1: how strongly the text matches the theme: its keywords and phrases, or its vocabulary (examples, the group's recent on-topic talk); 0.3 is on topic (absent when unscored)", _MSG),

@@ -239,7 +239,7 @@ def member_values(member: MemberRecord) -> dict[str, Any]:
 
 
 # A chat's value counts (chat.value_delivered): written by the screening area on each
-# message and by the history import (firekeeper.store.onboarding), so the store keeps it.
+# message and by the history import (firekeeper.areas.lifecycle.onboarding), so the store keeps it.
 value = sa.Table(
     "promo_value",
     metadata,

@@ -14,7 +14,7 @@ than its window stay. The decision log's policy is here; each area's policies ar
 its own (``firekeeper.areas.screening.retention``), and
 ``firekeeper.areas.registry.retention_policies()`` lists them all. The lifecycle
 tables (activity and poster days, flood windows, acknowledged outbox items) are
-pruned per chat on its tick (``firekeeper.store.lifecycle.prune``).
+pruned per chat on its tick (``firekeeper.areas.lifecycle.queries.prune``).
 
 Each batch is one short write transaction deleting at most ``batch`` rows
 chosen through the table's time index (``firekeeper.hot_queries`` checks

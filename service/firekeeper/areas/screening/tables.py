@@ -25,7 +25,8 @@ import sqlalchemy as sa
 
 from firekeeper.store.models import BigId, Json, UtcDateTime, metadata
 
-# promo_value is the store's own: the history import writes it too (firekeeper.store.onboarding)
+# promo_value is the store's own: the history import writes it too
+# (firekeeper.areas.lifecycle.onboarding)
 from firekeeper.store.models import value as value
 
 

@@ -1,6 +1,6 @@
 """The lifecycle area's pure feature stage: topic windows, flood counts, notices, ticks.
 
-``firekeeper.lifecycle_area.LifecycleArea.load`` reads a :class:`LifecycleLoad`
+``firekeeper.areas.lifecycle.area.LifecycleArea.load`` reads a :class:`LifecycleLoad`
 under the chat's lock; :func:`enrich` turns it and the event into fact
 sections; the area's ``write`` stores what changed, reading the enriched fact
 (``Evaluation.fact``) so both sides agree on what this event was.
@@ -29,13 +29,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from firekeeper.areas.lifecycle import announcements, theme_vocab, topic
+from firekeeper.areas.lifecycle.health import maturity, status
 from firekeeper.domain.chats import ChatContext, Theme
 from firekeeper.domain.decisions import Decision, RuleMode
 from firekeeper.domain.events import ChatTick, ChatUpdated, Event, MessagePosted
 from firekeeper.domain.health import HealthMetrics
-from firekeeper.rules import announcements, features, theme_vocab, topic
+from firekeeper.rules import features
 from firekeeper.rules.facts import effective_role
-from firekeeper.rules.health import maturity, status
 from firekeeper.rules.textchecks import Check
 from firekeeper.rules.textmatch import fold
 
