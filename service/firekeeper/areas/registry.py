@@ -10,8 +10,9 @@ need from every area is assembled here:
 - :func:`retention_policies`: what the retention sweep prunes, the decision
   log's and each area's tables' (``firekeeper.store.retention.Retention``).
 
-Adding an area: a package under ``firekeeper/areas/``, and one line in
-:data:`PACKAGES`.
+Adding an area: a package under ``firekeeper/areas/``, one line in
+:data:`PACKAGES`, and its ``Area[S]`` in ``firekeeper.wiring.governance_areas``
+(docs/architecture.md lists the import contracts it joins).
 """
 
 from __future__ import annotations
