@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import make_url
 
+from firekeeper.areas.corrections.admin import CorrectionsAdmin
+from firekeeper.areas.corrections.area import CorrectionsArea
+from firekeeper.areas.corrections.queries import false_positives_by_rule
+from firekeeper.areas.screening.admin import ScreeningAdmin
+from firekeeper.areas.screening.area import ScreeningArea
 from firekeeper.config import Settings
-from firekeeper.corrections_admin import CorrectionsAdmin
-from firekeeper.corrections_area import CorrectionsArea
 from firekeeper.errors import Diagnostic, FirekeeperError
 from firekeeper.learned.artefact import SHIPPED, SpamModelFileError
 from firekeeper.learned.artefact import load as load_spam_model
@@ -28,12 +31,9 @@ from firekeeper.rules.domains import parse_list
 from firekeeper.rules.spam_model import SpamModel
 from firekeeper.rulesets_dir import compile_dir_sources, default_dir, read_sources
 from firekeeper.sandbox import check_in_child
-from firekeeper.screening_admin import ScreeningAdmin
-from firekeeper.screening_area import ScreeningArea
 from firekeeper.server import Bound, serve
 from firekeeper.store import Store, create_store
 from firekeeper.store.audit import AuditLog
-from firekeeper.store.corrections import false_positives_by_rule
 from firekeeper.wiring import build_pipeline
 
 if TYPE_CHECKING:

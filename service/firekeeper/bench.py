@@ -36,11 +36,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from firekeeper import bench_core, bench_grpc
-from firekeeper.corrections_area import CorrectionsArea
+from firekeeper.areas.corrections.area import CorrectionsArea
+from firekeeper.areas.corrections.features import MAX_SAMPLES, ReportedSamples
 from firekeeper.domain.events import Event, MessagePosted
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.rules.compiler import RulesetIndex
-from firekeeper.rules.corrections import MAX_SAMPLES, ReportedSamples
 from firekeeper.rulesets_dir import load
 from firekeeper.store import create_store, overhead
 from firekeeper.store.counting import StatementCount
@@ -75,7 +75,7 @@ def _peak_rss_mb() -> float:
 
 
 def bench_reported(work: Workload) -> tuple[Figures, int]:
-    """The reported-sample test (``firekeeper.rules.corrections``) on each message of the
+    """The reported-sample test (``firekeeper.areas.corrections.features``) on each message of the
     workload, against a tenant holding ``MAX_SAMPLES`` samples made from those messages
     (so that candidates are found: the costly case). Returns the figures and the size."""
     texts = [e.payload.text for e in work.events if isinstance(e.payload, MessagePosted)]

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from firekeeper.corrections_area import CorrectionsArea
+from firekeeper.areas.corrections.area import CorrectionsArea
 from firekeeper.domain.chats import ChatContext
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event

@@ -15,10 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from firekeeper.api.lifecycle_servicer import LifecycleServices
+from firekeeper.areas.lifecycle.admin import LifecycleService, Wakeups
+from firekeeper.areas.registry import retention_policies
 from firekeeper.config import Settings
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event
-from firekeeper.lifecycle import LifecycleService, Wakeups
 from firekeeper.metrics import Metrics
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.scheduler import ChatSelection, ManualRound, TickScheduler, run_ticks
@@ -110,7 +111,11 @@ class LifecycleRuntime:
                 period_seconds=settings.tick_seconds,
                 clock=clock,
                 observer=observer,
-                sweep=Retention(store.engine, decision_days=settings.decision_retention_days).sweep,
+                sweep=Retention(
+                    store.engine,
+                    decision_days=settings.decision_retention_days,
+                    policies=retention_policies(),
+                ).sweep,
             )
 
     @contextlib.asynccontextmanager

@@ -17,7 +17,7 @@ Who records what:
   health status and pending outbox items, read from the store at scrape time);
 - the server: ``set_ready``;
 - the ruleset reloader (``firekeeper.reload``): ``observe_reload`` and ``set_rulesets``;
-- the corrections API (``firekeeper.corrections_admin``): ``observe_correction``, and
+- the corrections API (``firekeeper.areas.corrections.admin``): ``observe_correction``, and
   ``track_false_positives`` (each rule's false-positive rate, read from the store at
   scrape time, cached).
 """

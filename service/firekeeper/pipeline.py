@@ -34,7 +34,7 @@ from firekeeper.rules.evaluate import Budget, Enricher, Evaluation, evaluate
 from firekeeper.rules.explain import explained
 from firekeeper.rules.facts import people_ids, size_tier
 from firekeeper.rules.language import as_written
-from firekeeper.store import STORE_FAILURES, ChatTx, DuplicateEvent, Store, onboarding
+from firekeeper.store import STORE_FAILURES, ChatTx, DuplicateEvent, Store
 from firekeeper.store.batch import BatchTx, EventKey
 
 log = logging.getLogger("firekeeper.pipeline")
@@ -87,6 +87,11 @@ class _NoTiming:
         return None
 
 
+# merges a chat's history into the areas' tables
+# (firekeeper.areas.lifecycle.onboarding.import_history)
+HistoryImport = Callable[[Store, ChatKey, ChatHistory], ImportSummary]
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -118,10 +123,15 @@ class Pipeline:
         budget_seconds: float | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         on_over_budget: Callable[[str], None] | None = None,
+        history: HistoryImport | None = None,
     ) -> None:
         """``budget_seconds``: how long one event's pure feature stages may take
-        (``firekeeper.rules.evaluate.Budget``); ``on_over_budget(kind)`` counts an overrun."""
+        (``firekeeper.rules.evaluate.Budget``); ``on_over_budget(kind)`` counts an overrun.
+        ``history``: merges a chat's history from before Firekeeper saw it into the areas'
+        tables (``firekeeper.wiring`` passes
+        ``firekeeper.areas.lifecycle.onboarding.import_history``)."""
         self._areas = tuple(areas)
+        self._history = history
         # decisions are kept this many days (0: forever); an older event is refused
         self._decision_days = decision_days
         self._mark: tuple[float, datetime | None] | None = None  # (read at, retention mark)
@@ -277,9 +287,13 @@ class Pipeline:
 
     def import_history(self, key: ChatKey, history: ChatHistory) -> ImportSummary:
         """Merge a chat's history from before Firekeeper saw it (``ChatNotFound`` for a
-        chat never registered); see ``firekeeper.store.onboarding``."""
+        chat never registered); see ``firekeeper.areas.lifecycle.onboarding``."""
+        if self._history is None:
+            raise RuntimeError(
+                "this pipeline cannot import histories: build it with firekeeper.wiring"
+            )
         with self._timed("import_history"):
-            return onboarding.import_history(self._store, key, history)
+            return self._history(self._store, key, history)
 
     def get_chat(self, key: ChatKey) -> ChatView:
         with self._timed("get_chat"):

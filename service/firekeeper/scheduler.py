@@ -43,6 +43,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from firekeeper.areas.lifecycle.queries import scheduler_runs, upsert
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import ChatTick, Envelope, Event, Platform
@@ -50,7 +51,6 @@ from firekeeper.errors import FirekeeperError
 from firekeeper.store import Store
 from firekeeper.store.db import SQLITE_BEGIN, unavailable_on_db_errors
 from firekeeper.store.leader import Leadership
-from firekeeper.store.lifecycle import scheduler_runs, upsert
 from firekeeper.store.models import chats
 
 log = logging.getLogger("firekeeper.scheduler")

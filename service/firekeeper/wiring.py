@@ -12,13 +12,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from firekeeper.corrections_area import CorrectionsArea, SampleCache
+from firekeeper.areas.corrections.area import CorrectionsArea, SampleCache
+from firekeeper.areas.corrections.features import ReportedSamples
+from firekeeper.areas.lifecycle.area import LifecycleArea, Loaded
+from firekeeper.areas.lifecycle.onboarding import import_history
+from firekeeper.areas.screening.area import ScreeningArea
+from firekeeper.areas.screening.features import TrustContext
 from firekeeper.learned.artefact import shipped
-from firekeeper.lifecycle_area import LifecycleArea, Loaded
 from firekeeper.pipeline import Area, Pipeline, RulesetHolder, StoreTiming
-from firekeeper.rules.corrections import ReportedSamples
-from firekeeper.rules.screening import TrustContext
-from firekeeper.screening_area import ScreeningArea
 from firekeeper.store import Store
 
 
@@ -75,6 +76,7 @@ def build_pipeline(
             decision_days=decision_days,
             budget_seconds=budget_seconds,
             on_over_budget=on_over_budget,
+            history=import_history,
         )
     return Pipeline(
         store,
@@ -85,4 +87,5 @@ def build_pipeline(
         decision_days=decision_days,
         budget_seconds=budget_seconds,
         on_over_budget=on_over_budget,
+        history=import_history,
     )

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from firekeeper.areas.lifecycle.admin import LifecycleService
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import (
@@ -25,7 +26,6 @@ from firekeeper.domain.events import (
     MessagePosted,
     Platform,
 )
-from firekeeper.lifecycle import LifecycleService
 from firekeeper.rules.compiler import RulesetIndex
 from firekeeper.rulesets_dir import load
 from firekeeper.tools.sandbox import Sandbox

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from firekeeper.areas.lifecycle import features as lifecycle
+from firekeeper.areas.screening import features as screening
 from firekeeper.domain.events import MessagePosted
-from firekeeper.rules import facts, features, lifecycle, promo, screening
+from firekeeper.rules import facts, features, promo
 from firekeeper.rules.features import TextFeatures
 from firekeeper.rules.unmask import unmask
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
-from firekeeper.corrections_admin import CorrectionsAdmin
-from firekeeper.corrections_area import CorrectionsArea
+from firekeeper.areas.corrections.admin import CorrectionsAdmin
+from firekeeper.areas.corrections.area import CorrectionsArea
 from firekeeper.domain.chats import ChatKey, ChatRegistration
 from firekeeper.domain.events import Actor, Envelope, Event, MessagePosted, Platform
 from firekeeper.metrics import Metrics

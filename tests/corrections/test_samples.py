@@ -1,4 +1,4 @@
-"""The pure near-duplicate test (firekeeper.rules.corrections), on real texts.
+"""The pure near-duplicate test (firekeeper.areas.corrections.features), on real texts.
 
 Texts: umputun/tg-spam data/{spam,ham}-samples.txt and siuank/ADDetector4J
 mc_qq_group.txt (``../shared/fixtures/SOURCES.md``).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from firekeeper.rules.corrections import (
+from firekeeper.areas.corrections.features import (
     HAM,
     MAX_SAMPLES,
     SPAM,

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from firekeeper.areas.corrections.area import SampleCache
+from firekeeper.areas.corrections.queries import false_positives_by_rule, revision
 from firekeeper.cli import main
-from firekeeper.corrections_area import SampleCache
 from firekeeper.domain.corrections import CorrectionKind, CorrectionRequest
 from firekeeper.domain.events import Actor
 from firekeeper.store import create_store
-from firekeeper.store.corrections import false_positives_by_rule, revision
 from tests.core.builders import T0
 
 from .support import KEY, OLGA, RECRUITING, TESTIMONIAL, Service, post, register

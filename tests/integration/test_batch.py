@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from firekeeper.areas.registry import retention_policies
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import ChatTick, Envelope, Event, MessagePosted
@@ -162,7 +163,9 @@ def test_an_id_twice_in_a_batch_is_decided_once_and_replayed(store: Store) -> No
 def test_a_refused_event_gets_its_own_error_and_the_others_go_through(store: Store) -> None:
     now = T0 + timedelta(days=31)
     _pipeline(store).evaluate(message(eid="m-seed"))  # something to prune
-    Retention(store.engine, decision_days=30).sweep(now)  # publishes T0 + 1 day
+    Retention(store.engine, policies=retention_policies(), decision_days=30).sweep(
+        now
+    )  # publishes T0 + 1 day
     p = build_pipeline(store, RulesetHolder(INDEX), clock=lambda: now, decision_days=30)
     later = event(MessagePosted(message_id="m2", text="hi"), eid="m2", at=T0 + timedelta(days=2))
     outcomes = p.evaluate_batch(

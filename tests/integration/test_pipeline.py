@@ -21,6 +21,7 @@ from firekeeper.domain.events import (
     MemberLeft,
     Platform,
 )
+from firekeeper.domain.onboarding import ChatHistory
 from firekeeper.errors import InvalidParam, UnknownRuleset
 from firekeeper.pipeline import Pipeline, RulesetHolder
 from firekeeper.rulesets_dir import load
@@ -222,3 +223,10 @@ def test_a_batch_decides_in_order_and_replays_a_retry_within_it(store: Store) ->
     assert p.get_chat(KEY).chat.member_count == 49
     with pytest.raises(ValueError, match="2 explain flags for 3 events"):
         p.evaluate_batch([_join(4), _join(5), _join(6)], explain=[True, False])
+
+
+def test_a_pipeline_built_without_the_wiring_refuses_a_history_import(store: Store) -> None:
+    """The history import writes the areas' tables, so only the wiring supplies it;
+    a bare pipeline says so instead of importing half a history."""
+    with pytest.raises(RuntimeError, match=r"firekeeper\.wiring"):
+        _pipeline(store).import_history(KEY, ChatHistory(as_of=T0))

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 import firekeeper.pipeline
+from firekeeper.areas.registry import retention_policies
 from firekeeper.domain.chats import ChatRegistration
 from firekeeper.domain.events import MessagePosted
 from firekeeper.errors import InvalidEvent
@@ -63,7 +64,9 @@ def test_an_event_older_than_the_pruned_mark_is_refused_and_nothing_is_written(
     pipeline = build_pipeline(store, RulesetHolder(INDEX), clock=clock, decision_days=30)
     seed = build_pipeline(store, RulesetHolder(INDEX), clock=Clock(T0))
     seed.evaluate(message(eid="m-seed"))  # a decision past the window: something to prune
-    Retention(store.engine, decision_days=30).sweep(clock.now)  # publishes T0 + 1 day
+    Retention(store.engine, policies=retention_policies(), decision_days=30).sweep(
+        clock.now
+    )  # publishes T0 + 1 day
     with pytest.raises(InvalidEvent) as refused:
         pipeline.evaluate(message(eid="m-old"))
     assert refused.value.field == "envelope.occurred_at"
@@ -82,7 +85,7 @@ def test_an_old_event_is_evaluated_while_nothing_was_pruned(store: Store) -> Non
     refuses nothing: no decision can have been pruned, and sweeps publish no mark."""
     clock = Clock(T0 + timedelta(days=400))
     pipeline = build_pipeline(store, RulesetHolder(INDEX), clock=clock, decision_days=30)
-    retention = Retention(store.engine, decision_days=30)
+    retention = Retention(store.engine, policies=retention_policies(), decision_days=30)
     retention.sweep(clock.now)
     assert not pipeline.evaluate(message(eid="m-old")).replayed  # decided now: not prunable
     retention.sweep(clock.now + timedelta(hours=1))
@@ -96,7 +99,7 @@ def test_decisions_are_deleted_only_a_grace_after_their_mark_was_published(
     clock = Clock(T0)
     pipeline = build_pipeline(store, RulesetHolder(INDEX), clock=clock, decision_days=30)
     pipeline.evaluate(message(eid="m1"))
-    retention = Retention(store.engine, decision_days=30)
+    retention = Retention(store.engine, policies=retention_policies(), decision_days=30)
     now = T0 + timedelta(days=31)
     assert retention.sweep(now).deleted.get("decisions", 0) == 0  # published only
     assert retention.sweep(now + timedelta(seconds=5)).deleted.get("decisions", 0) == 0
@@ -121,7 +124,7 @@ def test_the_leaders_tick_round_sweeps_the_decision_log(
     pipeline = build_pipeline(store, RulesetHolder(INDEX), clock=clock, decision_days=30)
     store.register_chat(ChatRegistration(KEY, "base", "hobby"))
     pipeline.evaluate(message(eid="m1"))
-    retention = Retention(store.engine, decision_days=30)
+    retention = Retention(store.engine, policies=retention_policies(), decision_days=30)
     scheduler = TickScheduler(
         store,
         pipeline.evaluate,

@@ -21,10 +21,10 @@ from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import screening_pb2 as spb
 from firekeeper.api.gen.firekeeper.v1 import screening_pb2_grpc as spb_grpc
 from firekeeper.app import run_service
+from firekeeper.areas.lifecycle.admin import LifecycleService
 from firekeeper.config import Settings
 from firekeeper.domain import Platform
 from firekeeper.domain.chats import ChatKey, ChatRegistration
-from firekeeper.lifecycle import LifecycleService
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.rulesets_dir import load
 from firekeeper.scheduler import TickScheduler

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from firekeeper.areas.lifecycle.admin import LifecycleService
 from firekeeper.domain.chats import ChatRegistration
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event, Platform
 from firekeeper.domain.outbox import OutboxItem
-from firekeeper.lifecycle import LifecycleService
 from firekeeper.pipeline import Pipeline, RulesetHolder
 from firekeeper.rulesets_dir import load
 from firekeeper.scheduler import TickScheduler

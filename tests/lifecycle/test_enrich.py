@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from firekeeper.domain.chats import ChatContext, ChatRecord
-from firekeeper.domain.decisions import Action, ActionType, Decision, RuleMatch, RuleMode
-from firekeeper.domain.events import Actor
-from firekeeper.rules.lifecycle import (
+from firekeeper.areas.lifecycle.features import (
     NUDGE_GUARD,
     ChatActivity,
     LifecycleLoad,
@@ -16,6 +13,9 @@ from firekeeper.rules.lifecycle import (
     enrich,
     fired_reading,
 )
+from firekeeper.domain.chats import ChatContext, ChatRecord
+from firekeeper.domain.decisions import Action, ActionType, Decision, RuleMatch, RuleMode
+from firekeeper.domain.events import Actor
 from tests.lifecycle.builders import KEY, OFF_TOPIC, ON_TOPIC, READING, T0, message
 
 CHAT = ChatRecord(key=KEY, kind="growth", theme=READING, owner_id="olga")

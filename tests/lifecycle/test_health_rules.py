@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from firekeeper.areas.lifecycle.health import decline, diagnose, judge, maturity, status
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.events import Platform
 from firekeeper.domain.health import Finding, HealthMetrics, HealthStatus, Pose
-from firekeeper.rules.health import decline, diagnose, judge, maturity, status
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 LIVELY = HealthMetrics(

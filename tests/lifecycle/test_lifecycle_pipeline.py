@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from firekeeper.areas.lifecycle.queries import outbox
 from firekeeper.domain.chats import ChannelTheme
 from firekeeper.domain.decisions import ActionType, Decision
 from firekeeper.domain.health import Finding, HealthStatus, Pose
 from firekeeper.scheduler import tick_event
-from firekeeper.store.lifecycle import outbox
 from tests.lifecycle.builders import (
     KEY,
     OFF_TOPIC,

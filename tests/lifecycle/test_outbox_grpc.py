@@ -19,10 +19,10 @@ from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2 as lpb
 from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2_grpc as lpb_grpc
 from firekeeper.api.lifecycle_servicer import LifecycleServices
+from firekeeper.areas.lifecycle.admin import LifecycleService
 from firekeeper.config import Settings
 from firekeeper.domain.events import Platform
 from firekeeper.domain.health import HealthStatus, Pose
-from firekeeper.lifecycle import LifecycleService
 from firekeeper.metrics import Metrics
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.scheduler import TickScheduler

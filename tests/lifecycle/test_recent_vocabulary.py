@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from firekeeper.areas.lifecycle import queries as rows
+from firekeeper.areas.lifecycle import theme_vocab
 from firekeeper.domain.chats import ChannelTheme, Theme
 from firekeeper.pipeline import RulesetHolder
-from firekeeper.rules import theme_vocab
-from firekeeper.store import lifecycle as rows
 from firekeeper.wiring import build_pipeline
 from tests.lifecycle.builders import T0, message, registration
 from tests.lifecycle.conftest import INDEX, World

@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 
+from firekeeper.areas.lifecycle.admin import LifecycleService
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event, Platform
 from firekeeper.errors import StoreUnavailable
-from firekeeper.lifecycle import LifecycleService
 from firekeeper.metrics import Metrics
 from firekeeper.pipeline import Pipeline, RulesetHolder
 from firekeeper.scheduler import TickScheduler

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from firekeeper.domain.chats import ChannelTheme, Theme
-from firekeeper.rules import theme_vocab
-from firekeeper.rules.textmatch import fold
-from firekeeper.rules.topic import (
+from firekeeper.areas.lifecycle import theme_vocab
+from firekeeper.areas.lifecycle.topic import (
     announces_activity,
     compile_theme,
     expands_theme,
@@ -16,6 +14,8 @@ from firekeeper.rules.topic import (
     score,
     theme_for,
 )
+from firekeeper.domain.chats import ChannelTheme, Theme
+from firekeeper.rules.textmatch import fold
 
 READING = compile_theme(
     ["book", "reading", "chapter", "author", "novel", "读书", "阅读", "章节", "作者", "小说"],

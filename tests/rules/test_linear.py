@@ -25,16 +25,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 # Importing the checks compiles (and registers) every built-in pattern.
-from firekeeper.rules import (
-    announcements,
-    features,
-    house_rules,
-    linear,
-    promo,
-    topic,
-    unmask,
-    value,
-)
+from firekeeper.areas.lifecycle import announcements, topic
+from firekeeper.rules import features, house_rules, linear, promo, unmask, value
 from firekeeper.rules.linear import PatternSyntax
 
 DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "datasets"

@@ -1,6 +1,7 @@
 """No built-in text check is super-linear, and none is slow on a long text.
 
-Every check listed in ``firekeeper.rules.textchecks.CHECKS`` runs on
+Every check on user text (``firekeeper.areas.registry.text_checks()``: the
+core's ``firekeeper.rules.textchecks.CHECKS`` and each area's) runs on
 adversarial texts (runs of digits, ``a.`` and ``1.`` repeated, ``www.``
 repeated, spaced-out letters, CJK mixed with digits, nested brackets,
 zero-width characters between letters) of 4 KB and 64 KB with the scanning
@@ -28,8 +29,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from firekeeper.areas.registry import text_checks
 from firekeeper.rules import linear
-from firekeeper.rules.textchecks import CHECKS, Check
+from firekeeper.rules.textchecks import Check
+
+CHECKS = text_checks()
 
 SMALL, LARGE = 4096, 65536
 GROWTH = 80

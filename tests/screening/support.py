@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry
 
+from firekeeper.areas.screening.admin import ScreeningAdmin
+from firekeeper.areas.screening.area import ScreeningArea
 from firekeeper.domain.chats import ChatKey, ChatRegistration
 from firekeeper.domain.events import (
     Actor,
@@ -26,8 +28,6 @@ from firekeeper.domain.events import (
 from firekeeper.metrics import Metrics
 from firekeeper.pipeline import Pipeline, RulesetHolder
 from firekeeper.rulesets_dir import load
-from firekeeper.screening_admin import ScreeningAdmin
-from firekeeper.screening_area import ScreeningArea
 from firekeeper.store import Store, create_store
 from firekeeper.wiring import build_pipeline
 from tests.conftest import RULESETS

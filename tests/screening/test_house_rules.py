@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from firekeeper.areas.screening.features import TrustContext, sections
 from firekeeper.rules import promo
 from firekeeper.rules.house_rules import outside_prohibitions, states_rules
-from firekeeper.rules.screening import TrustContext, sections
 from tests.core.builders import message
 
 

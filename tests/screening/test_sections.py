@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from firekeeper.areas.screening.features import InviterRecord, TrustContext, answers_match, sections
 from firekeeper.domain.events import Actor, EntryAnswer, JoinRequested, MemberJoined, MemberLeft
-from firekeeper.rules.screening import InviterRecord, TrustContext, answers_match, sections
 from tests.core.builders import event, message
 
 BEN = Actor(id="ben", display_name="Ben")

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from firekeeper.app import phishing_list
+from firekeeper.areas.screening.admin import check_entries, check_settings, page_size
 from firekeeper.config import Settings
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.events import Platform
 from firekeeper.domain.screening import BlockEntry, BlockKind, ChatScreening
 from firekeeper.errors import FirekeeperError, InvalidEvent
-from firekeeper.screening_admin import check_entries, check_settings, page_size
 
 KEY = ChatKey(Platform.TELEGRAM, "acme", "-1")
 

@@ -1,6 +1,6 @@
 """Every query on the hot path goes through its index, on SQLite and on PostgreSQL.
 
-The list is ``firekeeper.store.hot_queries``; ``python -m firekeeper.store.hot_queries
+The list is ``firekeeper.hot_queries``; ``python -m firekeeper.hot_queries
 URL`` prints the plans. On PostgreSQL sequential scans are switched off for the
 check (a query with no usable index still shows a Seq Scan then), and the
 tables hold rows of many chats, people and days, analysed, so the planner
@@ -16,13 +16,13 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from firekeeper.areas.lifecycle.queries import recent_messages
+from firekeeper.areas.screening.tables import held, invites, joins, questions, strikes
 from firekeeper.domain.chats import ChatKey, ChatRecord
 from firekeeper.domain.events import Platform
+from firekeeper.hot_queries import HotQuery, hot_queries, plan
 from firekeeper.store import Store
-from firekeeper.store.hot_queries import HotQuery, hot_queries, plan
-from firekeeper.store.lifecycle import recent_messages
 from firekeeper.store.models import chat_values, chats
-from firekeeper.store.screening import held, invites, joins, questions, strikes
 
 QUERIES = hot_queries()
 

@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from firekeeper.areas.registry import retention_policies
+from firekeeper.areas.screening.tables import held, invites, joins, questions, strikes
 from firekeeper.domain.chats import ChatKey, ChatRegistration
 from firekeeper.domain.events import Platform
 from firekeeper.store import Store
 from firekeeper.store.models import decisions
 from firekeeper.store.retention import MARK_GRACE, Retention
-from firekeeper.store.screening import held, invites, joins, questions, strikes
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -67,11 +68,19 @@ def test_old_decisions_go_and_those_inside_the_window_stay(store: Store) -> None
     with store.engine.begin() as conn:
         conn.execute(sa.insert(decisions), rows)
     # the mark is published a sweep before it is acted on (MARK_GRACE later)
-    assert Retention(store.engine, decision_days=30).sweep(EARLIER).deleted["decisions"] == 0
-    sweep = Retention(store.engine, decision_days=30).sweep(NOW)
+    assert (
+        Retention(store.engine, policies=retention_policies(), decision_days=30)
+        .sweep(EARLIER)
+        .deleted["decisions"]
+        == 0
+    )
+    sweep = Retention(store.engine, policies=retention_policies(), decision_days=30).sweep(NOW)
     assert sweep.deleted["decisions"] == 1 and sweep.complete
     assert _left(store, decisions, "event_id") == ["late", "recent", "skewed"]
-    assert Retention(store.engine, decision_days=30).sweep(NOW).total == 0  # idempotent
+    assert (
+        Retention(store.engine, policies=retention_policies(), decision_days=30).sweep(NOW).total
+        == 0
+    )  # idempotent
 
 
 def test_zero_days_keeps_every_decision(store: Store) -> None:
@@ -80,7 +89,7 @@ def test_zero_days_keeps_every_decision(store: Store) -> None:
         conn.execute(
             sa.insert(decisions), [_decision(pk, "ancient", NOW - 900 * DAY, NOW - 900 * DAY)]
         )
-    sweep = Retention(store.engine, decision_days=0).sweep(NOW)
+    sweep = Retention(store.engine, policies=retention_policies(), decision_days=0).sweep(NOW)
     assert "decisions" not in sweep.deleted
     assert _left(store, decisions, "event_id") == ["ancient"]
 
@@ -90,7 +99,7 @@ def test_batches_resume_where_the_last_sweep_stopped(store: Store) -> None:
     old = [_decision(pk, f"e{n}", NOW - 60 * DAY, NOW - 60 * DAY) for n in range(7)]
     with store.engine.begin() as conn:
         conn.execute(sa.insert(decisions), [*old, _decision(pk, "keep", NOW, NOW)])
-    small = Retention(store.engine, batch=2, max_batches=2)
+    small = Retention(store.engine, policies=retention_policies(), batch=2, max_batches=2)
     small.sweep(EARLIER)  # publishes the mark the next sweeps delete up to
     first = small.sweep(NOW)
     assert first.deleted["decisions"] == 4 and not first.complete
@@ -174,7 +183,9 @@ def test_screening_tables_keep_what_rules_and_admins_still_need(store: Store) ->
                 {"chat_pk": pk, "message_id": "new", "author_id": "1", "asked_at": NOW - 29 * DAY},
             ],
         )
-    sweep = Retention(store.engine).sweep(NOW)  # no decision mark old enough yet: 0 deleted
+    sweep = Retention(store.engine, policies=retention_policies()).sweep(
+        NOW
+    )  # no decision mark old enough yet: 0 deleted
     assert sweep.deleted == {
         "decisions": 0,
         "screening_invites": 3,
@@ -188,10 +199,10 @@ def test_screening_tables_keep_what_rules_and_admins_still_need(store: Store) ->
     assert _left(store, joins, "user_id") == ["new"]
     assert _left(store, strikes, "user_id") == ["new"]
     assert _left(store, questions, "message_id") == ["new"]
-    assert Retention(store.engine).sweep(NOW).total == 0
+    assert Retention(store.engine, policies=retention_policies()).sweep(NOW).total == 0
 
 
 @pytest.mark.parametrize("bad", [{"decision_days": -1}, {"batch": 0}, {"max_batches": 0}])
 def test_bad_settings_are_refused(store: Store, bad: dict[str, int]) -> None:
     with pytest.raises(ValueError):
-        Retention(store.engine, **bad)
+        Retention(store.engine, policies=retention_policies(), **bad)

@@ -10,9 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from firekeeper.areas.registry import metadata as every_table
 from firekeeper.store import Store, create_store
 from firekeeper.store.db import alembic_config, current_revision
-from firekeeper.store.models import metadata
 
 
 def _heads() -> set[str]:
@@ -42,7 +42,7 @@ def test_the_migrations_build_what_the_models_describe(store_url: str) -> None:
     with create_store(store_url) as store:
         store.migrate()
         with store.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+            diff = compare_metadata(MigrationContext.configure(conn), every_table())
     assert diff == []
 
 

@@ -46,7 +46,7 @@ _KINDS_TO = {v: k for k, v in _KINDS.items()}
 
 
 class CorrectionsPort(Protocol):
-    """What the API needs (``firekeeper.corrections_admin.CorrectionsAdmin``). Methods block."""
+    """What the API needs (``areas.corrections.admin.CorrectionsAdmin``). Methods block."""
 
     def report(self, req: CorrectionRequest) -> CorrectionOutcome: ...
 

@@ -53,7 +53,7 @@ class Wakeup(Protocol):
 
 
 class LifecyclePort(Protocol):
-    """What the services need (``firekeeper.lifecycle.LifecycleService``). Methods block."""
+    """What the services need (``areas.lifecycle.admin.LifecycleService``). Methods block."""
 
     lease_seconds: float
 

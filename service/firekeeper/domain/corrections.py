@@ -1,4 +1,5 @@
-"""Admins' corrections of decisions, as values (``firekeeper.corrections_admin`` acts on them)."""
+"""Admins' corrections of decisions, as values (``firekeeper.areas.corrections.admin`` acts
+on them)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from firekeeper.domain.events import Role
 
 MAX_MEMBERS = 10_000  # per call; a larger group is imported in several calls
-MAX_DAYS = 120  # the days of activity the store keeps (firekeeper.store.lifecycle)
+MAX_DAYS = 120  # the days of activity the store keeps (firekeeper.areas.lifecycle.queries)
 
 
 @dataclass(frozen=True, slots=True)

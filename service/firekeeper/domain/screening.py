@@ -1,6 +1,6 @@
 """Values of invite screening: the review queue, the tenant blocklist, a chat's screening settings.
 
-Pure data, no I/O. The store keeps them (``firekeeper.store.screening``), the API
+Pure data, no I/O. The store keeps them (``firekeeper.areas.screening.tables``), the API
 converts them (``firekeeper.api.screening_convert``).
 """
 

@@ -16,10 +16,6 @@ with nothing written.
 """
 
 from firekeeper.store import audit as audit  # registers the audit log table
-from firekeeper.store import corrections as corrections  # registers the corrections tables
-from firekeeper.store import lifecycle as lifecycle  # registers the lifecycle tables
-from firekeeper.store import onboarding as onboarding  # registers the history imports table
-from firekeeper.store import screening as screening  # registers the screening tables
 from firekeeper.store.codec import CodecError
 from firekeeper.store.repository import (
     STORE_FAILURES,

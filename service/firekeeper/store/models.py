@@ -236,3 +236,14 @@ def member_values(member: MemberRecord) -> dict[str, Any]:
         "invited_count": member.invited_count,
         "account_created_at": member.account_created_at,
     }
+
+
+# A chat's value counts (chat.value_delivered): written by the screening area on each
+# message and by the history import (firekeeper.areas.lifecycle.onboarding), so the store keeps it.
+value = sa.Table(
+    "promo_value",
+    metadata,
+    sa.Column("chat_pk", BigId, sa.ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("substantive_posts", sa.BigInteger(), nullable=False),
+    sa.Column("answered_questions", sa.BigInteger(), nullable=False),
+)

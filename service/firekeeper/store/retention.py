@@ -10,12 +10,14 @@
     promo_questions     open questions an answer can be matched to       30 days
 
 Pending holds, invitations still pending or admitted, and everything newer
-than its window stay. The lifecycle tables (activity and poster days, flood
-windows, acknowledged outbox items) are pruned per chat on its tick
-(``firekeeper.store.lifecycle.prune``).
+than its window stay. The decision log's policy is here; each area's policies are
+its own (``firekeeper.areas.screening.retention``), and
+``firekeeper.areas.registry.retention_policies()`` lists them all. The lifecycle
+tables (activity and poster days, flood windows, acknowledged outbox items) are
+pruned per chat on its tick (``firekeeper.areas.lifecycle.queries.prune``).
 
 Each batch is one short write transaction deleting at most ``batch`` rows
-chosen through the table's time index (``firekeeper.store.hot_queries`` checks
+chosen through the table's time index (``firekeeper.hot_queries`` checks
 the plans); a sweep repeats batches until a table has nothing old left or
 ``max_batches`` is reached (the next sweep goes on). Deleting what is already
 gone deletes nothing, so a sweep is idempotent and two replicas sweeping at
@@ -26,31 +28,19 @@ tick round (``firekeeper.scheduler``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from firekeeper.domain.screening import HeldStatus
 from firekeeper.store.db import SQLITE_BEGIN, unavailable_on_db_errors
 from firekeeper.store.models import decisions, retention_marks
-from firekeeper.store.screening import (
-    PENDING_OUTCOMES,
-    Outcome,
-    held,
-    invites,
-    joins,
-    questions,
-    strikes,
-)
-from firekeeper.store.screening_tx import JOIN_LOG_KEEP, QUESTIONS_KEEP, STRIKES_KEEP
 
 log = logging.getLogger("firekeeper.retention")
 
 DEFAULT_DECISION_DAYS = 30
-INVITES_KEEP = timedelta(days=365)
-HELD_KEEP = timedelta(days=90)
 BATCH = 1000
 MAX_BATCHES = 100  # per table and sweep: at most 100k rows per table per sweep
 # A published mark is acted on (its decisions deleted) only this long after it
@@ -59,11 +49,8 @@ MAX_BATCHES = 100  # per table and sweep: at most 100k rows per table per sweep
 MARK_GRACE = timedelta(seconds=120)
 DECISIONS_MARK = "decisions"
 
-_BEFORE: sa.BindParameter[datetime] = sa.bindparam("b_before")
-_LIMIT: sa.BindParameter[int] = sa.bindparam("b_limit")
-_SETTLED = tuple(o.value for o in Outcome if o.value not in (*PENDING_OUTCOMES, "joined"))
-_FORGOTTEN = (*_SETTLED, Outcome.REQUESTED.value)  # a request nobody answered is settled too
-_CLOSED_HOLDS = (HeldStatus.DENIED.value, HeldStatus.WITHDRAWN.value)
+BEFORE: sa.BindParameter[datetime] = sa.bindparam("b_before")
+LIMIT: sa.BindParameter[int] = sa.bindparam("b_limit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,56 +62,30 @@ class Policy:
     delete: sa.Delete  # the rows ``pick`` chose (at most b_limit)
 
 
-def _by_id(
+def by_id(
     table: sa.Table,
     keep: timedelta | None,
     old: sa.ColumnElement[bool],
     index: str,
     *order: sa.ColumnElement[object],
 ) -> Policy:
-    pick = sa.select(table.c.id).where(old).order_by(*order).limit(_LIMIT)
+    pick = sa.select(table.c.id).where(old).order_by(*order).limit(LIMIT)
     return Policy(
         table, keep, pick, index, sa.delete(table).where(table.c.id.in_(pick.scalar_subquery()))
     )
 
 
-d, i, h, j, s, q = decisions, invites, held, joins, strikes, questions
-# promo_questions has no surrogate id: its batch picks (chat_pk, message_id) pairs
-_questions_pick = (
-    sa.select(q.c.chat_pk, q.c.message_id)
-    .where(q.c.asked_at < _BEFORE)
-    .order_by(q.c.asked_at)
-    .limit(_LIMIT)
-)
+d = decisions
+# the decision log's policy; each governance area lists its own tables' policies
+# (firekeeper.areas.registry.retention_policies() joins them all)
 POLICIES: tuple[Policy, ...] = (
-    _by_id(
+    by_id(
         d,
         None,
-        sa.and_(d.c.decided_at < _BEFORE, d.c.occurred_at < _BEFORE),
+        sa.and_(d.c.decided_at < BEFORE, d.c.occurred_at < BEFORE),
         "ix_decisions_decided_at_id",
         d.c.decided_at,
         d.c.id,
-    ),
-    _by_id(
-        i,
-        INVITES_KEEP,
-        sa.and_(i.c.outcome.in_(_FORGOTTEN), i.c.outcome_at < _BEFORE),
-        "ix_screening_invites_outcome_outcome_at",  # unordered: several outcomes
-    ),
-    _by_id(
-        h,
-        HELD_KEEP,
-        sa.and_(h.c.status.in_(_CLOSED_HOLDS), h.c.resolved_at < _BEFORE),
-        "ix_screening_held_status_resolved_at",  # unordered: two statuses
-    ),
-    _by_id(j, JOIN_LOG_KEEP, j.c.at < _BEFORE, "ix_screening_joins_at", j.c.at),
-    _by_id(s, STRIKES_KEEP, s.c.at < _BEFORE, "ix_promo_strikes_at", s.c.at),
-    Policy(
-        q,
-        QUESTIONS_KEEP,
-        _questions_pick,
-        "ix_promo_questions_asked_at",
-        sa.delete(q).where(sa.tuple_(q.c.chat_pk, q.c.message_id).in_(_questions_pick)),
     ),
 )
 
@@ -151,7 +112,11 @@ class Sweep:
 
 
 class Retention:
-    """Prunes every table that grows with traffic; ``sweep`` is safe to call at any time."""
+    """Prunes every table that grows with traffic; ``sweep`` is safe to call at any time.
+
+    ``policies``: the tables it prunes; the service passes
+    ``firekeeper.areas.registry.retention_policies()`` (the decision log's and every
+    area's), the default is the decision log alone."""
 
     def __init__(
         self,
@@ -160,6 +125,7 @@ class Retention:
         decision_days: int = DEFAULT_DECISION_DAYS,
         batch: int = BATCH,
         max_batches: int = MAX_BATCHES,
+        policies: Sequence[Policy] = POLICIES,
     ) -> None:
         if decision_days < 0:
             raise ValueError("decision_days must be 0 (keep forever) or more")
@@ -169,6 +135,7 @@ class Retention:
         self.decision_days = decision_days
         self._batch = batch
         self._max_batches = max_batches
+        self._policies = tuple(policies)
 
     def decision_cutoff(self, now: datetime) -> datetime | None:
         """Decisions of events older than this are pruned (None: kept forever)."""
@@ -177,7 +144,7 @@ class Retention:
     def sweep(self, now: datetime) -> Sweep:
         deleted: dict[str, int] = {}
         complete = True
-        for policy in POLICIES:
+        for policy in self._policies:
             before = self._advance_mark(now) if policy.keep is None else now - policy.keep
             if before is None:  # kept forever, or no mark old enough yet
                 if policy.keep is None and self.decision_days:

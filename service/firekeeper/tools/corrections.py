@@ -54,8 +54,8 @@ def to_json(rows: Sequence[RuleCorrections]) -> list[dict[str, Any]]:
 
 
 def _from_store(url: str, tenant: str | None, since: Any, until: Any) -> list[RuleCorrections]:
+    from firekeeper.areas.corrections.queries import false_positives_by_rule
     from firekeeper.store import create_store
-    from firekeeper.store.corrections import false_positives_by_rule
 
     with create_store(url) as store:
         return false_positives_by_rule(store, tenant=tenant, since=since, until=until)
@@ -120,8 +120,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from firekeeper.areas.corrections.queries import export_samples
     from firekeeper.store import create_store
-    from firekeeper.store.corrections import export_samples
 
     count = 0
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115

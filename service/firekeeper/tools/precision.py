@@ -25,7 +25,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 
-from firekeeper.corrections_area import CorrectionsArea, SampleCache
+from firekeeper.areas.corrections.area import CorrectionsArea, SampleCache
+from firekeeper.areas.screening.area import ScreeningArea
 from firekeeper.domain.decisions import Action, Decision
 from firekeeper.domain.events import Event
 from firekeeper.errors import Diagnostic, RulesetError
@@ -33,7 +34,6 @@ from firekeeper.learned.artefact import shipped
 from firekeeper.pipeline import DEFAULT_RULESET, RulesetHolder
 from firekeeper.rules.compiler import RulesetIndex
 from firekeeper.scheduler import ChatSelection, run_ticks
-from firekeeper.screening_area import ScreeningArea
 from firekeeper.store import Store, create_store
 from firekeeper.tools.scenario import (
     DAY,

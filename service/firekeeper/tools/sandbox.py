@@ -19,7 +19,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
-from firekeeper.corrections_area import CorrectionsArea, SampleCache
+from firekeeper.areas.corrections import queries as corrections_q
+from firekeeper.areas.corrections.area import CorrectionsArea, SampleCache
+from firekeeper.areas.screening.admin import ScreeningAdmin
+from firekeeper.areas.screening.area import ScreeningArea
 from firekeeper.domain.chats import (
     ChannelTheme,
     ChatKey,
@@ -35,9 +38,6 @@ from firekeeper.domain.screening import BlockEntry, BlockKind, ChatScreening
 from firekeeper.learned.artefact import shipped
 from firekeeper.pipeline import Pipeline, RulesetHolder
 from firekeeper.rules.compiler import RulesetIndex
-from firekeeper.screening_admin import ScreeningAdmin
-from firekeeper.screening_area import ScreeningArea
-from firekeeper.store import corrections as corrections_q
 from firekeeper.store import create_store
 from firekeeper.tools.suite import DEFAULT_START, ChatState, MemberState
 from firekeeper.wiring import build_pipeline

@@ -10,8 +10,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from firekeeper.areas.registry import metadata as every_table
 from firekeeper.store.db import make_engine
-from firekeeper.store.models import metadata
+
+# the store's tables and every governance area's (firekeeper.areas.registry)
+metadata = every_table()
 
 
 def _run(connection: Connection) -> None:

@@ -18,12 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 
-from firekeeper.domain.events import Platform
-from firekeeper.domain.screening import BlockKind, HeldStatus
-from firekeeper.rules import domains as dl
-from firekeeper.rules.screening import LEFT_EARLY_DAYS, SILENT_AFTER_DAYS, InviterRecord
-from firekeeper.store.models import members
-from firekeeper.store.screening import (
+from firekeeper.areas.screening.features import LEFT_EARLY_DAYS, SILENT_AFTER_DAYS, InviterRecord
+from firekeeper.areas.screening.tables import (
     ADMITTED_OUTCOMES,
     PENDING_OUTCOMES,
     REMOVED_OUTCOMES,
@@ -37,6 +33,10 @@ from firekeeper.store.screening import (
     strikes,
     value,
 )
+from firekeeper.domain.events import Platform
+from firekeeper.domain.screening import BlockKind, HeldStatus
+from firekeeper.rules import domains as dl
+from firekeeper.store.models import members
 
 JOIN_LOG_KEEP = timedelta(hours=24)
 STRIKES_KEEP = timedelta(days=30)

@@ -28,12 +28,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from firekeeper.domain.chats import ChatKey
-from firekeeper.domain.events import Role
-from firekeeper.domain.onboarding import ChatHistory, ImportSummary, MemberHistory
-from firekeeper.errors import ChatNotFound
-from firekeeper.rules.lifecycle import ChatActivity
-from firekeeper.store.lifecycle import (
+from firekeeper.areas.lifecycle.features import ChatActivity
+from firekeeper.areas.lifecycle.queries import (
     activity_days,
     day_of,
     load_activity,
@@ -41,9 +37,12 @@ from firekeeper.store.lifecycle import (
     save_activity,
     upsert,
 )
-from firekeeper.store.models import BigId, UtcDateTime, chats, members, metadata
+from firekeeper.domain.chats import ChatKey
+from firekeeper.domain.events import Role
+from firekeeper.domain.onboarding import ChatHistory, ImportSummary, MemberHistory
+from firekeeper.errors import ChatNotFound
+from firekeeper.store.models import BigId, UtcDateTime, chats, members, metadata, value
 from firekeeper.store.repository import Store
-from firekeeper.store.screening import value
 
 chat_history_imports = sa.Table(
     "chat_history_imports",

@@ -6,7 +6,7 @@ reads that are not held for the batch, and their writes; per tick and chat: the
 lifecycle prunes; per sweep: the retention deletes (``firekeeper.store.retention``).
 ``plan`` asks the database how it would run one (``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN``
 on PostgreSQL); ``tests/store/test_query_plans.py`` checks every one uses its
-index on both backends, and ``python -m firekeeper.store.hot_queries URL``
+index on both backends, and ``python -m firekeeper.hot_queries URL``
 prints the plans.
 """
 
@@ -22,10 +22,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
-from firekeeper.store import batch, retention
-from firekeeper.store import lifecycle as lc
+from firekeeper.areas.lifecycle import queries as lc
+from firekeeper.areas.registry import retention_policies
+from firekeeper.areas.screening import queries as sq
+from firekeeper.store import batch
 from firekeeper.store import repository as repo
-from firekeeper.store import screening_tx as sq
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +215,7 @@ def hot_queries() -> tuple[HotQuery, ...]:
             "ix_outbox_chat_pk_acked_at",
         ),
     ]
-    for policy in retention.POLICIES:
+    for policy in retention_policies():
         q.append(
             HotQuery(
                 f"sweep: {policy.table.name}",
@@ -255,7 +256,7 @@ def main(argv: list[str]) -> int:
     from firekeeper.store import create_store
 
     if len(argv) != 1:
-        print("usage: python -m firekeeper.store.hot_queries STORE_URL", file=sys.stderr)
+        print("usage: python -m firekeeper.hot_queries STORE_URL", file=sys.stderr)
         return 2
     store = create_store(argv[0])
     try:

@@ -2,7 +2,7 @@
 
     load    (under the chat lock)  the tenant's labelled samples, from the in-memory
                                    cache (:class:`SampleCache`), messages only
-    enrich  (pure)                 firekeeper.rules.corrections.sections:
+    enrich  (pure)                 firekeeper.areas.corrections.features.sections:
                                    message.reported_spam_match / reported_ham_match
     write   (same transaction)     one more decision with actions for each rule that
                                    returned one (``rule_action_counts``), the
@@ -24,12 +24,12 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from firekeeper.areas.corrections import queries as q
+from firekeeper.areas.corrections.features import MAX_SAMPLES, ReportedSamples, sections
 from firekeeper.domain.chats import ChatContext
 from firekeeper.domain.events import Event, MessagePosted
-from firekeeper.rules.corrections import MAX_SAMPLES, ReportedSamples, sections
 from firekeeper.rules.evaluate import Evaluation
 from firekeeper.store import ChatTx
-from firekeeper.store import corrections as q
 
 NAME = "corrections"
 DEFAULT_TTL_SECONDS = 5.0

@@ -3,7 +3,7 @@
 A :class:`firekeeper.pipeline.Area` over :class:`Loaded`. Under the chat's lock
 ``load`` reads the chat's activity row, the effective theme, the flood counts
 (messages) or the health measurements (ticks); the pure stage is
-``firekeeper.rules.lifecycle``; ``write`` receives what ``load`` read back and
+``firekeeper.areas.lifecycle.features``; ``write`` receives what ``load`` read back and
 stores what this event changed in the same transaction, and puts the actions of
 a ``chat.tick`` decision in the outbox (no adapter is waiting for a tick's answer).
 """
@@ -15,16 +15,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from firekeeper.areas.lifecycle import features as pure
+from firekeeper.areas.lifecycle import health_queries as health_store
+from firekeeper.areas.lifecycle import outbox
+from firekeeper.areas.lifecycle import queries as rows
+from firekeeper.areas.lifecycle.features import ChatActivity, LifecycleLoad
 from firekeeper.domain.chats import ChatContext, ChatRecord, Theme
 from firekeeper.domain.events import ChatTick, ChatUpdated, Event, MemberJoined, MemberLeft
 from firekeeper.domain.events import MessagePosted as Message
 from firekeeper.pipeline import DEFAULT_RULESET, RulesetHolder
-from firekeeper.rules import lifecycle as pure
 from firekeeper.rules.evaluate import Evaluation
-from firekeeper.rules.lifecycle import ChatActivity, LifecycleLoad
-from firekeeper.store import ChatTx, outbox
-from firekeeper.store import health as health_store
-from firekeeper.store import lifecycle as rows
+from firekeeper.store import ChatTx
 
 
 def has_theme(theme: Theme) -> bool:

@@ -24,12 +24,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from firekeeper.areas.lifecycle.queries import outbox
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.decisions import Action, ActionType
 from firekeeper.domain.events import Platform
 from firekeeper.domain.outbox import OutboxItem
 from firekeeper.store.db import SQLITE_BEGIN, unavailable_on_db_errors
-from firekeeper.store.lifecycle import outbox
 
 
 def action_to_json(a: Action) -> dict[str, Any]:

@@ -3,7 +3,7 @@
     load    (under the chat lock)  the chat's screening settings, blocklist hits,
                                    join windows, the inviter's record, the review
                                    queue, the actor's promo strikes, value delivered
-    enrich  (pure)                 firekeeper.rules.screening.sections
+    enrich  (pure)                 firekeeper.areas.screening.features.sections
     write   (same transaction)     the join log, the invitation and its outcome,
                                    held joins into the review queue, a strike when a
                                    promo.* rule acted, value counters, open questions
@@ -18,6 +18,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Protocol
 
+from firekeeper.areas.screening import queries as q
+from firekeeper.areas.screening.features import TrustContext, sections
+from firekeeper.areas.screening.tables import Outcome
 from firekeeper.domain.chats import ChatContext
 from firekeeper.domain.decisions import ActionType, Decision
 from firekeeper.domain.events import (
@@ -32,12 +35,9 @@ from firekeeper.domain.screening import HeldStatus
 from firekeeper.rules import features
 from firekeeper.rules.evaluate import Evaluation
 from firekeeper.rules.facts import people_ids
-from firekeeper.rules.screening import TrustContext, sections
 from firekeeper.rules.spam_model import SpamModel
 from firekeeper.rules.state import admitted
 from firekeeper.store import ChatTx
-from firekeeper.store import screening_tx as q
-from firekeeper.store.screening import Outcome
 
 NAME = "screening"
 STRIKE_PREFIX = "promo."

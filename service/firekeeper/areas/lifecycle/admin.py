@@ -12,20 +12,20 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from firekeeper.areas.lifecycle import health_queries as health_store
+from firekeeper.areas.lifecycle.area import effective_theme, has_theme
+from firekeeper.areas.lifecycle.health import judge
+from firekeeper.areas.lifecycle.outbox import Outbox
+from firekeeper.areas.lifecycle.queries import chat_activity, load_activity
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.events import Platform
 from firekeeper.domain.health import ChatHealth, HealthStatus
 from firekeeper.domain.outbox import OutboxItem
 from firekeeper.errors import ChatNotFound
-from firekeeper.lifecycle_area import effective_theme, has_theme
 from firekeeper.pipeline import RulesetHolder
-from firekeeper.rules.health import judge
 from firekeeper.store import Store
-from firekeeper.store import health as health_store
 from firekeeper.store.db import unavailable_on_db_errors
-from firekeeper.store.lifecycle import chat_activity, load_activity
 from firekeeper.store.models import chat_from_row, chats
-from firekeeper.store.outbox import Outbox
 
 
 def _utcnow() -> datetime:

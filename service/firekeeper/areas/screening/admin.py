@@ -13,6 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from firekeeper.areas.screening import queries as q
+from firekeeper.areas.screening import review
+from firekeeper.areas.screening.tables import Outcome
 from firekeeper.domain.chats import ChatKey, StateChanges
 from firekeeper.domain.decisions import Action, ActionType, Decision, RuleMatch, RuleMode
 from firekeeper.domain.events import EventKind, Platform
@@ -29,9 +32,7 @@ from firekeeper.domain.screening import (
 from firekeeper.errors import AlreadyResolved, ChatNotFound, HeldJoinNotFound, InvalidEvent
 from firekeeper.rules import domains as dl
 from firekeeper.rules.textmatch import PatternError, compile_pattern
-from firekeeper.store import ChatTx, Store, review
-from firekeeper.store import screening_tx as q
-from firekeeper.store.screening import Outcome
+from firekeeper.store import ChatTx, Store
 
 MAX_PAGE = 500
 MAX_ENTRIES = 1000

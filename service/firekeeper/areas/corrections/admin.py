@@ -17,7 +17,7 @@ membership (:class:`NotAnAdmin`, PERMISSION_DENIED); a correction of a decision
 needs that decision stored for this chat (:class:`DecisionNotFound`); a ham sample is
 always the text the service itself saw and acted on, never a text the caller
 supplies; and a text reported as spam by an admin outranks the same text reported as
-ham (``firekeeper.rules.corrections``). The same correction twice is stored once
+ham (``firekeeper.areas.corrections.features``). The same correction twice is stored once
 (``stored=False`` the second time).
 """
 
@@ -27,7 +27,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from firekeeper.corrections_area import SampleCache
+from firekeeper.areas.corrections import queries as q
+from firekeeper.areas.corrections.area import SampleCache
+from firekeeper.areas.corrections.features import HAM, SPAM, digest, normalize
 from firekeeper.domain.chats import ChatRecord, MemberRecord
 from firekeeper.domain.corrections import (
     CorrectionKind,
@@ -44,9 +46,7 @@ from firekeeper.errors import (
     NotAnAdmin,
     NotCorrectable,
 )
-from firekeeper.rules.corrections import HAM, SPAM, digest, normalize
 from firekeeper.store import Store
-from firekeeper.store import corrections as q
 
 MAX_ID_CHARS = 256
 MAX_NOTE_CHARS = 2000

@@ -1,9 +1,9 @@
 """Admins' corrections as a feature: is this message a (near-)duplicate of a reported one?
 
 When an admin says a deleted message was not spam, or that a missed one was, the
-text becomes a labelled sample of the tenant (``firekeeper.store.corrections``).
+text becomes a labelled sample of the tenant (``firekeeper.areas.corrections.queries``).
 The runtime keeps each tenant's samples in memory as one immutable
-:class:`ReportedSamples` value (``firekeeper.corrections_area``) and hands it to
+:class:`ReportedSamples` value (``firekeeper.areas.corrections.area``) and hands it to
 this pure stage, which fills two fields of the fact:
 
 - ``message.reported_spam_match``: the text is the same as, or a near-duplicate
@@ -46,6 +46,7 @@ from typing import Any
 
 from firekeeper.domain.events import Event, MessagePosted
 from firekeeper.rules import linear
+from firekeeper.rules.textchecks import Check
 
 SPAM = "spam"
 HAM = "ham"
@@ -191,3 +192,7 @@ def sections(event: Event, samples: ReportedSamples | None) -> Mapping[str, Mapp
         return {}
     found = (samples or NO_SAMPLES).match(p.text)
     return {"message": {"reported_spam_match": found.spam, "reported_ham_match": found.ham}}
+
+
+# its check on user text, timed with the others (firekeeper.areas.registry.text_checks)
+TEXT_CHECKS: tuple[Check, ...] = (Check("reported_normalize", __name__, normalize),)

@@ -3,7 +3,7 @@
 Migration ``0002_screening`` builds them; ``tests/store`` checks it builds
 exactly what is described here. Every per-chat table hangs off ``chats.id``
 (``chat_pk``) and is read and written only inside that chat's locked event
-transaction (``firekeeper.screening_area``) or the review/settings calls, which
+transaction (``firekeeper.areas.screening.area``) or the review/settings calls, which
 take the same lock. The blocklist is per tenant and needs no chat lock.
 
     screening_settings   a chat's own domains and entry-answer patterns (lists)
@@ -12,7 +12,8 @@ take the same lock. The blocklist is per tenant and needs no chat lock.
     screening_invites    every invitation and what became of the invitee
     screening_held       the review queue: joins held for an admin, and their outcome
     promo_strikes        messages a promo.* rule acted on, per member (kept 30 days)
-    promo_value          per chat: substantive posts and answered questions
+    promo_value          per chat: substantive posts and answered questions (defined in
+                         firekeeper.store.models: the history import adds to it too)
     promo_questions      open questions, so an answer can be recognised (kept 30 days)
 """
 
@@ -23,6 +24,10 @@ import enum
 import sqlalchemy as sa
 
 from firekeeper.store.models import BigId, Json, UtcDateTime, metadata
+
+# promo_value is the store's own: the history import writes it too
+# (firekeeper.areas.lifecycle.onboarding)
+from firekeeper.store.models import value as value
 
 
 class Outcome(enum.StrEnum):
@@ -135,14 +140,6 @@ strikes = sa.Table(
     sa.Column("rule_id", sa.Text(), nullable=False),
     sa.Index(None, "chat_pk", "user_id", "at"),
     sa.Index(None, "at"),  # the retention sweep
-)
-
-value = sa.Table(
-    "promo_value",
-    metadata,
-    sa.Column("chat_pk", BigId, sa.ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("substantive_posts", sa.BigInteger(), nullable=False),
-    sa.Column("answered_questions", sa.BigInteger(), nullable=False),
 )
 
 questions = sa.Table(

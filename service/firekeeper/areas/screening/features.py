@@ -1,6 +1,6 @@
 """Invite screening and monetization timing: the fact sections, from what the area loaded. Pure.
 
-The area (``firekeeper.screening_area``) loads a :class:`TrustContext` under the
+The area (``firekeeper.areas.screening.area``) loads a :class:`TrustContext` under the
 chat lock; :func:`sections` turns it and the event into fact fields (see the
 "invite screening and monetization timing" part of
 ``firekeeper.rules.vocabulary``). Ratios are absent (not zero) while there is

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 
+from firekeeper.areas.screening.queries import pending_total
+from firekeeper.areas.screening.tables import blocklist, held, settings
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.events import Platform
 from firekeeper.domain.screening import (
@@ -28,8 +30,6 @@ from firekeeper.domain.screening import (
 from firekeeper.store import Store
 from firekeeper.store.db import SQLITE_BEGIN, unavailable_on_db_errors
 from firekeeper.store.models import chats
-from firekeeper.store.screening import blocklist, held, settings
-from firekeeper.store.screening_tx import pending_total
 
 
 @contextmanager

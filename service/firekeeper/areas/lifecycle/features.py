@@ -1,6 +1,6 @@
 """The lifecycle area's pure feature stage: topic windows, flood counts, notices, ticks.
 
-``firekeeper.lifecycle_area.LifecycleArea.load`` reads a :class:`LifecycleLoad`
+``firekeeper.areas.lifecycle.area.LifecycleArea.load`` reads a :class:`LifecycleLoad`
 under the chat's lock; :func:`enrich` turns it and the event into fact
 sections; the area's ``write`` stores what changed, reading the enriched fact
 (``Evaluation.fact``) so both sides agree on what this event was.
@@ -29,13 +29,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from firekeeper.areas.lifecycle import announcements, theme_vocab, topic
+from firekeeper.areas.lifecycle.health import maturity, status
 from firekeeper.domain.chats import ChatContext, Theme
 from firekeeper.domain.decisions import Decision, RuleMode
 from firekeeper.domain.events import ChatTick, ChatUpdated, Event, MessagePosted
 from firekeeper.domain.health import HealthMetrics
-from firekeeper.rules import announcements, features, theme_vocab, topic
+from firekeeper.rules import features
 from firekeeper.rules.facts import effective_role
-from firekeeper.rules.health import maturity, status
+from firekeeper.rules.textchecks import Check
+from firekeeper.rules.textmatch import fold
 
 AREA = "lifecycle"
 WINDOW = 20
@@ -288,3 +291,21 @@ def _tick(
     chat["health_status"] = status(m, ctx.chat.kind)[0].value
     chat["maturity"] = maturity(m, ctx.chat.kind)
     chat["others_active_30d"] = m.others_active_30d
+
+
+# the lifecycle area's checks on user text, timed with the others
+# (firekeeper.areas.registry.text_checks)
+_THEME = topic.compile_theme(
+    ("reading", "books", "novel"),
+    ("读书会", "book club"),
+    ("Which translation are you reading?", "这周读到第三章了，结尾太意外"),
+)
+TEXT_CHECKS: tuple[Check, ...] = (
+    Check("topic_score", topic.__name__, lambda text: topic.score(text, _THEME)),
+    Check("social", topic.__name__, topic.is_social),
+    Check("theme_features", theme_vocab.__name__, lambda text: theme_vocab.features(fold(text))),
+    Check("announces_activity", topic.__name__, topic.announces_activity),
+    Check("opens_section", topic.__name__, topic.opens_section),
+    Check("notice", announcements.__name__, announcements.check),
+    Check("repeat_key", __name__, text_key),
+)

@@ -1,6 +1,6 @@
 """Measuring a chat's health from the store (read-only queries on one connection).
 
-Windows are whole UTC days (``firekeeper.store.lifecycle.day_of``): "the last 30
+Windows are whole UTC days (``firekeeper.areas.lifecycle.queries.day_of``): "the last 30
 days" is today and the 29 days before; "daily" is today and yesterday, so a
 measurement just after midnight still sees a day's worth of posting.
 """
@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from firekeeper.areas.lifecycle.features import ChatActivity
+from firekeeper.areas.lifecycle.health import decline
+from firekeeper.areas.lifecycle.queries import activity_days, day_of, poster_days
 from firekeeper.domain.chats import ChatRecord
 from firekeeper.domain.health import HealthMetrics
-from firekeeper.rules.health import decline
-from firekeeper.rules.lifecycle import ChatActivity
-from firekeeper.store.lifecycle import activity_days, day_of, poster_days
 from firekeeper.store.models import members
 
 WEEKS = 8  # weekly message counts looked at for the trend, falling weeks and decline
