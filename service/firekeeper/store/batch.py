@@ -248,14 +248,19 @@ class BatchTx:
                 ],
             )
             self._dirty_chats.clear()
+        self.flush_members()
+        for kept in self._pending.values():
+            kept.flush(conn)
+
+    def flush_members(self) -> None:
+        """Write the members changed so far (one statement)."""
         if self._dirty_members:
+            conn = self._conn
             conn.execute(
                 _member_upsert(conn.dialect.name),
                 [member_values(m) | {"chat_pk": pk} for (pk, _), m in self._dirty_members.items()],
             )
             self._dirty_members.clear()
-        for kept in self._pending.values():
-            kept.flush(conn)
 
     def finish(self) -> None:
         """Flush, then store the decisions in one multi-row insert (:class:`DuplicateEvent`

@@ -100,6 +100,27 @@ def hot_queries() -> tuple[HotQuery, ...]:
         HotQuery("batch: screening settings", sq._SETTINGS_OF, pks, "pk_screening_settings"),
         HotQuery("batch: value counts", sq._VALUE_COUNTS_OF, pks, "pk_promo_value"),
         HotQuery(
+            "batch: open questions",
+            sq._OPEN_QUESTIONS_OF,
+            pks,
+            "pk_promo_questions",
+            also=("ix_promo_questions_chat_pk_asked_at",),
+        ),
+        HotQuery(
+            "batch: join log (24 hours)",
+            sq._JOINS_OF,
+            pks | {"b_keep": _AGO},
+            "ix_screening_joins_chat_pk_at",
+            also=("ix_screening_joins_at",),
+        ),
+        HotQuery(
+            "batch: pending and approved holds",
+            sq._HELD_OF,
+            pks,
+            "ix_screening_held_chat_pk_status",
+            also=("uq_screening_held_chat_pk_user_id",),
+        ),
+        HotQuery(
             "batch: tenant's blocklist",
             sq._BLOCKLIST_OF,
             {"b_tenant": "acme", "b_limit": sq.BLOCKLIST_HELD + 1},

@@ -219,6 +219,8 @@ class Deferred(Protocol):
 
     def flush(self) -> None: ...
 
+    def flush_members(self) -> None: ...
+
     def pending(self, kind: Callable[[Connection, tuple[int, ...]], P]) -> P: ...
 
 
@@ -277,6 +279,12 @@ class ChatTx:
             return
         for kept in self._pending.values():
             kept.flush(self._connection())
+
+    def flush_members(self) -> None:
+        """Write the members changed so far (in a batch: of every chat; alone they are
+        written at once), for a read that joins the ``members`` table."""
+        if self._deferred is not None:
+            self._deferred.flush_members()
 
     @property
     def connection(self) -> Connection:

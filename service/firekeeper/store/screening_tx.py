@@ -406,13 +406,7 @@ def review_approved(conn: Connection, chat_pk: int, user_id: str) -> bool:
 
 def hold(conn: Connection, chat_pk: int, values: dict[str, object]) -> None:
     """Put a member in the queue (or back in it): one entry per member of a chat."""
-    row = values | {
-        "chat_pk": chat_pk,
-        "status": HeldStatus.PENDING.value,
-        "resolved_at": None,
-        "resolved_by": "",
-        "note": "",
-    }
+    row = _held_row(chat_pk, values)
     update = {k: v for k, v in row.items() if k not in ("chat_pk", "user_id")}
     conn.execute(
         _insert(conn, held)
@@ -517,12 +511,48 @@ _STRIKES_OF = sa.select(_s.c.chat_pk, _s.c.user_id, _s.c.at).where(
 # strikes are read from this long before the first message's window, so messages a
 # little older than the first one still count from memory
 STRIKES_MARGIN = timedelta(hours=1)
+JOINS_MARGIN = timedelta(hours=1)  # the same for the join log
 _SETTINGS_OF = sa.select(
     settings.c.chat_pk, settings.c.allowed_domains, settings.c.entry_patterns
 ).where(settings.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)))
 _VALUE_COUNTS_OF = sa.select(
     value.c.chat_pk, value.c.substantive_posts, value.c.answered_questions
 ).where(value.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)))
+_OPEN_QUESTIONS_OF = sa.select(
+    questions.c.chat_pk, questions.c.message_id, questions.c.author_id, questions.c.asked_at
+).where(
+    questions.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
+    questions.c.answered_at.is_(None),
+)
+_JOINS_OF = sa.select(joins.c.chat_pk, joins.c.user_id, joins.c.at).where(
+    joins.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)), joins.c.at > sa.bindparam("b_keep")
+)
+# the entries a join reads: pending (the chat's count) and approved (never held again)
+_HELD_OF = sa.select(held.c.chat_pk, held.c.user_id, held.c.status).where(
+    held.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
+    held.c.status.in_((HeldStatus.PENDING.value, HeldStatus.APPROVED.value)),
+)
+
+
+@functools.cache
+def _hold_upsert(dialect: str) -> sa.Executable:
+    """:func:`hold` for many rows at once (the values of each row come as parameters)."""
+    stmt = _dialect_insert(dialect, held)
+    kept = ("id", "chat_pk", "user_id")
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_pk", "user_id"],
+        set_={c.name: stmt.excluded[c.name] for c in held.columns if c.name not in kept},
+    )
+
+
+def _held_row(chat_pk: int, values: dict[str, object]) -> dict[str, object]:
+    return values | {
+        "chat_pk": chat_pk,
+        "status": HeldStatus.PENDING.value,
+        "resolved_at": None,
+        "resolved_by": "",
+        "note": "",
+    }
 
 
 @dataclass
@@ -545,6 +575,22 @@ class ScreeningBatch:
     _strikes_since: datetime | None = None
     _strikes: dict[tuple[int, str], list[datetime]] = field(default_factory=dict)
     _new_strikes: list[tuple[int, str, datetime, str]] = field(default_factory=list)
+    # open (unanswered) questions by (chat, message id): (author, asked at)
+    _open: dict[tuple[int, str], tuple[str, datetime]] | None = None
+    _asked: list[dict[str, Any]] = field(default_factory=list)
+    _answers: list[dict[str, Any]] = field(default_factory=list)
+    _questions_before: dict[int, datetime] = field(default_factory=dict)  # prune, per chat
+    # the join log from _joins_since on: {chat: [(user, at)]}
+    _joins_since: datetime | None = None
+    _joins: dict[int, list[tuple[str, datetime]]] = field(default_factory=dict)
+    _new_joins: list[dict[str, Any]] = field(default_factory=list)
+    _joins_before: dict[int, datetime] = field(default_factory=dict)
+    # the review queue's pending and approved entries, by (chat, user): their status
+    # (stored, then as this transaction set it); its writes in order: holds, then the
+    # closes after them
+    _status: dict[tuple[int, str], str] | None = None
+    _holds: dict[tuple[int, str], dict[str, object]] = field(default_factory=dict)
+    _closes: list[tuple[tuple[int, str], dict[str, Any]]] = field(default_factory=list)
 
     def strike_counts(self, chat_pk: int, user_id: str, now: datetime) -> tuple[int, int, int]:
         """As :func:`strike_counts`, from memory: (24 hours, 7 days, STRIKES_KEEP)."""
@@ -569,9 +615,150 @@ class ScreeningBatch:
         self._new_strikes.append((chat_pk, user_id, at, rule_id))
 
     def _flush_strikes(self, conn: Connection) -> None:
-        for pk, user, at, rule in self._new_strikes:  # rare: one per message a promo rule acted on
-            add_strike(conn, pk, user, at, rule)
+        if not self._new_strikes:
+            return
+        conn.execute(
+            _INSERT_STRIKE,
+            [
+                {"chat_pk": pk, "user_id": user, "at": at, "rule_id": rule}
+                for pk, user, at, rule in self._new_strikes
+            ],
+        )
+        latest: dict[tuple[int, str], datetime] = {}
+        for pk, user, at, _ in self._new_strikes:
+            latest[(pk, user)] = max(latest.get((pk, user), at), at)
+        conn.execute(
+            _PRUNE_STRIKES,
+            [
+                {"b_pk": pk, "b_user": user, "b_before": at - STRIKES_KEEP}
+                for (pk, user), at in latest.items()
+            ],
+        )
         self._new_strikes.clear()
+
+    # -- open questions: read for every chat once, asked and answered in memory
+    def _questions(self) -> dict[tuple[int, str], tuple[str, datetime]]:
+        if self._open is None:
+            rows = self.conn.execute(_OPEN_QUESTIONS_OF, {"b_pks": list(self.pks)})
+            self._open = {(int(r[0]), r[1]): (r[2], r[3]) for r in rows}
+        return self._open
+
+    def open_question(self, chat_pk: int, message_id: str, replier_id: str) -> bool:
+        """As :func:`open_question`, from memory."""
+        if not message_id:
+            return False
+        found = self._questions().get((chat_pk, message_id))
+        return found is not None and found[0] != replier_id
+
+    def ask(self, chat_pk: int, message_id: str, author_id: str, at: datetime) -> None:
+        """As :func:`ask`, held until ``flush``."""
+        held = self._questions()
+        before = at - QUESTIONS_KEEP
+        for key in [k for k, (_, t) in held.items() if k[0] == chat_pk and t < before]:
+            del held[key]
+        held.setdefault((chat_pk, message_id), (author_id, at))
+        self._asked.append(
+            {"chat_pk": chat_pk, "message_id": message_id, "author_id": author_id, "asked_at": at}
+        )
+        self._questions_before[chat_pk] = max(self._questions_before.get(chat_pk, before), before)
+
+    def answered(self, chat_pk: int, message_id: str, at: datetime) -> None:
+        """As :func:`answered`, held until ``flush``."""
+        self._questions().pop((chat_pk, message_id), None)
+        self._answers.append({"b_pk": chat_pk, "b_msg": message_id, "b_at": at})
+
+    def _flush_questions(self, conn: Connection) -> None:
+        if self._asked:
+            conn.execute(_question_insert(conn.dialect.name), self._asked)
+            self._asked.clear()
+        if self._answers:
+            conn.execute(_ANSWERED, self._answers)
+            self._answers.clear()
+        if self._questions_before:
+            before = self._questions_before.items()
+            conn.execute(_PRUNE_QUESTIONS, [{"b_pk": pk, "b_before": b} for pk, b in before])
+            self._questions_before.clear()
+
+    # -- the join log: read for every chat once (its last 24 hours), added to in memory
+    def join_counts(self, chat_pk: int, now: datetime) -> tuple[int, int, int]:
+        """As :func:`join_counts`, from memory."""
+        keep = now - JOIN_LOG_KEEP
+        if self._joins_since is None:
+            self._joins_since = keep - JOINS_MARGIN
+            params = {"b_pks": list(self.pks), "b_keep": self._joins_since}
+            for r in self.conn.execute(_JOINS_OF, params):
+                self._joins.setdefault(int(r.chat_pk), []).append((r.user_id, r.at))
+        if keep < self._joins_since:  # older than what was read: ask the table
+            self._flush_joins(self.conn)
+            return join_counts(self.conn, chat_pk, now)
+        logged = [(u, t) for u, t in self._joins.get(chat_pk, ()) if keep < t <= now]
+        ten, hour = now - timedelta(minutes=10), now - timedelta(hours=1)
+        return (
+            len({u for u, t in logged if t > ten}),
+            len({u for u, t in logged if t > hour}),
+            len({u for u, _ in logged}),
+        )
+
+    def log_join(self, chat_pk: int, user_id: str, at: datetime) -> None:
+        """As :func:`log_join`, held until ``flush``."""
+        before = at - JOIN_LOG_KEEP
+        kept = [(u, t) for u, t in self._joins.get(chat_pk, ()) if t >= before]
+        self._joins[chat_pk] = [*kept, (user_id, at)]
+        self._new_joins.append({"chat_pk": chat_pk, "user_id": user_id, "at": at})
+        self._joins_before[chat_pk] = max(self._joins_before.get(chat_pk, before), before)
+
+    def _flush_joins(self, conn: Connection) -> None:
+        if self._new_joins:
+            conn.execute(_INSERT_JOIN, self._new_joins)
+            self._new_joins.clear()
+        if self._joins_before:
+            before = self._joins_before.items()
+            conn.execute(_PRUNE_JOINS, [{"b_pk": pk, "b_before": b} for pk, b in before])
+            self._joins_before.clear()
+
+    # -- the review queue: every chat's pending and approved entries read once, holds
+    # and closes held
+    def _statuses(self) -> dict[tuple[int, str], str]:
+        if self._status is None:
+            rows = self.conn.execute(_HELD_OF, {"b_pks": list(self.pks)})
+            self._status = {(int(r[0]), r[1]): r[2] for r in rows}
+        return self._status
+
+    def held_count(self, chat_pk: int) -> int:
+        """As :func:`held_count`, from memory."""
+        pending = HeldStatus.PENDING.value
+        return sum(pk == chat_pk and s == pending for (pk, _), s in self._statuses().items())
+
+    def review_approved(self, chat_pk: int, user_id: str) -> bool:
+        """As :func:`review_approved`, from memory."""
+        return self._statuses().get((chat_pk, user_id)) == HeldStatus.APPROVED.value
+
+    def hold(self, chat_pk: int, values: dict[str, object]) -> None:
+        """As :func:`hold`, held until ``flush`` (it replaces every column of the entry, so
+        a close of the same entry earlier in the transaction is dropped)."""
+        key = (chat_pk, str(values["user_id"]))
+        self._statuses()[key] = HeldStatus.PENDING.value
+        self._holds[key] = _held_row(chat_pk, values)
+        self._closes = [c for c in self._closes if c[0] != key]
+
+    def close_pending(self, chat_pk: int, user_id: str, status: HeldStatus, at: datetime) -> None:
+        """As :func:`close_pending`, held until ``flush``; nothing to write when the member
+        has no pending entry."""
+        key = (chat_pk, user_id)
+        statuses = self._statuses()
+        if statuses.get(key) != HeldStatus.PENDING.value:
+            return
+        statuses[key] = status.value
+        params = {"b_pk": chat_pk, "b_user": user_id, "b_status": status.value, "b_at": at}
+        self._closes.append((key, params))
+
+    def _flush_held(self, conn: Connection) -> None:
+        if self._holds:
+            conn.execute(_hold_upsert(conn.dialect.name), list(self._holds.values()))
+            self._holds.clear()
+        if self._closes:
+            conn.execute(_CLOSE_PENDING, [params for _, params in self._closes])
+            self._closes.clear()
 
     def chat_settings(self, chat_pk: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(allowed domains, entry patterns) of a chat; empty when never set."""
@@ -627,6 +814,9 @@ class ScreeningBatch:
 
     def flush(self, conn: Connection) -> None:
         self._flush_strikes(conn)
+        self._flush_questions(conn)
+        self._flush_joins(conn)
+        self._flush_held(conn)
         if not self._added:
             return
         conn.execute(
