@@ -8,8 +8,8 @@
                                    held joins into the review queue, a strike when a
                                    promo.* rule acted, value counters, open questions
 
-Everything but the invitations is read once per transaction for all its chats and
-written at its end (``store.screening_tx.ScreeningBatch``).
+In a batch, all of it is read once for all its chats (the invitations: those to or by
+the batch's people) and written at its end (``store.screening_tx.ScreeningBatch``).
 
 A **strike** is recorded for the actor of a message when an enforced rule
 whose id starts with ``promo.`` returned an action (one per message). Rulesets
@@ -92,7 +92,7 @@ class ScreeningArea:
         ):
             return None
         env = event.envelope
-        conn, pk, now = tx.connection, tx.chat_pk, env.occurred_at
+        pk, now = tx.chat_pk, env.occurred_at
         kept = tx.pending(q.ScreeningBatch)
         allowed, patterns = kept.chat_settings(pk)
         found: dict[str, Any] = {
@@ -114,8 +114,7 @@ class ScreeningArea:
             found["held_joins"] = kept.held_count(pk)
             found["review_approved"] = kept.review_approved(pk, p.member.id)
             if p.inviter is not None and p.inviter.id and p.inviter.id != p.member.id:
-                tx.flush_members()  # the record reads the invitees' rows in the members table
-                found["inviter"] = q.inviter_record(conn, pk, p.inviter.id, now)
+                found["inviter"] = kept.inviter_record(tx, p.inviter.id, now)
             if isinstance(p, JoinRequested):
                 bio = features.domains(features.of(p.bio).plain_links())
                 found["blocked_domains"] = kept.blocked_domains(env.tenant, bio)
@@ -140,8 +139,8 @@ class ScreeningArea:
             at = event.envelope.occurred_at
             leave = result.fact.get("leave", {})
             by_admin = bool(leave.get("by_admin")) if isinstance(leave, Mapping) else False
-            q.invitee_left(tx.connection, tx.chat_pk, p.member.id, at, by_admin=by_admin)
             kept = tx.pending(q.ScreeningBatch)
+            kept.invitee_left(tx, p.member.id, at, by_admin=by_admin)
             kept.close_pending(tx.chat_pk, p.member.id, HeldStatus.WITHDRAWN, at)
 
     def _write_message(
@@ -173,7 +172,7 @@ class ScreeningArea:
         self, tx: ChatTx, event: Event, p: MemberJoined | JoinRequested, result: Evaluation
     ) -> None:
         env = event.envelope
-        conn, pk, at = tx.connection, tx.chat_pk, env.occurred_at
+        pk, at = tx.chat_pk, env.occurred_at
         member = p.member.id
         decision = result.decision
         kept = tx.pending(q.ScreeningBatch)
@@ -189,7 +188,7 @@ class ScreeningArea:
             else:
                 joined = isinstance(p, MemberJoined) and admitted(decision, member)
                 outcome = Outcome.JOINED if joined else Outcome.REQUESTED
-            q.record_invite(conn, pk, inviter, member, at, outcome)
+            kept.record_invite(tx, inviter, member, at, outcome)
         if held_by is not None:
             reason = next((m.reason for m in decision.trace if m.rule_id == held_by), "")
             kept.hold(

@@ -22,6 +22,7 @@ from firekeeper.domain.events import (
     ChatTick,
     Envelope,
     Event,
+    JoinRequested,
     MemberJoined,
     MemberLeft,
     MessagePosted,
@@ -34,7 +35,7 @@ from firekeeper.store import Store, create_store
 from firekeeper.store.corrections import rule_action_counts
 from firekeeper.store.models import chats, decisions, members
 from firekeeper.store.retention import Retention
-from firekeeper.store.screening import held, joins, questions, strikes, value
+from firekeeper.store.screening import held, invites, joins, questions, strikes, value
 from firekeeper.wiring import build_pipeline, governance_areas
 from firekeeper.workload import build
 from tests.conftest import RULESETS
@@ -141,6 +142,7 @@ AREA_ROWS: dict[sa.Table, tuple[str, ...]] = {
     questions: ("message_id", "author_id", "asked_at", "answered_at"),
     joins: ("user_id", "at"),
     held: ("user_id", "status", "held_at", "resolved_at", "rule_id"),
+    invites: ("inviter_id", "invitee_id", "invited_at", "outcome", "joined_at", "outcome_at"),
     strikes: ("user_id", "at", "rule_id"),
     rule_action_counts: ("day", "ruleset", "rule_id", "actions"),
     value: ("substantive_posts", "answered_questions"),
@@ -167,6 +169,21 @@ def _review_queue_events(tenant: str) -> list[Event]:
     out.append(at(300, MemberLeft(member=people[12]), "l300", people[12]))
     out.append(joined(320, people[12]))
     out.append(joined(340, bot))
+    # invitations: one by a member, one by the same member to someone who leaves at
+    # once, a request then its join, and the inviter's record read at each (an hour after
+    # the rush, so none is held)
+    host = people[0]
+    for n, (second, who) in enumerate([(4000, "i1"), (4020, "i2"), (4040, "i3")]):
+        guest = Actor(id=who, display_name=who.upper())
+        payload: Any = (
+            JoinRequested(member=guest, inviter=host)
+            if n == 2
+            else MemberJoined(member=guest, inviter=host)
+        )
+        out.append(at(second, payload, f"inv{n}", host))
+    out.append(at(4050, MemberLeft(member=Actor(id="i2")), "l4050", Actor(id="i2")))
+    out.append(at(4060, MemberJoined(member=Actor(id="i3"), inviter=host), "inv3", host))
+    out.append(at(4070, MemberJoined(member=Actor(id="i4"), inviter=host), "inv4", host))
     question = MessagePosted(message_id="q1", text="Where do we meet on Saturday?")
     out.append(at(360, question, "q1", asker))
     answer = MessagePosted(message_id="a1", text="At the library", reply_to_message_id="q1")
@@ -189,6 +206,10 @@ def test_the_review_queue_and_join_log_kept_in_memory_match_one_by_one(store: St
     for table, columns in AREA_ROWS.items():
         one, many = (_area_rows(store, table, columns, t) for t in ("one", "many"))
         assert one == many, table.name
+    outcomes = sorted(r[4] for r in _area_rows(store, invites, AREA_ROWS[invites], "many"))
+    # four invitations (the request continued); after one left early the inviter's
+    # record holds the next two
+    assert outcomes == ["held", "held", "joined", "left_early"]
     statuses = sorted(r[2] for r in _area_rows(store, held, AREA_ROWS[held], "many"))
     assert statuses.count("pending") >= 2 and "withdrawn" not in statuses  # held again
 

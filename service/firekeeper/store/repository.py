@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -221,6 +221,8 @@ class Deferred(Protocol):
 
     def flush_members(self) -> None: ...
 
+    def people(self) -> Collection[tuple[int, str]] | None: ...
+
     def pending(self, kind: Callable[[Connection, tuple[int, ...]], P]) -> P: ...
 
 
@@ -285,6 +287,12 @@ class ChatTx:
         written at once), for a read that joins the ``members`` table."""
         if self._deferred is not None:
             self._deferred.flush_members()
+
+    def batch_people(self) -> Collection[tuple[int, str]] | None:
+        """In a batch, the (chat pk, user id) of every person its events name (actors,
+        subjects, inviters), for an area that reads their rows once for the batch; None
+        alone."""
+        return None if self._deferred is None else self._deferred.people()
 
     @property
     def connection(self) -> Connection:

@@ -9,10 +9,10 @@ same counts.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,6 +37,9 @@ from firekeeper.store.screening import (
     strikes,
     value,
 )
+
+if TYPE_CHECKING:
+    from firekeeper.store.repository import ChatTx
 
 JOIN_LOG_KEEP = timedelta(hours=24)
 STRIKES_KEEP = timedelta(days=30)
@@ -527,6 +530,50 @@ _OPEN_QUESTIONS_OF = sa.select(
 _JOINS_OF = sa.select(joins.c.chat_pk, joins.c.user_id, joins.c.at).where(
     joins.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)), joins.c.at > sa.bindparam("b_keep")
 )
+_INVITE_COLUMNS = (
+    _i.c.id,
+    _i.c.chat_pk,
+    _i.c.inviter_id,
+    _i.c.invitee_id,
+    _i.c.invited_at,
+    _i.c.outcome,
+    _i.c.joined_at,
+    _i.c.outcome_at,
+)
+_INVITES_TO = sa.select(*_INVITE_COLUMNS).where(
+    _i.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
+    _i.c.invitee_id.in_(sa.bindparam("b_ids", expanding=True)),
+)
+_INVITES_BY = sa.select(*_INVITE_COLUMNS).where(
+    _i.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
+    _i.c.inviter_id.in_(sa.bindparam("b_ids", expanding=True)),
+)
+_UPDATE_INVITE = (
+    sa.update(_i)
+    .where(_i.c.id == sa.bindparam("b_id"))
+    .values(
+        outcome=sa.bindparam("b_outcome"),
+        outcome_at=sa.bindparam("b_at"),
+        joined_at=sa.bindparam("b_joined_at"),
+    )
+)
+
+
+@dataclass
+class _Invite:
+    """One invitation as a batch holds it (``id`` None: written at the batch's end)."""
+
+    order: tuple[int, int]  # the table's id order: stored rows by id, then new ones in turn
+    id: int | None
+    inviter_id: str
+    invitee_id: str
+    invited_at: datetime
+    outcome: str
+    joined_at: datetime | None
+    outcome_at: datetime
+    changed: bool = False
+
+
 # the entries a join reads: pending (the chat's count) and approved (never held again)
 _HELD_OF = sa.select(held.c.chat_pk, held.c.user_id, held.c.status).where(
     held.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
@@ -591,6 +638,10 @@ class ScreeningBatch:
     _status: dict[tuple[int, str], str] | None = None
     _holds: dict[tuple[int, str], dict[str, object]] = field(default_factory=dict)
     _closes: list[tuple[tuple[int, str], dict[str, Any]]] = field(default_factory=list)
+    # the invitations of the transaction's people (as invitee or inviter), by chat: read
+    # once when the transaction knows its people (a batch), else asked per event
+    _invites: dict[int, list[_Invite]] | None = None
+    _new_invites: int = 0
 
     def strike_counts(self, chat_pk: int, user_id: str, now: datetime) -> tuple[int, int, int]:
         """As :func:`strike_counts`, from memory: (24 hours, 7 days, STRIKES_KEEP)."""
@@ -812,8 +863,161 @@ class ScreeningBatch:
             s, a = self._added.get(chat_pk, (0, 0))
             self._added[chat_pk] = (s + substantive, a + answered)
 
+    # -- invitations: those of the batch's people read once, changed in memory
+    def _invites_of(self, tx: ChatTx, *user_ids: str) -> list[_Invite] | None:
+        """The chat's invitations to or by the batch's people; None outside a batch or
+        for someone not among them (what is held is written first: the caller asks the
+        table, and the invitations are read again on next use)."""
+        people = tx.batch_people()
+        if people is None or any((tx.chat_pk, u) not in people for u in user_ids):
+            self._flush_invites(self.conn)
+            self._invites = None
+            return None
+        if self._invites is None:
+            self._invites = self._read_invites(people)
+        return self._invites.setdefault(tx.chat_pk, [])
+
+    def _read_invites(self, people: Collection[tuple[int, str]]) -> dict[int, list[_Invite]]:
+        params = {"b_pks": list(self.pks), "b_ids": sorted({u for _, u in people})}
+        rows = {
+            r.id: r
+            for query in (_INVITES_TO, _INVITES_BY)
+            for r in self.conn.execute(query, params)
+            if (r.chat_pk, r.invitee_id) in people or (r.chat_pk, r.inviter_id) in people
+        }
+        out: dict[int, list[_Invite]] = {}
+        for r in sorted(rows.values(), key=lambda r: int(r.id)):
+            out.setdefault(int(r.chat_pk), []).append(
+                _Invite(
+                    (0, int(r.id)),
+                    int(r.id),
+                    r.inviter_id,
+                    r.invitee_id,
+                    r.invited_at,
+                    r.outcome,
+                    r.joined_at,
+                    r.outcome_at,
+                )
+            )
+        return out
+
+    @staticmethod
+    def _latest(rows: list[_Invite], invitee_id: str, outcomes: Sequence[str]) -> _Invite | None:
+        found = [r for r in rows if r.invitee_id == invitee_id and r.outcome in outcomes]
+        return max(found, key=lambda r: (r.invited_at, r.order), default=None)
+
+    def inviter_record(self, tx: ChatTx, inviter_id: str, now: datetime) -> InviterRecord:
+        """As :func:`inviter_record`; in a batch from memory (the invitees' message counts
+        from the batch's members)."""
+        rows = self._invites_of(tx, inviter_id)
+        if rows is None:
+            tx.flush_members()  # the record reads the invitees' rows in the members table
+            return inviter_record(self.conn, tx.chat_pk, inviter_id, now)
+        mine = [r for r in rows if r.inviter_id == inviter_id]
+        day, week = now - timedelta(hours=24), now - timedelta(days=7)
+        silent_before = now - timedelta(days=SILENT_AFTER_DAYS)
+        admitted = [r for r in mine if r.outcome in ADMITTED_OUTCOMES]
+        aged = [r for r in admitted if r.joined_at is not None and r.joined_at <= silent_before]
+        posted = tx.members(r.invitee_id for r in aged)
+        return InviterRecord(
+            invites_24h=sum(day < r.invited_at <= now for r in mine),
+            invites_7d=sum(week < r.invited_at <= now for r in mine),
+            invitee_count=len(mine),
+            settled=sum(r.outcome not in PENDING_OUTCOMES for r in mine),
+            removed=sum(r.outcome in REMOVED_OUTCOMES for r in mine),
+            admitted=len(admitted),
+            left_early=sum(r.outcome == Outcome.LEFT_EARLY.value for r in mine),
+            aged=len(aged),
+            silent=sum(
+                r.invitee_id not in posted or posted[r.invitee_id].message_count == 0 for r in aged
+            ),
+        )
+
+    def record_invite(
+        self, tx: ChatTx, inviter_id: str, invitee_id: str, at: datetime, outcome: Outcome
+    ) -> None:
+        """As :func:`record_invite`; in a batch held until ``flush``."""
+        rows = self._invites_of(tx, inviter_id, invitee_id)
+        if rows is None:
+            record_invite(self.conn, tx.chat_pk, inviter_id, invitee_id, at, outcome)
+            return
+        joined_at = at if outcome == Outcome.JOINED else None
+        open_row = self._latest(rows, invitee_id, PENDING_OUTCOMES)
+        if (
+            open_row is not None
+            and open_row.inviter_id == inviter_id
+            and open_row.invited_at >= at - REQUEST_LINK
+        ):
+            open_row.outcome, open_row.outcome_at = outcome.value, at
+            open_row.joined_at, open_row.changed = joined_at, True
+            return
+        self._new_invites += 1
+        rows.append(
+            _Invite(
+                (1, self._new_invites),
+                None,
+                inviter_id,
+                invitee_id,
+                at,
+                outcome.value,
+                joined_at,
+                at,
+                changed=True,
+            )
+        )
+
+    def invitee_left(self, tx: ChatTx, invitee_id: str, at: datetime, *, by_admin: bool) -> None:
+        """As :func:`invitee_left`; in a batch held until ``flush``."""
+        rows = self._invites_of(tx, invitee_id)
+        if rows is None:
+            invitee_left(self.conn, tx.chat_pk, invitee_id, at, by_admin=by_admin)
+            return
+        row = self._latest(rows, invitee_id, (Outcome.JOINED.value,))
+        if row is None:
+            return
+        if by_admin:
+            outcome = Outcome.REMOVED
+        elif row.joined_at is not None and at - row.joined_at < timedelta(days=LEFT_EARLY_DAYS):
+            outcome = Outcome.LEFT_EARLY
+        else:
+            outcome = Outcome.LEFT
+        row.outcome, row.outcome_at, row.changed = outcome.value, at, True
+
+    def _flush_invites(self, conn: Connection) -> None:
+        if self._invites is None:
+            return
+        changed = sorted(
+            ((pk, r) for pk, rows in self._invites.items() for r in rows if r.changed),
+            key=lambda pr: pr[1].order,
+        )
+        added = [
+            {
+                "chat_pk": pk,
+                "inviter_id": r.inviter_id,
+                "invitee_id": r.invitee_id,
+                "invited_at": r.invited_at,
+                "outcome": r.outcome,
+                "joined_at": r.joined_at,
+                "outcome_at": r.outcome_at,
+            }
+            for pk, r in changed
+            if r.id is None
+        ]
+        updated = [
+            {"b_id": r.id, "b_outcome": r.outcome, "b_at": r.outcome_at, "b_joined_at": r.joined_at}
+            for _, r in changed
+            if r.id is not None
+        ]
+        if added:
+            conn.execute(_INSERT_INVITE, added)
+        if updated:
+            conn.execute(_UPDATE_INVITE, updated)
+        if changed:
+            self._invites = None  # read again if needed: the new rows have their ids now
+
     def flush(self, conn: Connection) -> None:
         self._flush_strikes(conn)
+        self._flush_invites(conn)
         self._flush_questions(conn)
         self._flush_joins(conn)
         self._flush_held(conn)
