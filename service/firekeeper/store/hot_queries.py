@@ -114,16 +114,22 @@ def hot_queries() -> tuple[HotQuery, ...]:
             also=("ix_screening_joins_at",),
         ),
         HotQuery(
-            "batch: invitations to the batch's people",
+            "batch: invitations to the batch's people (a side of the next)",
             sq._INVITES_TO,
             pks | {"b_ids": ["1", "2"]},
             "ix_screening_invites_chat_pk_invitee_id",
         ),
         HotQuery(
-            "batch: invitations by the batch's people",
+            "batch: invitations by the batch's people (a side of the next)",
             sq._INVITES_BY,
             pks | {"b_ids": ["1", "2"]},
             "ix_screening_invites_chat_pk_inviter_id_invited_at",
+        ),
+        HotQuery(
+            "batch: invitations to or by the batch's people",
+            sq._INVITES_OF,
+            pks | {"b_ids": ["1", "2"]},
+            "ix_screening_invites_chat_pk_invitee_id",
         ),
         HotQuery(
             "batch: pending and approved holds",

@@ -548,6 +548,7 @@ _INVITES_BY = sa.select(*_INVITE_COLUMNS).where(
     _i.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
     _i.c.inviter_id.in_(sa.bindparam("b_ids", expanding=True)),
 )
+_INVITES_OF = sa.union_all(_INVITES_TO, _INVITES_BY)  # one statement, each side by its index
 _UPDATE_INVITE = (
     sa.update(_i)
     .where(_i.c.id == sa.bindparam("b_id"))
@@ -622,8 +623,11 @@ class ScreeningBatch:
     _strikes_since: datetime | None = None
     _strikes: dict[tuple[int, str], list[datetime]] = field(default_factory=dict)
     _new_strikes: list[tuple[int, str, datetime, str]] = field(default_factory=list)
-    # open (unanswered) questions by (chat, message id): (author, asked at)
+    # open (unanswered) questions by (chat, message id): (author, asked at), read on the
+    # first reply; the asks and answers held since the last flush, in order, to replay
+    # on what is read
     _open: dict[tuple[int, str], tuple[str, datetime]] | None = None
+    _question_log: list[tuple[int, str, str, datetime | None]] = field(default_factory=list)
     _asked: list[dict[str, Any]] = field(default_factory=list)
     _answers: list[dict[str, Any]] = field(default_factory=list)
     _questions_before: dict[int, datetime] = field(default_factory=dict)  # prune, per chat
@@ -687,38 +691,51 @@ class ScreeningBatch:
         )
         self._new_strikes.clear()
 
-    # -- open questions: read for every chat once, asked and answered in memory
-    def _questions(self) -> dict[tuple[int, str], tuple[str, datetime]]:
-        if self._open is None:
-            rows = self.conn.execute(_OPEN_QUESTIONS_OF, {"b_pks": list(self.pks)})
-            self._open = {(int(r[0]), r[1]): (r[2], r[3]) for r in rows}
-        return self._open
-
+    # -- open questions: read for every chat once (on the first reply), asked and
+    # answered in memory
     def open_question(self, chat_pk: int, message_id: str, replier_id: str) -> bool:
         """As :func:`open_question`, from memory."""
         if not message_id:
             return False
-        found = self._questions().get((chat_pk, message_id))
+        if self._open is None:
+            rows = self.conn.execute(_OPEN_QUESTIONS_OF, {"b_pks": list(self.pks)})
+            self._open = {(int(r[0]), r[1]): (r[2], r[3]) for r in rows}
+            for pk, message, author, at in self._question_log:
+                self._note(pk, message, author, at)
+        found = self._open.get((chat_pk, message_id))
         return found is not None and found[0] != replier_id
 
-    def ask(self, chat_pk: int, message_id: str, author_id: str, at: datetime) -> None:
-        """As :func:`ask`, held until ``flush``."""
-        held = self._questions()
-        before = at - QUESTIONS_KEEP
+    def _note(self, chat_pk: int, message_id: str, author_id: str, at: datetime | None) -> None:
+        """An ask (``at``) or an answer (no ``at``) on the open questions read."""
+        held = self._open
+        if held is None:
+            return
+        if at is None:
+            held.pop((chat_pk, message_id), None)
+            return
+        before = at - QUESTIONS_KEEP  # the prune that goes with each ask
         for key in [k for k, (_, t) in held.items() if k[0] == chat_pk and t < before]:
             del held[key]
         held.setdefault((chat_pk, message_id), (author_id, at))
+
+    def ask(self, chat_pk: int, message_id: str, author_id: str, at: datetime) -> None:
+        """As :func:`ask`, held until ``flush``."""
+        self._question_log.append((chat_pk, message_id, author_id, at))
+        self._note(chat_pk, message_id, author_id, at)
         self._asked.append(
             {"chat_pk": chat_pk, "message_id": message_id, "author_id": author_id, "asked_at": at}
         )
+        before = at - QUESTIONS_KEEP
         self._questions_before[chat_pk] = max(self._questions_before.get(chat_pk, before), before)
 
     def answered(self, chat_pk: int, message_id: str, at: datetime) -> None:
         """As :func:`answered`, held until ``flush``."""
-        self._questions().pop((chat_pk, message_id), None)
+        self._question_log.append((chat_pk, message_id, "", None))
+        self._note(chat_pk, message_id, "", None)
         self._answers.append({"b_pk": chat_pk, "b_msg": message_id, "b_at": at})
 
     def _flush_questions(self, conn: Connection) -> None:
+        self._question_log.clear()  # what is read from now on has them
         if self._asked:
             conn.execute(_question_insert(conn.dialect.name), self._asked)
             self._asked.clear()
@@ -881,8 +898,7 @@ class ScreeningBatch:
         params = {"b_pks": list(self.pks), "b_ids": sorted({u for _, u in people})}
         rows = {
             r.id: r
-            for query in (_INVITES_TO, _INVITES_BY)
-            for r in self.conn.execute(query, params)
+            for r in self.conn.execute(_INVITES_OF, params)
             if (r.chat_pk, r.invitee_id) in people or (r.chat_pk, r.inviter_id) in people
         }
         out: dict[int, list[_Invite]] = {}
