@@ -139,11 +139,13 @@ class StoreFigures:
     statements: int
     round_trips: int
     events: int
+    most_sent: tuple[tuple[int, str], ...] = ()  # (times, SQL) with --statements
 
     def line(self) -> str:
+        top = "".join(f"\n    {k / self.events:6.3f}  {text}" for k, text in self.most_sent)
         return (
             f"  {self.statements / self.events:.2f} SQL statements and "
-            f"{self.round_trips / self.events:.2f} round trips per event"
+            f"{self.round_trips / self.events:.2f} round trips per event{top}"
         )
 
 
@@ -155,10 +157,12 @@ def bench_pipeline(
     batch: int = 1,
     seed_members: int = 0,
     seed_decisions: int = 0,
+    statements: int = 0,
 ) -> tuple[Figures, StoreFigures]:
     """The pipeline as the service builds it, one event a call (``batch`` 1) or
     ``evaluate_batch`` on ``batch`` events a call (latencies per event), on a store
-    holding ``seed_members`` members and ``seed_decisions`` decisions besides."""
+    holding ``seed_members`` members and ``seed_decisions`` decisions besides; with
+    ``statements``, the figures list that many statements sent most, per event."""
     store = create_store(store_url)
     try:
         store.migrate()
@@ -171,7 +175,7 @@ def bench_pipeline(
             pipeline.register_chat(replace(reg, key=replace(reg.key, tenant=tenant)))
         seed(store, tenant, work, seed_members, seed_decisions)
         lat = []
-        with StatementCount(store.engine) as count:
+        with StatementCount(store.engine, by_text=statements > 0) as count:
             t0 = time.perf_counter()
             for i in range(0, len(events), batch):
                 chunk = events[i : i + batch]
@@ -182,7 +186,12 @@ def bench_pipeline(
         name = "pipeline in-process" if batch == 1 else f"pipeline in-process, batch {batch}"
         return (
             Figures(name, len(events), seconds, lat),
-            StoreFigures(count.statements, count.round_trips, len(events)),
+            StoreFigures(
+                count.statements,
+                count.round_trips,
+                len(events),
+                tuple(count.most_sent(statements)),
+            ),
         )
     finally:
         store.close()
@@ -256,6 +265,7 @@ def run(
     in_process: bool = True,
     members: int = 0,
     decisions: int = 0,
+    statements: int = 0,
 ) -> int:
     index = load(rulesets)
     work = build(events, n_chats=chats)
@@ -271,14 +281,18 @@ def run(
             print(reported.line())
             print(f"  (messages only, against {held} near-duplicate samples of one tenant)")
             print(bench_learned(work))
-            inproc, sent = bench_pipeline(index, work, url)
+            inproc, sent = bench_pipeline(index, work, url, statements=statements)
             print(inproc.line())
             print(sent.line())
             print(
                 f"  store {url.split('://')[0]}; pipeline/matcher rate ratio "
                 f"{inproc.rate / matcher.rate:.3f} (the matcher on the same full facts)"
             )
-            seeded = {"seed_members": members, "seed_decisions": decisions}
+            seeded = {
+                "seed_members": members,
+                "seed_decisions": decisions,
+                "statements": statements,
+            }
             size = max(batch)
             batched, sent = bench_pipeline(index, work, url, batch=size, **seeded)
             print(batched.line())

@@ -138,6 +138,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         in_process=not args.grpc_only,
         members=args.members,
         decisions=args.decisions,
+        statements=args.statements,
     )
 
 
@@ -529,6 +530,12 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         help="decisions stored beforehand in the decision log (the batched in-process run)",
+    )
+    b.add_argument(
+        "--statements",
+        type=int,
+        default=0,
+        help="list the N SQL statements the in-process runs send most, per event",
     )
     b.add_argument(
         "--reloads",

@@ -15,10 +15,21 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from firekeeper.areas.corrections.queries import rule_action_counts
 from firekeeper.areas.registry import retention_policies
-from firekeeper.domain.chats import ChatKey
-from firekeeper.domain.decisions import Decision
-from firekeeper.domain.events import ChatTick, Envelope, Event, MessagePosted
+from firekeeper.areas.screening.tables import held, invites, joins, questions, strikes, value
+from firekeeper.domain.chats import ChatKey, ChatRegistration
+from firekeeper.domain.decisions import ActionType, Decision
+from firekeeper.domain.events import (
+    Actor,
+    ChatTick,
+    Envelope,
+    Event,
+    JoinRequested,
+    MemberJoined,
+    MemberLeft,
+    MessagePosted,
+)
 from firekeeper.errors import InvalidEvent, StoreUnavailable
 from firekeeper.pipeline import Pipeline, RulesetHolder
 from firekeeper.rules.evaluate import Evaluation
@@ -120,6 +131,101 @@ def test_batches_decide_exactly_what_one_by_one_decides(store: Store) -> None:
         )
         rows = {r[0]: tuple(r[1:]) for r in conn.execute(per_tenant)}
     assert rows["one"] == rows["many"] and rows["one"][0] > 0
+    # what the areas keep in memory for a batch and write at its end is what one by one wrote
+    for table, columns in AREA_ROWS.items():
+        one, many = (_area_rows(store, table, columns, t) for t in ("one", "many"))
+        assert one == many, table.name
+        # the workload holds no join for review and posts nothing counted as value
+        assert one or table in (held, value), table.name
+
+
+AREA_ROWS: dict[sa.Table, tuple[str, ...]] = {
+    questions: ("message_id", "author_id", "asked_at", "answered_at"),
+    joins: ("user_id", "at"),
+    held: ("user_id", "status", "held_at", "resolved_at", "rule_id"),
+    invites: ("inviter_id", "invitee_id", "invited_at", "outcome", "joined_at", "outcome_at"),
+    strikes: ("user_id", "at", "rule_id"),
+    rule_action_counts: ("day", "ruleset", "rule_id", "actions"),
+    value: ("substantive_posts", "answered_questions"),
+}
+
+
+def _review_queue_events(tenant: str) -> list[Event]:
+    """A rush of joins in one chat (the later ones held for review), a held member who
+    leaves (withdrawn) and joins again (held again), a bot let in by nobody (held), a
+    question and its answer."""
+    key = replace(KEY, tenant=tenant)
+
+    def at(second: int, payload: Any, eid: str, actor: Actor) -> Event:
+        when = T0 + timedelta(seconds=second)
+        return Event(Envelope(eid, key.platform, tenant, key.chat_id, when, actor), payload)
+
+    def joined(second: int, who: Actor) -> Event:
+        return at(second, MemberJoined(member=who), f"j{second}", who)
+
+    people = [Actor(id=f"p{i}", display_name=f"P{i}") for i in range(14)]
+    bot = Actor(id="b1", display_name="Bot", is_bot=True)
+    asker, answerer = Actor(id="p0", display_name="P0"), Actor(id="p1", display_name="P1")
+    out = [joined(20 * i, who) for i, who in enumerate(people)]
+    out.append(at(300, MemberLeft(member=people[12]), "l300", people[12]))
+    out.append(joined(320, people[12]))
+    out.append(joined(340, bot))
+    # invitations: one by a member, one by the same member to someone who leaves at
+    # once, a request then its join, and the inviter's record read at each (an hour after
+    # the rush, so none is held)
+    host = people[0]
+    for n, (second, who) in enumerate([(4000, "i1"), (4020, "i2"), (4040, "i3")]):
+        guest = Actor(id=who, display_name=who.upper())
+        payload: Any = (
+            JoinRequested(member=guest, inviter=host)
+            if n == 2
+            else MemberJoined(member=guest, inviter=host)
+        )
+        out.append(at(second, payload, f"inv{n}", host))
+    out.append(at(4050, MemberLeft(member=Actor(id="i2")), "l4050", Actor(id="i2")))
+    out.append(at(4060, MemberJoined(member=Actor(id="i3"), inviter=host), "inv3", host))
+    out.append(at(4070, MemberJoined(member=Actor(id="i4"), inviter=host), "inv4", host))
+    question = MessagePosted(message_id="q1", text="Where do we meet on Saturday?")
+    out.append(at(360, question, "q1", asker))
+    answer = MessagePosted(message_id="a1", text="At the library", reply_to_message_id="q1")
+    out.append(at(380, answer, "a1", answerer))
+    return out
+
+
+def test_the_review_queue_and_join_log_kept_in_memory_match_one_by_one(store: Store) -> None:
+    """Holds, closes, the join log and open questions within one batch (read once, held in
+    memory, written at the end) give the decisions and rows one by one gives."""
+    p = _pipeline(store)
+    for tenant in ("one", "many"):
+        p.register_chat(ChatRegistration(key=replace(KEY, tenant=tenant)))
+    singly = [p.evaluate(e) for e in _review_queue_events("one")]
+    batched = p.evaluate_batch(_review_queue_events("many"))
+    assert [replace(d, event_id="") for d in singly] == [
+        replace(d, event_id="") if isinstance(d, Decision) else d for d in batched
+    ]
+    assert any(a.type == ActionType.HOLD_FOR_REVIEW for d in singly for a in d.actions)
+    for table, columns in AREA_ROWS.items():
+        one, many = (_area_rows(store, table, columns, t) for t in ("one", "many"))
+        assert one == many, table.name
+    outcomes = sorted(r[4] for r in _area_rows(store, invites, AREA_ROWS[invites], "many"))
+    # four invitations (the request continued); after one left early the inviter's
+    # record holds the next two
+    assert outcomes == ["held", "held", "joined", "left_early"]
+    statuses = sorted(r[2] for r in _area_rows(store, held, AREA_ROWS[held], "many"))
+    assert statuses.count("pending") >= 2 and "withdrawn" not in statuses  # held again
+
+
+def _area_rows(
+    store: Store, table: sa.Table, columns: tuple[str, ...], tenant: str
+) -> list[tuple[Any, ...]]:
+    """The rows of an area's table for the chats of ``tenant``, by chat id, sorted."""
+    query = (
+        sa.select(chats.c.chat_id, *(table.c[c] for c in columns))
+        .join_from(table, chats, chats.c.id == table.c.chat_pk)
+        .where(chats.c.tenant == tenant)
+    )
+    with store.engine.connect() as conn:
+        return sorted(tuple(r) for r in conn.execute(query))
 
 
 def test_one_batch_is_one_lock_one_lookup_and_one_insert_of_decisions(store: Store) -> None:

@@ -50,3 +50,13 @@ def test_statements_and_round_trips_are_counted(store: Store) -> None:
         assert count.round_trips == count.statements + 2  # BEGIN and COMMIT
     else:
         assert count.round_trips == count.statements
+
+
+def test_statements_are_counted_by_their_text_when_asked(store: Store) -> None:
+    with StatementCount(store.engine, by_text=True) as count, store.engine.begin() as conn:
+        for _ in range(3):
+            conn.execute(sa.delete(decisions).where(decisions.c.event_id == "none"))
+        conn.execute(sa.select(sa.literal(1)))
+    top = count.most_sent(1)
+    assert len(top) == 1 and top[0][0] == 3 and top[0][1].startswith("DELETE FROM decisions")
+    assert StatementCount(store.engine).most_sent(5) == []  # not asked: nothing kept

@@ -164,6 +164,7 @@ class BatchTx:
         self._dirty_members: dict[tuple[int, str], MemberRecord] = {}
         self._decisions: list[dict[str, Any]] = []
         self._pending: dict[object, Pending] = {}
+        self._people: set[tuple[int, str]] | None = None  # those preload_members was given
         self._pks = tuple(sorted(pk for pk, _ in locked.values()))
         self.callbacks: list[Callable[[], None]] = []
 
@@ -188,6 +189,7 @@ class BatchTx:
     def preload_members(self, wanted: Iterable[tuple[ChatKey, str]]) -> None:
         """Read these members of the batch's chats in one query (absent ones remembered)."""
         pairs = sorted({(self._chats[key].chat_pk, uid) for key, uid in wanted})
+        self._people = {*(self._people or ()), *pairs}
         pairs = [p for p in pairs if p not in self._members]
         if not pairs:
             return
@@ -210,6 +212,9 @@ class BatchTx:
             self._read_members(missing)
         found = ((u, self._members[(chat_pk, u)]) for u in user_ids)
         return {u: m for u, m in found if m is not None}
+
+    def people(self) -> set[tuple[int, str]] | None:
+        return self._people
 
     def apply(self, chat_pk: int, changes: StateChanges) -> None:
         self._dirty_chats[chat_pk] = changes.chat
@@ -248,14 +253,19 @@ class BatchTx:
                 ],
             )
             self._dirty_chats.clear()
+        self.flush_members()
+        for kept in self._pending.values():
+            kept.flush(conn)
+
+    def flush_members(self) -> None:
+        """Write the members changed so far (one statement)."""
         if self._dirty_members:
+            conn = self._conn
             conn.execute(
                 _member_upsert(conn.dialect.name),
                 [member_values(m) | {"chat_pk": pk} for (pk, _), m in self._dirty_members.items()],
             )
             self._dirty_members.clear()
-        for kept in self._pending.values():
-            kept.flush(conn)
 
     def finish(self) -> None:
         """Flush, then store the decisions in one multi-row insert (:class:`DuplicateEvent`

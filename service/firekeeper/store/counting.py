@@ -14,6 +14,7 @@ pipeline mode, one round trip for all its rows.
 
 from __future__ import annotations
 
+from collections import Counter
 from types import TracebackType
 from typing import Any
 
@@ -25,11 +26,14 @@ class StatementCount:
     """Counts, while inside its ``with`` block, what ``engine`` sends (thread-safe enough
     for a benchmark: counters are only ever incremented)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, by_text: bool = False) -> None:
         self.engine = engine
         self.statements = 0
         self.transactions = 0
         self.ends = 0  # commits and rollbacks
+        # with by_text: how many times each statement was sent, by its SQL (whitespace
+        # folded), to see which statements a path still sends per event
+        self.by_text: Counter[str] | None = Counter() if by_text else None
 
     @property
     def round_trips(self) -> int:
@@ -37,8 +41,17 @@ class StatementCount:
             return self.statements + self.transactions + self.ends
         return self.statements
 
-    def _statement(self, *args: Any) -> None:
+    def _statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         self.statements += 1
+        if self.by_text is not None:
+            self.by_text[" ".join(statement.split())] += 1
+
+    def most_sent(self, n: int, width: int = 110) -> list[tuple[int, str]]:
+        """The ``n`` statements sent most often (their SQL cut to ``width`` characters);
+        empty unless counted ``by_text``."""
+        if self.by_text is None:
+            return []
+        return [(k, text[:width]) for text, k in self.by_text.most_common(n)]
 
     def _begin(self, *args: Any) -> None:
         self.transactions += 1

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -219,6 +219,10 @@ class Deferred(Protocol):
 
     def flush(self) -> None: ...
 
+    def flush_members(self) -> None: ...
+
+    def people(self) -> Collection[tuple[int, str]] | None: ...
+
     def pending(self, kind: Callable[[Connection, tuple[int, ...]], P]) -> P: ...
 
 
@@ -277,6 +281,18 @@ class ChatTx:
             return
         for kept in self._pending.values():
             kept.flush(self._connection())
+
+    def flush_members(self) -> None:
+        """Write the members changed so far (in a batch: of every chat; alone they are
+        written at once), for a read that joins the ``members`` table."""
+        if self._deferred is not None:
+            self._deferred.flush_members()
+
+    def batch_people(self) -> Collection[tuple[int, str]] | None:
+        """In a batch, the (chat pk, user id) of every person its events name (actors,
+        subjects, inviters), for an area that reads their rows once for the batch; None
+        alone."""
+        return None if self._deferred is None else self._deferred.people()
 
     @property
     def connection(self) -> Connection:

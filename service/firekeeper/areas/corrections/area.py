@@ -99,4 +99,5 @@ class CorrectionsArea:
         decision = result.decision
         if decision.actions:
             rules = [a.rule_id for a in decision.actions if a.rule_id]
-            q.count_actions(tx.connection, tx.chat_pk, decision.decided_at, decision.ruleset, rules)
+            kept = tx.pending(q.ActionCounts)
+            kept.add(tx.chat_pk, decision.decided_at, decision.ruleset, rules)

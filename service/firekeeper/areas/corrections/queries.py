@@ -19,12 +19,15 @@ false positives, missed spam, over a time range) and :func:`samples` /
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 
 from firekeeper.domain.chats import ChatKey
@@ -109,16 +112,49 @@ def count_actions(
         {"chat_pk": chat_pk, "day": day_of(at), "ruleset": ruleset, "rule_id": r, "actions": 1}
         for r in sorted(set(rule_ids))
     ]
-    if not rows:
-        return
-    stmt = _insert(conn, rule_action_counts)
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["chat_pk", "day", "ruleset", "rule_id"],
-            set_={"actions": rule_action_counts.c.actions + stmt.excluded.actions},
-        ),
-        rows,
+    if rows:
+        conn.execute(_counts_upsert(conn.dialect.name), rows)
+
+
+@functools.cache
+def _counts_upsert(dialect: str) -> sa.Executable:
+    stmt = (
+        postgresql.insert(rule_action_counts)
+        if dialect == "postgresql"
+        else sqlite.insert(rule_action_counts)
     )
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_pk", "day", "ruleset", "rule_id"],
+        set_={"actions": rule_action_counts.c.actions + stmt.excluded.actions},
+    )
+
+
+@dataclass
+class ActionCounts:
+    """The tallies one transaction adds (``ChatTx.pending(ActionCounts)``), summed in
+    memory and written by ``flush`` in one multi-row upsert (one row per tally: nothing
+    in an event's transaction reads them)."""
+
+    conn: Connection
+    pks: Sequence[int]
+    _added: dict[tuple[int, datetime, str, str], int] = field(default_factory=dict)
+
+    def add(self, chat_pk: int, at: datetime, ruleset: str, rule_ids: Iterable[str]) -> None:
+        """As :func:`count_actions`, held until ``flush``."""
+        day = day_of(at)
+        for r in set(rule_ids):
+            key = (chat_pk, day, ruleset, r)
+            self._added[key] = self._added.get(key, 0) + 1
+
+    def flush(self, conn: Connection) -> None:
+        if not self._added:
+            return
+        rows = [
+            {"chat_pk": pk, "day": day, "ruleset": ruleset, "rule_id": r, "actions": n}
+            for (pk, day, ruleset, r), n in sorted(self._added.items())
+        ]
+        conn.execute(_counts_upsert(conn.dialect.name), rows)
+        self._added.clear()
 
 
 def decided(

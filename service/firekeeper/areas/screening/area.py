@@ -8,6 +8,9 @@
                                    held joins into the review queue, a strike when a
                                    promo.* rule acted, value counters, open questions
 
+In a batch, all of it is read once for all its chats (the invitations: those to or by
+the batch's people) and written at its end (``store.screening_tx.ScreeningBatch``).
+
 A **strike** is recorded for the actor of a message when an enforced rule
 whose id starts with ``promo.`` returned an action (one per message). Rulesets
 climb their escalation ladder on ``actor.promo_strikes_7d`` / ``_30d``.
@@ -89,7 +92,7 @@ class ScreeningArea:
         ):
             return None
         env = event.envelope
-        conn, pk, now = tx.connection, tx.chat_pk, env.occurred_at
+        pk, now = tx.chat_pk, env.occurred_at
         kept = tx.pending(q.ScreeningBatch)
         allowed, patterns = kept.chat_settings(pk)
         found: dict[str, Any] = {
@@ -102,17 +105,16 @@ class ScreeningArea:
             if env.actor is not None:
                 s24, s7, s30 = kept.strike_counts(pk, env.actor.id, now)
                 found |= {"strikes_24h": s24, "strikes_7d": s7, "strikes_30d": s30}
-                found["replies_to_open_question"] = q.open_question(
-                    conn, pk, p.reply_to_message_id, env.actor.id
+                found["replies_to_open_question"] = kept.open_question(
+                    pk, p.reply_to_message_id, env.actor.id
                 )
             found["substantive_posts"], found["answered_questions"] = kept.value_counts(pk)
         elif isinstance(p, MemberJoined | JoinRequested):
-            found["joins_10m"], found["joins_1h"], found["joins_24h"] = q.join_counts(conn, pk, now)
-            found["held_joins"] = q.held_count(conn, pk)
-            found["review_approved"] = q.review_approved(conn, pk, p.member.id)
+            found["joins_10m"], found["joins_1h"], found["joins_24h"] = kept.join_counts(pk, now)
+            found["held_joins"] = kept.held_count(pk)
+            found["review_approved"] = kept.review_approved(pk, p.member.id)
             if p.inviter is not None and p.inviter.id and p.inviter.id != p.member.id:
-                tx.flush()  # the record reads the invitees' rows in the members table
-                found["inviter"] = q.inviter_record(conn, pk, p.inviter.id, now)
+                found["inviter"] = kept.inviter_record(tx, p.inviter.id, now)
             if isinstance(p, JoinRequested):
                 bio = features.domains(features.of(p.bio).plain_links())
                 found["blocked_domains"] = kept.blocked_domains(env.tenant, bio)
@@ -137,14 +139,15 @@ class ScreeningArea:
             at = event.envelope.occurred_at
             leave = result.fact.get("leave", {})
             by_admin = bool(leave.get("by_admin")) if isinstance(leave, Mapping) else False
-            q.invitee_left(tx.connection, tx.chat_pk, p.member.id, at, by_admin=by_admin)
-            q.close_pending(tx.connection, tx.chat_pk, p.member.id, HeldStatus.WITHDRAWN, at)
+            kept = tx.pending(q.ScreeningBatch)
+            kept.invitee_left(tx, p.member.id, at, by_admin=by_admin)
+            kept.close_pending(tx.chat_pk, p.member.id, HeldStatus.WITHDRAWN, at)
 
     def _write_message(
         self, tx: ChatTx, event: Event, p: MessagePosted, result: Evaluation
     ) -> None:
         env = event.envelope
-        conn, pk, at = tx.connection, tx.chat_pk, env.occurred_at
+        pk, at = tx.chat_pk, env.occurred_at
         message = result.fact.get("message", {})
         if not isinstance(message, Mapping):
             return
@@ -159,9 +162,9 @@ class ScreeningArea:
         substantive = int(bool(message.get("substantive")))
         tx.pending(q.ScreeningBatch).add_value(pk, substantive, int(answers))
         if answers:
-            q.answered(conn, pk, p.reply_to_message_id, at)
+            tx.pending(q.ScreeningBatch).answered(pk, p.reply_to_message_id, at)
         if message.get("is_question") and p.message_id and actor is not None:
-            q.ask(conn, pk, p.message_id, actor.id, at)
+            tx.pending(q.ScreeningBatch).ask(pk, p.message_id, actor.id, at)
         signals = list(message.get("promo_signals", ()))
         tx.after_commit(lambda: self._observer.observe_promo_signals(signals))
 
@@ -169,10 +172,11 @@ class ScreeningArea:
         self, tx: ChatTx, event: Event, p: MemberJoined | JoinRequested, result: Evaluation
     ) -> None:
         env = event.envelope
-        conn, pk, at = tx.connection, tx.chat_pk, env.occurred_at
+        pk, at = tx.chat_pk, env.occurred_at
         member = p.member.id
         decision = result.decision
-        q.log_join(conn, pk, member, at)
+        kept = tx.pending(q.ScreeningBatch)
+        kept.log_join(pk, member, at)
         refused = _targets(decision, member, _REFUSING)
         held_by = None if refused else _hold_of(decision, member)
         inviter = p.inviter.id if p.inviter is not None else ""
@@ -184,11 +188,10 @@ class ScreeningArea:
             else:
                 joined = isinstance(p, MemberJoined) and admitted(decision, member)
                 outcome = Outcome.JOINED if joined else Outcome.REQUESTED
-            q.record_invite(conn, pk, inviter, member, at, outcome)
+            kept.record_invite(tx, inviter, member, at, outcome)
         if held_by is not None:
             reason = next((m.reason for m in decision.trace if m.rule_id == held_by), "")
-            q.hold(
-                conn,
+            kept.hold(
                 pk,
                 {
                     "user_id": member,
@@ -204,7 +207,7 @@ class ScreeningArea:
             tx.after_commit(self._observer.observe_join_held)
         elif isinstance(p, MemberJoined) and not refused:
             # let in on the platform (an admin approved there): the queue entry is settled
-            q.close_pending(conn, pk, member, HeldStatus.APPROVED, at)
+            kept.close_pending(pk, member, HeldStatus.APPROVED, at)
 
 
 def _targets(decision: Decision, member: str, types: frozenset[ActionType]) -> bool:

@@ -9,10 +9,10 @@ same counts.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,6 +37,9 @@ from firekeeper.domain.events import Platform
 from firekeeper.domain.screening import BlockKind, HeldStatus
 from firekeeper.rules import domains as dl
 from firekeeper.store.models import members
+
+if TYPE_CHECKING:
+    from firekeeper.store.repository import ChatTx
 
 JOIN_LOG_KEEP = timedelta(hours=24)
 STRIKES_KEEP = timedelta(days=30)
@@ -406,13 +409,7 @@ def review_approved(conn: Connection, chat_pk: int, user_id: str) -> bool:
 
 def hold(conn: Connection, chat_pk: int, values: dict[str, object]) -> None:
     """Put a member in the queue (or back in it): one entry per member of a chat."""
-    row = values | {
-        "chat_pk": chat_pk,
-        "status": HeldStatus.PENDING.value,
-        "resolved_at": None,
-        "resolved_by": "",
-        "note": "",
-    }
+    row = _held_row(chat_pk, values)
     update = {k: v for k, v in row.items() if k not in ("chat_pk", "user_id")}
     conn.execute(
         _insert(conn, held)
@@ -517,12 +514,93 @@ _STRIKES_OF = sa.select(_s.c.chat_pk, _s.c.user_id, _s.c.at).where(
 # strikes are read from this long before the first message's window, so messages a
 # little older than the first one still count from memory
 STRIKES_MARGIN = timedelta(hours=1)
+JOINS_MARGIN = timedelta(hours=1)  # the same for the join log
 _SETTINGS_OF = sa.select(
     settings.c.chat_pk, settings.c.allowed_domains, settings.c.entry_patterns
 ).where(settings.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)))
 _VALUE_COUNTS_OF = sa.select(
     value.c.chat_pk, value.c.substantive_posts, value.c.answered_questions
 ).where(value.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)))
+_OPEN_QUESTIONS_OF = sa.select(
+    questions.c.chat_pk, questions.c.message_id, questions.c.author_id, questions.c.asked_at
+).where(
+    questions.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
+    questions.c.answered_at.is_(None),
+)
+_JOINS_OF = sa.select(joins.c.chat_pk, joins.c.user_id, joins.c.at).where(
+    joins.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)), joins.c.at > sa.bindparam("b_keep")
+)
+_INVITE_COLUMNS = (
+    _i.c.id,
+    _i.c.chat_pk,
+    _i.c.inviter_id,
+    _i.c.invitee_id,
+    _i.c.invited_at,
+    _i.c.outcome,
+    _i.c.joined_at,
+    _i.c.outcome_at,
+)
+_INVITES_TO = sa.select(*_INVITE_COLUMNS).where(
+    _i.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
+    _i.c.invitee_id.in_(sa.bindparam("b_ids", expanding=True)),
+)
+_INVITES_BY = sa.select(*_INVITE_COLUMNS).where(
+    _i.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
+    _i.c.inviter_id.in_(sa.bindparam("b_ids", expanding=True)),
+)
+_INVITES_OF = sa.union_all(_INVITES_TO, _INVITES_BY)  # one statement, each side by its index
+_UPDATE_INVITE = (
+    sa.update(_i)
+    .where(_i.c.id == sa.bindparam("b_id"))
+    .values(
+        outcome=sa.bindparam("b_outcome"),
+        outcome_at=sa.bindparam("b_at"),
+        joined_at=sa.bindparam("b_joined_at"),
+    )
+)
+
+
+@dataclass
+class _Invite:
+    """One invitation as a batch holds it (``id`` None: written at the batch's end)."""
+
+    order: tuple[int, int]  # the table's id order: stored rows by id, then new ones in turn
+    id: int | None
+    inviter_id: str
+    invitee_id: str
+    invited_at: datetime
+    outcome: str
+    joined_at: datetime | None
+    outcome_at: datetime
+    changed: bool = False
+
+
+# the entries a join reads: pending (the chat's count) and approved (never held again)
+_HELD_OF = sa.select(held.c.chat_pk, held.c.user_id, held.c.status).where(
+    held.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
+    held.c.status.in_((HeldStatus.PENDING.value, HeldStatus.APPROVED.value)),
+)
+
+
+@functools.cache
+def _hold_upsert(dialect: str) -> sa.Executable:
+    """:func:`hold` for many rows at once (the values of each row come as parameters)."""
+    stmt = _dialect_insert(dialect, held)
+    kept = ("id", "chat_pk", "user_id")
+    return stmt.on_conflict_do_update(
+        index_elements=["chat_pk", "user_id"],
+        set_={c.name: stmt.excluded[c.name] for c in held.columns if c.name not in kept},
+    )
+
+
+def _held_row(chat_pk: int, values: dict[str, object]) -> dict[str, object]:
+    return values | {
+        "chat_pk": chat_pk,
+        "status": HeldStatus.PENDING.value,
+        "resolved_at": None,
+        "resolved_by": "",
+        "note": "",
+    }
 
 
 @dataclass
@@ -545,6 +623,29 @@ class ScreeningBatch:
     _strikes_since: datetime | None = None
     _strikes: dict[tuple[int, str], list[datetime]] = field(default_factory=dict)
     _new_strikes: list[tuple[int, str, datetime, str]] = field(default_factory=list)
+    # open (unanswered) questions by (chat, message id): (author, asked at), read on the
+    # first reply; the asks and answers held since the last flush, in order, to replay
+    # on what is read
+    _open: dict[tuple[int, str], tuple[str, datetime]] | None = None
+    _question_log: list[tuple[int, str, str, datetime | None]] = field(default_factory=list)
+    _asked: list[dict[str, Any]] = field(default_factory=list)
+    _answers: list[dict[str, Any]] = field(default_factory=list)
+    _questions_before: dict[int, datetime] = field(default_factory=dict)  # prune, per chat
+    # the join log from _joins_since on: {chat: [(user, at)]}
+    _joins_since: datetime | None = None
+    _joins: dict[int, list[tuple[str, datetime]]] = field(default_factory=dict)
+    _new_joins: list[dict[str, Any]] = field(default_factory=list)
+    _joins_before: dict[int, datetime] = field(default_factory=dict)
+    # the review queue's pending and approved entries, by (chat, user): their status
+    # (stored, then as this transaction set it); its writes in order: holds, then the
+    # closes after them
+    _status: dict[tuple[int, str], str] | None = None
+    _holds: dict[tuple[int, str], dict[str, object]] = field(default_factory=dict)
+    _closes: list[tuple[tuple[int, str], dict[str, Any]]] = field(default_factory=list)
+    # the invitations of the transaction's people (as invitee or inviter), by chat: read
+    # once when the transaction knows its people (a batch), else asked per event
+    _invites: dict[int, list[_Invite]] | None = None
+    _new_invites: int = 0
 
     def strike_counts(self, chat_pk: int, user_id: str, now: datetime) -> tuple[int, int, int]:
         """As :func:`strike_counts`, from memory: (24 hours, 7 days, STRIKES_KEEP)."""
@@ -569,9 +670,163 @@ class ScreeningBatch:
         self._new_strikes.append((chat_pk, user_id, at, rule_id))
 
     def _flush_strikes(self, conn: Connection) -> None:
-        for pk, user, at, rule in self._new_strikes:  # rare: one per message a promo rule acted on
-            add_strike(conn, pk, user, at, rule)
+        if not self._new_strikes:
+            return
+        conn.execute(
+            _INSERT_STRIKE,
+            [
+                {"chat_pk": pk, "user_id": user, "at": at, "rule_id": rule}
+                for pk, user, at, rule in self._new_strikes
+            ],
+        )
+        latest: dict[tuple[int, str], datetime] = {}
+        for pk, user, at, _ in self._new_strikes:
+            latest[(pk, user)] = max(latest.get((pk, user), at), at)
+        conn.execute(
+            _PRUNE_STRIKES,
+            [
+                {"b_pk": pk, "b_user": user, "b_before": at - STRIKES_KEEP}
+                for (pk, user), at in latest.items()
+            ],
+        )
         self._new_strikes.clear()
+
+    # -- open questions: read for every chat once (on the first reply), asked and
+    # answered in memory
+    def open_question(self, chat_pk: int, message_id: str, replier_id: str) -> bool:
+        """As :func:`open_question`, from memory."""
+        if not message_id:
+            return False
+        if self._open is None:
+            rows = self.conn.execute(_OPEN_QUESTIONS_OF, {"b_pks": list(self.pks)})
+            self._open = {(int(r[0]), r[1]): (r[2], r[3]) for r in rows}
+            for pk, message, author, at in self._question_log:
+                self._note(pk, message, author, at)
+        found = self._open.get((chat_pk, message_id))
+        return found is not None and found[0] != replier_id
+
+    def _note(self, chat_pk: int, message_id: str, author_id: str, at: datetime | None) -> None:
+        """An ask (``at``) or an answer (no ``at``) on the open questions read."""
+        held = self._open
+        if held is None:
+            return
+        if at is None:
+            held.pop((chat_pk, message_id), None)
+            return
+        before = at - QUESTIONS_KEEP  # the prune that goes with each ask
+        for key in [k for k, (_, t) in held.items() if k[0] == chat_pk and t < before]:
+            del held[key]
+        held.setdefault((chat_pk, message_id), (author_id, at))
+
+    def ask(self, chat_pk: int, message_id: str, author_id: str, at: datetime) -> None:
+        """As :func:`ask`, held until ``flush``."""
+        self._question_log.append((chat_pk, message_id, author_id, at))
+        self._note(chat_pk, message_id, author_id, at)
+        self._asked.append(
+            {"chat_pk": chat_pk, "message_id": message_id, "author_id": author_id, "asked_at": at}
+        )
+        before = at - QUESTIONS_KEEP
+        self._questions_before[chat_pk] = max(self._questions_before.get(chat_pk, before), before)
+
+    def answered(self, chat_pk: int, message_id: str, at: datetime) -> None:
+        """As :func:`answered`, held until ``flush``."""
+        self._question_log.append((chat_pk, message_id, "", None))
+        self._note(chat_pk, message_id, "", None)
+        self._answers.append({"b_pk": chat_pk, "b_msg": message_id, "b_at": at})
+
+    def _flush_questions(self, conn: Connection) -> None:
+        self._question_log.clear()  # what is read from now on has them
+        if self._asked:
+            conn.execute(_question_insert(conn.dialect.name), self._asked)
+            self._asked.clear()
+        if self._answers:
+            conn.execute(_ANSWERED, self._answers)
+            self._answers.clear()
+        if self._questions_before:
+            before = self._questions_before.items()
+            conn.execute(_PRUNE_QUESTIONS, [{"b_pk": pk, "b_before": b} for pk, b in before])
+            self._questions_before.clear()
+
+    # -- the join log: read for every chat once (its last 24 hours), added to in memory
+    def join_counts(self, chat_pk: int, now: datetime) -> tuple[int, int, int]:
+        """As :func:`join_counts`, from memory."""
+        keep = now - JOIN_LOG_KEEP
+        if self._joins_since is None:
+            self._joins_since = keep - JOINS_MARGIN
+            params = {"b_pks": list(self.pks), "b_keep": self._joins_since}
+            for r in self.conn.execute(_JOINS_OF, params):
+                self._joins.setdefault(int(r.chat_pk), []).append((r.user_id, r.at))
+        if keep < self._joins_since:  # older than what was read: ask the table
+            self._flush_joins(self.conn)
+            return join_counts(self.conn, chat_pk, now)
+        logged = [(u, t) for u, t in self._joins.get(chat_pk, ()) if keep < t <= now]
+        ten, hour = now - timedelta(minutes=10), now - timedelta(hours=1)
+        return (
+            len({u for u, t in logged if t > ten}),
+            len({u for u, t in logged if t > hour}),
+            len({u for u, _ in logged}),
+        )
+
+    def log_join(self, chat_pk: int, user_id: str, at: datetime) -> None:
+        """As :func:`log_join`, held until ``flush``."""
+        before = at - JOIN_LOG_KEEP
+        kept = [(u, t) for u, t in self._joins.get(chat_pk, ()) if t >= before]
+        self._joins[chat_pk] = [*kept, (user_id, at)]
+        self._new_joins.append({"chat_pk": chat_pk, "user_id": user_id, "at": at})
+        self._joins_before[chat_pk] = max(self._joins_before.get(chat_pk, before), before)
+
+    def _flush_joins(self, conn: Connection) -> None:
+        if self._new_joins:
+            conn.execute(_INSERT_JOIN, self._new_joins)
+            self._new_joins.clear()
+        if self._joins_before:
+            before = self._joins_before.items()
+            conn.execute(_PRUNE_JOINS, [{"b_pk": pk, "b_before": b} for pk, b in before])
+            self._joins_before.clear()
+
+    # -- the review queue: every chat's pending and approved entries read once, holds
+    # and closes held
+    def _statuses(self) -> dict[tuple[int, str], str]:
+        if self._status is None:
+            rows = self.conn.execute(_HELD_OF, {"b_pks": list(self.pks)})
+            self._status = {(int(r[0]), r[1]): r[2] for r in rows}
+        return self._status
+
+    def held_count(self, chat_pk: int) -> int:
+        """As :func:`held_count`, from memory."""
+        pending = HeldStatus.PENDING.value
+        return sum(pk == chat_pk and s == pending for (pk, _), s in self._statuses().items())
+
+    def review_approved(self, chat_pk: int, user_id: str) -> bool:
+        """As :func:`review_approved`, from memory."""
+        return self._statuses().get((chat_pk, user_id)) == HeldStatus.APPROVED.value
+
+    def hold(self, chat_pk: int, values: dict[str, object]) -> None:
+        """As :func:`hold`, held until ``flush`` (it replaces every column of the entry, so
+        a close of the same entry earlier in the transaction is dropped)."""
+        key = (chat_pk, str(values["user_id"]))
+        self._statuses()[key] = HeldStatus.PENDING.value
+        self._holds[key] = _held_row(chat_pk, values)
+        self._closes = [c for c in self._closes if c[0] != key]
+
+    def close_pending(self, chat_pk: int, user_id: str, status: HeldStatus, at: datetime) -> None:
+        """As :func:`close_pending`, held until ``flush``; nothing to write when the member
+        has no pending entry."""
+        key = (chat_pk, user_id)
+        statuses = self._statuses()
+        if statuses.get(key) != HeldStatus.PENDING.value:
+            return
+        statuses[key] = status.value
+        params = {"b_pk": chat_pk, "b_user": user_id, "b_status": status.value, "b_at": at}
+        self._closes.append((key, params))
+
+    def _flush_held(self, conn: Connection) -> None:
+        if self._holds:
+            conn.execute(_hold_upsert(conn.dialect.name), list(self._holds.values()))
+            self._holds.clear()
+        if self._closes:
+            conn.execute(_CLOSE_PENDING, [params for _, params in self._closes])
+            self._closes.clear()
 
     def chat_settings(self, chat_pk: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(allowed domains, entry patterns) of a chat; empty when never set."""
@@ -625,8 +880,163 @@ class ScreeningBatch:
             s, a = self._added.get(chat_pk, (0, 0))
             self._added[chat_pk] = (s + substantive, a + answered)
 
+    # -- invitations: those of the batch's people read once, changed in memory
+    def _invites_of(self, tx: ChatTx, *user_ids: str) -> list[_Invite] | None:
+        """The chat's invitations to or by the batch's people; None outside a batch or
+        for someone not among them (what is held is written first: the caller asks the
+        table, and the invitations are read again on next use)."""
+        people = tx.batch_people()
+        if people is None or any((tx.chat_pk, u) not in people for u in user_ids):
+            self._flush_invites(self.conn)
+            self._invites = None
+            return None
+        if self._invites is None:
+            self._invites = self._read_invites(people)
+        return self._invites.setdefault(tx.chat_pk, [])
+
+    def _read_invites(self, people: Collection[tuple[int, str]]) -> dict[int, list[_Invite]]:
+        params = {"b_pks": list(self.pks), "b_ids": sorted({u for _, u in people})}
+        rows = {
+            r.id: r
+            for r in self.conn.execute(_INVITES_OF, params)
+            if (r.chat_pk, r.invitee_id) in people or (r.chat_pk, r.inviter_id) in people
+        }
+        out: dict[int, list[_Invite]] = {}
+        for r in sorted(rows.values(), key=lambda r: int(r.id)):
+            out.setdefault(int(r.chat_pk), []).append(
+                _Invite(
+                    (0, int(r.id)),
+                    int(r.id),
+                    r.inviter_id,
+                    r.invitee_id,
+                    r.invited_at,
+                    r.outcome,
+                    r.joined_at,
+                    r.outcome_at,
+                )
+            )
+        return out
+
+    @staticmethod
+    def _latest(rows: list[_Invite], invitee_id: str, outcomes: Sequence[str]) -> _Invite | None:
+        found = [r for r in rows if r.invitee_id == invitee_id and r.outcome in outcomes]
+        return max(found, key=lambda r: (r.invited_at, r.order), default=None)
+
+    def inviter_record(self, tx: ChatTx, inviter_id: str, now: datetime) -> InviterRecord:
+        """As :func:`inviter_record`; in a batch from memory (the invitees' message counts
+        from the batch's members)."""
+        rows = self._invites_of(tx, inviter_id)
+        if rows is None:
+            tx.flush_members()  # the record reads the invitees' rows in the members table
+            return inviter_record(self.conn, tx.chat_pk, inviter_id, now)
+        mine = [r for r in rows if r.inviter_id == inviter_id]
+        day, week = now - timedelta(hours=24), now - timedelta(days=7)
+        silent_before = now - timedelta(days=SILENT_AFTER_DAYS)
+        admitted = [r for r in mine if r.outcome in ADMITTED_OUTCOMES]
+        aged = [r for r in admitted if r.joined_at is not None and r.joined_at <= silent_before]
+        posted = tx.members(r.invitee_id for r in aged)
+        return InviterRecord(
+            invites_24h=sum(day < r.invited_at <= now for r in mine),
+            invites_7d=sum(week < r.invited_at <= now for r in mine),
+            invitee_count=len(mine),
+            settled=sum(r.outcome not in PENDING_OUTCOMES for r in mine),
+            removed=sum(r.outcome in REMOVED_OUTCOMES for r in mine),
+            admitted=len(admitted),
+            left_early=sum(r.outcome == Outcome.LEFT_EARLY.value for r in mine),
+            aged=len(aged),
+            silent=sum(
+                r.invitee_id not in posted or posted[r.invitee_id].message_count == 0 for r in aged
+            ),
+        )
+
+    def record_invite(
+        self, tx: ChatTx, inviter_id: str, invitee_id: str, at: datetime, outcome: Outcome
+    ) -> None:
+        """As :func:`record_invite`; in a batch held until ``flush``."""
+        rows = self._invites_of(tx, inviter_id, invitee_id)
+        if rows is None:
+            record_invite(self.conn, tx.chat_pk, inviter_id, invitee_id, at, outcome)
+            return
+        joined_at = at if outcome == Outcome.JOINED else None
+        open_row = self._latest(rows, invitee_id, PENDING_OUTCOMES)
+        if (
+            open_row is not None
+            and open_row.inviter_id == inviter_id
+            and open_row.invited_at >= at - REQUEST_LINK
+        ):
+            open_row.outcome, open_row.outcome_at = outcome.value, at
+            open_row.joined_at, open_row.changed = joined_at, True
+            return
+        self._new_invites += 1
+        rows.append(
+            _Invite(
+                (1, self._new_invites),
+                None,
+                inviter_id,
+                invitee_id,
+                at,
+                outcome.value,
+                joined_at,
+                at,
+                changed=True,
+            )
+        )
+
+    def invitee_left(self, tx: ChatTx, invitee_id: str, at: datetime, *, by_admin: bool) -> None:
+        """As :func:`invitee_left`; in a batch held until ``flush``."""
+        rows = self._invites_of(tx, invitee_id)
+        if rows is None:
+            invitee_left(self.conn, tx.chat_pk, invitee_id, at, by_admin=by_admin)
+            return
+        row = self._latest(rows, invitee_id, (Outcome.JOINED.value,))
+        if row is None:
+            return
+        if by_admin:
+            outcome = Outcome.REMOVED
+        elif row.joined_at is not None and at - row.joined_at < timedelta(days=LEFT_EARLY_DAYS):
+            outcome = Outcome.LEFT_EARLY
+        else:
+            outcome = Outcome.LEFT
+        row.outcome, row.outcome_at, row.changed = outcome.value, at, True
+
+    def _flush_invites(self, conn: Connection) -> None:
+        if self._invites is None:
+            return
+        changed = sorted(
+            ((pk, r) for pk, rows in self._invites.items() for r in rows if r.changed),
+            key=lambda pr: pr[1].order,
+        )
+        added = [
+            {
+                "chat_pk": pk,
+                "inviter_id": r.inviter_id,
+                "invitee_id": r.invitee_id,
+                "invited_at": r.invited_at,
+                "outcome": r.outcome,
+                "joined_at": r.joined_at,
+                "outcome_at": r.outcome_at,
+            }
+            for pk, r in changed
+            if r.id is None
+        ]
+        updated = [
+            {"b_id": r.id, "b_outcome": r.outcome, "b_at": r.outcome_at, "b_joined_at": r.joined_at}
+            for _, r in changed
+            if r.id is not None
+        ]
+        if added:
+            conn.execute(_INSERT_INVITE, added)
+        if updated:
+            conn.execute(_UPDATE_INVITE, updated)
+        if changed:
+            self._invites = None  # read again if needed: the new rows have their ids now
+
     def flush(self, conn: Connection) -> None:
         self._flush_strikes(conn)
+        self._flush_invites(conn)
+        self._flush_questions(conn)
+        self._flush_joins(conn)
+        self._flush_held(conn)
         if not self._added:
             return
         conn.execute(
