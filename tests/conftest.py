@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from firekeeper.store import Store, create_store
+
 # In CI, property tests are derandomized so a run is reproducible; on a
 # developer's machine they explore new examples every run.
 settings.register_profile("ci", derandomize=True, print_blob=True)
@@ -73,6 +75,15 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'firekeeper.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A migrated store on each backend (a SQLite file; PostgreSQL when configured)."""
+    s = create_store(store_url)
+    s.migrate()
+    yield s
+    s.close()
 
 
 REPO = Path(__file__).resolve().parent.parent

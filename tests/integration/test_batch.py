@@ -7,7 +7,7 @@ area (``firekeeper.wiring``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,7 +34,7 @@ from firekeeper.errors import InvalidEvent, StoreUnavailable
 from firekeeper.pipeline import Pipeline, RulesetHolder
 from firekeeper.rules.evaluate import Evaluation
 from firekeeper.rulesets_dir import load
-from firekeeper.store import Store, create_store
+from firekeeper.store import Store
 from firekeeper.store.models import chats, decisions, members
 from firekeeper.store.retention import Retention
 from firekeeper.wiring import build_pipeline, governance_areas
@@ -44,14 +44,6 @@ from tests.core.builders import KEY, T0, event, message
 
 INDEX = load(RULESETS)
 DECIDED_AT = datetime(2026, 1, 6, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    s = create_store(store_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 def _pipeline(store: Store, **kw: Any) -> Pipeline:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -46,14 +45,6 @@ def _join(n: int, member: str | None = None, at_offset: int = 0) -> Event:
         ),
         MemberJoined(member=m),
     )
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    s = create_store(store_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 def _pipeline(store: Store) -> Pipeline:

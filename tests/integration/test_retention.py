@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,7 +15,7 @@ from firekeeper.errors import InvalidEvent
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.rulesets_dir import load
 from firekeeper.scheduler import TickScheduler
-from firekeeper.store import Store, create_store
+from firekeeper.store import Store
 from firekeeper.store.leader import AlwaysLeader
 from firekeeper.store.models import decisions
 from firekeeper.store.retention import Retention
@@ -33,14 +32,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    s = create_store(store_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 def _count(store: Store, table: sa.Table) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,7 +15,7 @@ from firekeeper.domain.events import Actor, Envelope, Event, MessagePosted, Plat
 from firekeeper.metrics import Metrics
 from firekeeper.pipeline import Pipeline, RulesetHolder
 from firekeeper.rulesets_dir import load
-from firekeeper.store import Store, create_store
+from firekeeper.store import Store
 from firekeeper.wiring import governance_areas
 from tests.conftest import RULESETS
 from tests.core.builders import T0
@@ -34,14 +33,6 @@ class _Clock:
     def __call__(self) -> float:
         self.now += self.step
         return self.now
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    s = create_store(store_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 def _pipeline(store: Store, step: float, overruns: list[str]) -> Pipeline:

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import sqlalchemy as sa
 
-from firekeeper.store import Store, create_store
+from firekeeper.store import Store
 from firekeeper.store.counting import StatementCount
 from firekeeper.store.models import decisions, members
 from firekeeper.store.seeding import seed
 from firekeeper.workload import build
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    s = create_store(store_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 def _count(store: Store, table: sa.Table) -> int:
