@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
-import statistics
 import tempfile
 import time
 from collections.abc import Sequence
@@ -46,7 +45,7 @@ from firekeeper.store import create_store, overhead
 from firekeeper.store.counting import StatementCount
 from firekeeper.store.seeding import seed
 from firekeeper.wiring import build_pipeline
-from firekeeper.workload import Workload, build
+from firekeeper.workload import Workload, build, p50_p99_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +60,7 @@ class Figures:
         return self.events / self.seconds if self.seconds else 0.0
 
     def line(self) -> str:
-        lat = sorted(self.latencies)
-        p50 = statistics.median(lat) * 1000 if lat else 0.0
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else 0.0
+        p50, p99 = p50_p99_ms(self.latencies)
         return (
             f"{self.name:<28} {self.events:>7} events  {self.rate:>9.0f} ev/s  "
             f"p50 {p50:7.3f} ms  p99 {p99:7.3f} ms"

@@ -26,7 +26,6 @@ kept), as for a message the service has not seen before.
 from __future__ import annotations
 
 import contextlib
-import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -44,7 +43,7 @@ from firekeeper.rules import features
 from firekeeper.rules.compiler import CompiledRuleset, RulesetIndex
 from firekeeper.store import create_store
 from firekeeper.wiring import build_pipeline
-from firekeeper.workload import Workload
+from firekeeper.workload import Workload, p50_p99_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +76,7 @@ class CoreFigures:
         return self.cpu_seconds / self.events * 1e6 if self.events else 0.0
 
     def line(self) -> str:
-        lat = sorted(self.latencies)
-        p50 = statistics.median(lat) * 1000 if lat else 0.0
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else 0.0
+        p50, p99 = p50_p99_ms(self.latencies)
         return (
             f"{self.name:<28} {self.events:>7} events  {self.rate:>9.0f} ev/s  "
             f"p50 {p50:7.3f} ms  p99 {p99:7.3f} ms  CPU {self.cpu_us:7.1f} µs/event"

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -41,7 +40,7 @@ from firekeeper.domain import Decision, Event
 from firekeeper.domain.chats import ChatKey, ChatRecord, ChatRegistration
 from firekeeper.domain.onboarding import ChatHistory, ImportSummary
 from firekeeper.domain.views import ChatView, RulesetSummary
-from firekeeper.workload import Workload
+from firekeeper.workload import Workload, p50_p99_ms
 
 CHANNELS_PER_SERVER = 4  # connections per server process: SO_REUSEPORT spreads connections
 TIMEOUT = 10.0  # seconds, each call
@@ -57,9 +56,7 @@ class Phase:
     cpu_seconds: float | None = None  # the servers' CPU time during the phase (if known)
 
     def line(self) -> str:
-        lat = sorted(self.latencies)
-        p50 = statistics.median(lat) * 1000 if lat else 0.0
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else 0.0
+        p50, p99 = p50_p99_ms(self.latencies)
         rate = self.events / self.seconds if self.seconds else 0.0
         cpu = (
             f"{self.cpu_seconds / self.events * 1e6:6.0f} µs/event"

@@ -21,7 +21,6 @@ from __future__ import annotations
 import gc
 import resource
 import shutil
-import statistics
 import sys
 import tempfile
 import threading
@@ -36,7 +35,7 @@ from firekeeper.rules import engine
 from firekeeper.rulesets_dir import load, read_sources
 from firekeeper.store import create_store
 from firekeeper.wiring import build_pipeline
-from firekeeper.workload import build
+from firekeeper.workload import build, p50_p99_ms
 
 
 def rss_mb() -> float:
@@ -58,8 +57,7 @@ class Phase:
 
     def line(self) -> str:
         lat = sorted(self.latencies)
-        p50 = statistics.median(lat) * 1000 if lat else 0.0
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else 0.0
+        p50, p99 = p50_p99_ms(lat)
         top = lat[-1] * 1000 if lat else 0.0
         return (
             f"{self.name:<26} {len(lat):>6} events  {self.reloads:>3} reloads  "

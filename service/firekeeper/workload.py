@@ -9,6 +9,8 @@ platform's member count. Chats are spread over the six kinds of the article.
 from __future__ import annotations
 
 import random
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -135,3 +137,12 @@ def build(
             )
         )
     return Workload(tuple(chats), tuple(events))
+
+
+def p50_p99_ms(latencies: Sequence[float]) -> tuple[float, float]:
+    """The median and the 99th percentile of ``latencies`` (seconds), in milliseconds;
+    (0, 0) for none. Every benchmark line reports these two."""
+    lat = sorted(latencies)
+    if not lat:
+        return 0.0, 0.0
+    return statistics.median(lat) * 1000, lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
