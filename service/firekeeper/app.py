@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import make_url
 
+from firekeeper.area_package import AreaContext
 from firekeeper.areas.corrections.admin import CorrectionsAdmin
-from firekeeper.areas.corrections.area import CorrectionsArea
+from firekeeper.areas.corrections.package import PACKAGE as CORRECTIONS
 from firekeeper.areas.corrections.queries import false_positives_by_rule
 from firekeeper.areas.screening.admin import ScreeningAdmin
-from firekeeper.areas.screening.area import ScreeningArea
 from firekeeper.config import Settings
 from firekeeper.errors import Diagnostic, FirekeeperError
 from firekeeper.learned.artefact import SHIPPED, SpamModelFileError
@@ -34,7 +34,7 @@ from firekeeper.sandbox import check_in_child
 from firekeeper.server import Bound, serve
 from firekeeper.store import Store, create_store
 from firekeeper.store.audit import AuditLog
-from firekeeper.wiring import build_pipeline
+from firekeeper.wiring import area_set, build_pipeline
 
 if TYPE_CHECKING:
     from firekeeper.console.server import ConsoleServer
@@ -110,25 +110,28 @@ async def run_service(
         metrics = Metrics(CollectorRegistry())
         metrics.set_rulesets((rs.name, rs.version) for rs in index.all())
         holder = RulesetHolder(index)
-        screening = ScreeningArea(
-            phishing_domains=phishing_list(settings),
-            observer=metrics,
-            spam_model=spam_model(settings),
+        areas = area_set(  # every registered area, as the service configures them
+            holder,
+            AreaContext(
+                spam_model=spam_model(settings),
+                phishing_domains=phishing_list(settings),
+                metrics=metrics,
+                cached=True,
+            ),
         )
-        corrections = CorrectionsArea()  # its sample cache is shared with the Corrections API
         pipeline = build_pipeline(
             store,
             holder,
             timing=metrics,
-            screening=screening,
-            corrections=corrections,
+            areas=areas,
             decision_days=settings.decision_retention_days,
             budget_seconds=settings.evaluation_budget_seconds,
             on_over_budget=metrics.observe_over_budget,
         )
         admin = ScreeningAdmin(store)
         metrics.track_review_queue(admin.queue_depth)
-        corrected = CorrectionsAdmin(store, corrections.cache, observer=metrics)
+        # the corrections area's sample cache is shared with the Corrections API
+        corrected = CorrectionsAdmin(store, areas.of(CORRECTIONS).cache, observer=metrics)
         metrics.track_false_positives(lambda: corrected.rule_report(since=_days_ago(30)))
         reloader = Reloader(
             directory, holder, metrics, fingerprint=fingerprint(sources), check=_child(settings)
