@@ -7,6 +7,8 @@ them); what they need from every area is assembled here:
 
 - :func:`build`: every area's ``Area[S]`` for one ``AreaContext``, in order
   (``firekeeper.wiring`` builds the pipeline of the service and the tools with it);
+- :func:`admin_apis`: the admin API of every area that has one (the service adds
+  their gRPC services: ``firekeeper.api.area_services.bind``);
 - :func:`text_checks`: the core's checks on user text and each area's
   (``tests/rules/test_text_timing.py`` times every one);
 - :func:`metadata`: the store's tables and every area's, for alembic's
@@ -26,7 +28,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from firekeeper.area_package import AreaContext, AreaPackage
+from firekeeper.area_package import AdminApi, AreaContext, AreaPackage, ServiceContext
 from firekeeper.areas.corrections.package import PACKAGE as CORRECTIONS
 from firekeeper.areas.lifecycle.package import PACKAGE as LIFECYCLE
 from firekeeper.areas.screening.package import PACKAGE as SCREENING
@@ -36,7 +38,7 @@ from firekeeper.store import retention
 from firekeeper.store.models import metadata as _metadata
 
 # in evaluation order: an area's fact sections are there for the areas after it
-PACKAGES: tuple[AreaPackage[Area[Any]], ...] = (LIFECYCLE, SCREENING, CORRECTIONS)
+PACKAGES: tuple[AreaPackage[Any], ...] = (LIFECYCLE, SCREENING, CORRECTIONS)
 
 _A = TypeVar("_A", bound=Area[Any])
 
@@ -45,7 +47,7 @@ _A = TypeVar("_A", bound=Area[Any])
 class Areas:
     """Every package's area, built for one context, in the packages' order."""
 
-    packages: tuple[AreaPackage[Area[Any]], ...]
+    packages: tuple[AreaPackage[Any], ...]
     areas: tuple[Area[Any], ...]
 
     def of(self, package: AreaPackage[_A]) -> _A:
@@ -57,7 +59,7 @@ class Areas:
         raise LookupError(f"area package {package.name!r} is not among the built areas")
 
 
-def build(context: AreaContext, packages: Sequence[AreaPackage[Area[Any]]] = PACKAGES) -> Areas:
+def build(context: AreaContext, packages: Sequence[AreaPackage[Any]] = PACKAGES) -> Areas:
     """Every package's ``Area[S]`` built from ``context``, in order."""
     names = [package.name for package in packages]
     if len(set(names)) != len(names):
@@ -65,7 +67,16 @@ def build(context: AreaContext, packages: Sequence[AreaPackage[Area[Any]]] = PAC
     return Areas(tuple(packages), tuple(package.area(context) for package in packages))
 
 
-def text_checks(packages: Sequence[AreaPackage[Area[Any]]] = PACKAGES) -> tuple[Check, ...]:
+def admin_apis(context: ServiceContext, areas: Areas) -> tuple[AdminApi, ...]:
+    """The admin API of every built area that has one, in order (the service's)."""
+    return tuple(
+        package.admin(context, area)
+        for package, area in zip(areas.packages, areas.areas, strict=True)
+        if package.admin is not None
+    )
+
+
+def text_checks(packages: Sequence[AreaPackage[Any]] = PACKAGES) -> tuple[Check, ...]:
     """Every built-in check on user text: the core's, then each area's."""
     return (*CHECKS, *(c for package in packages for c in package.text_checks))
 
@@ -77,7 +88,7 @@ def metadata() -> sa.MetaData:
 
 
 def retention_policies(
-    packages: Sequence[AreaPackage[Area[Any]]] = PACKAGES,
+    packages: Sequence[AreaPackage[Any]] = PACKAGES,
 ) -> tuple[retention.Policy, ...]:
     """The decision log's retention policy, then each area's."""
     return (*retention.POLICIES, *(p for package in packages for p in package.retention))
