@@ -7,18 +7,17 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import make_url
 
-from firekeeper.areas.corrections.admin import CorrectionsAdmin
-from firekeeper.areas.corrections.area import CorrectionsArea
+from firekeeper.api.area_services import bind
+from firekeeper.area_package import AreaContext, ServiceContext
+from firekeeper.area_registry import admin_apis
 from firekeeper.areas.corrections.queries import false_positives_by_rule
-from firekeeper.areas.screening.admin import ScreeningAdmin
-from firekeeper.areas.screening.area import ScreeningArea
 from firekeeper.config import Settings
 from firekeeper.errors import Diagnostic, FirekeeperError
 from firekeeper.learned.artefact import SHIPPED, SpamModelFileError
@@ -34,7 +33,7 @@ from firekeeper.sandbox import check_in_child
 from firekeeper.server import Bound, serve
 from firekeeper.store import Store, create_store
 from firekeeper.store.audit import AuditLog
-from firekeeper.wiring import build_pipeline
+from firekeeper.wiring import area_set, build_pipeline
 
 if TYPE_CHECKING:
     from firekeeper.console.server import ConsoleServer
@@ -110,26 +109,27 @@ async def run_service(
         metrics = Metrics(CollectorRegistry())
         metrics.set_rulesets((rs.name, rs.version) for rs in index.all())
         holder = RulesetHolder(index)
-        screening = ScreeningArea(
-            phishing_domains=phishing_list(settings),
-            observer=metrics,
-            spam_model=spam_model(settings),
+        areas = area_set(  # every registered area, as the service configures them
+            holder,
+            AreaContext(
+                spam_model=spam_model(settings),
+                phishing_domains=phishing_list(settings),
+                metrics=metrics,
+                cached=True,
+            ),
         )
-        corrections = CorrectionsArea()  # its sample cache is shared with the Corrections API
         pipeline = build_pipeline(
             store,
             holder,
             timing=metrics,
-            screening=screening,
-            corrections=corrections,
+            areas=areas,
             decision_days=settings.decision_retention_days,
             budget_seconds=settings.evaluation_budget_seconds,
             on_over_budget=metrics.observe_over_budget,
         )
-        admin = ScreeningAdmin(store)
-        metrics.track_review_queue(admin.queue_depth)
-        corrected = CorrectionsAdmin(store, corrections.cache, observer=metrics)
-        metrics.track_false_positives(lambda: corrected.rule_report(since=_days_ago(30)))
+        # every area's admin API (its gauges registered), built with the area it serves
+        admins = admin_apis(ServiceContext(store, metrics, settings), areas)
+        services = [bind(api) for api in admins]
         reloader = Reloader(
             directory, holder, metrics, fingerprint=fingerprint(sources), check=_child(settings)
         )
@@ -160,11 +160,10 @@ async def run_service(
                     stop_event=stop_event,
                     on_ready=on_ready,
                     reloader=reloader,
-                    screening=admin,
-                    lifecycle=lifecycle.api,
+                    # the lifecycle area's Outbox and Health come with the tick scheduler
+                    services=[*services, lifecycle.api],
                     audit=AuditLog(store.engine),
                     console=console,
-                    corrections=corrected,
                 )
         finally:
             if watching is not None:
@@ -200,10 +199,6 @@ class StoredFalsePositives:
     ) -> dict[tuple[str, str], int]:
         rows = false_positives_by_rule(self._store, tenant=tenant, since=since, until=until)
         return {(r.ruleset, r.rule_id): r.false_positives for r in rows if r.rule_id}
-
-
-def _days_ago(days: int) -> datetime:
-    return datetime.now(UTC) - timedelta(days=days)
 
 
 def _child(settings: Settings) -> Callable[[Mapping[str, str]], list[Diagnostic]] | None:

@@ -35,8 +35,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from firekeeper import bench_core, bench_grpc
-from firekeeper.areas.corrections.area import CorrectionsArea
-from firekeeper.areas.corrections.features import MAX_SAMPLES, ReportedSamples
+from firekeeper.areas.corrections.pure.features import MAX_SAMPLES, ReportedSamples
 from firekeeper.domain.events import Event, MessagePosted
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.rules.compiler import RulesetIndex
@@ -44,7 +43,7 @@ from firekeeper.rulesets_dir import load
 from firekeeper.store import create_store, overhead
 from firekeeper.store.counting import StatementCount
 from firekeeper.store.seeding import seed
-from firekeeper.wiring import build_pipeline
+from firekeeper.wiring import build_pipeline, cached_areas
 from firekeeper.workload import Workload, build, p50_p99_ms
 
 
@@ -72,9 +71,10 @@ def _peak_rss_mb() -> float:
 
 
 def bench_reported(work: Workload) -> tuple[Figures, int]:
-    """The reported-sample test (``firekeeper.areas.corrections.features``) on each message of the
-    workload, against a tenant holding ``MAX_SAMPLES`` samples made from those messages
-    (so that candidates are found: the costly case). Returns the figures and the size."""
+    """The reported-sample test (``firekeeper.areas.corrections.pure.features``) on each
+    message of the workload, against a tenant holding ``MAX_SAMPLES`` samples made from
+    those messages (so that candidates are found: the costly case). Returns the figures
+    and the size."""
     texts = [e.payload.text for e in work.events if isinstance(e.payload, MessagePosted)]
     made = (
         [
@@ -163,9 +163,9 @@ def bench_pipeline(
     store = create_store(store_url)
     try:
         store.migrate()
-        # the corrections area as the service builds it (its sample cache checks the
-        # store every 5 s, not at every message as the tools' does)
-        pipeline = build_pipeline(store, RulesetHolder(index), corrections=CorrectionsArea())
+        # the areas keep what they read as the service's do (the corrections sample
+        # cache checks the store every 5 s, not at every message as the tools' does)
+        pipeline = build_pipeline(store, RulesetHolder(index), context=cached_areas())
         tenant = f"b{time.time_ns()}"  # a run of its own on a reused store
         events = [_as_tenant(e, tenant) for e in work.events]
         for reg in work.chats:

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from firekeeper.areas.corrections.area import CorrectionsArea
 from firekeeper.domain.chats import ChatContext
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event
@@ -42,7 +41,7 @@ from firekeeper.rules import evaluate as core
 from firekeeper.rules import features
 from firekeeper.rules.compiler import CompiledRuleset, RulesetIndex
 from firekeeper.store import create_store
-from firekeeper.wiring import build_pipeline
+from firekeeper.wiring import build_pipeline, cached_areas
 from firekeeper.workload import Workload, p50_p99_ms
 
 
@@ -134,7 +133,7 @@ def record(index: RulesetIndex, work: Workload, store_url: str) -> list[Recorded
     calls: list[Recorded] = []
     try:
         store.migrate()
-        pipeline = build_pipeline(store, RulesetHolder(index), corrections=CorrectionsArea())
+        pipeline = build_pipeline(store, RulesetHolder(index), context=cached_areas())
         for reg in work.chats:
             pipeline.register_chat(reg)
         with _recording(calls):

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
+from firekeeper.area_registry import retention_policies
 from firekeeper.areas.lifecycle import queries as lc
-from firekeeper.areas.registry import retention_policies
 from firekeeper.areas.screening import queries as sq
 from firekeeper.store import batch
 from firekeeper.store import repository as repo

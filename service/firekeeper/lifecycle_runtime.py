@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from firekeeper.api.lifecycle_servicer import LifecycleServices
+from firekeeper.area_registry import retention_policies
 from firekeeper.areas.lifecycle.admin import LifecycleService, Wakeups
-from firekeeper.areas.registry import retention_policies
 from firekeeper.config import Settings
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event

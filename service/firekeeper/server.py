@@ -1,4 +1,5 @@
-"""The gRPC server: Governance, Admin, Screening, health and reflection, with graceful shutdown.
+"""The gRPC server: Governance, Admin, the areas' services, health and reflection, with
+graceful shutdown.
 
 ``Server`` is the piece tests drive (``start()`` returns the bound port, so
 ``127.0.0.1:0`` works); ``serve`` is what the CLI runs: server + metrics
@@ -27,7 +28,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import ParamSpec, Protocol, TypeVar
@@ -37,17 +38,11 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from firekeeper.api.admin import ADMIN_SERVICE_NAME, AdminServicer, RulesetReloader
+from firekeeper.api.area_services import AreaServices
 from firekeeper.api.batcher import Batcher
 from firekeeper.api.boundary import BoundaryInterceptor
-from firekeeper.api.corrections_servicer import SERVICE_NAME as CORRECTIONS_SERVICE_NAME
-from firekeeper.api.corrections_servicer import CorrectionsPort, CorrectionsServicer
 from firekeeper.api.gen.firekeeper.v1 import admin_pb2_grpc as apb_grpc
-from firekeeper.api.gen.firekeeper.v1 import corrections_pb2_grpc as cpb_grpc
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
-from firekeeper.api.gen.firekeeper.v1 import screening_pb2_grpc as spb_grpc
-from firekeeper.api.lifecycle_servicer import LifecycleServices
-from firekeeper.api.screening_servicer import SERVICE_NAME as SCREENING_SERVICE_NAME
-from firekeeper.api.screening_servicer import ScreeningPort, ScreeningServicer
 from firekeeper.api.servicer import SERVICE_NAME, GovernancePort, GovernanceServicer
 from firekeeper.auth.setup import ContextExecutor, build_interceptor
 from firekeeper.auth.transport import check_exposure, server_credentials
@@ -103,17 +98,14 @@ class Server:
         *,
         readiness_interval: float = 5.0,
         reloader: RulesetReloader | None = None,
-        screening: ScreeningPort | None = None,
-        lifecycle: LifecycleServices | None = None,
+        services: Sequence[AreaServices] = (),
         audit: AuditLog | None = None,
-        corrections: CorrectionsPort | None = None,
     ) -> None:
         self.settings = settings
-        self._corrections = corrections  # serves the Corrections service when given
         self._audit = audit  # the audit log: written by the auth interceptor, read by Admin
-        self._lifecycle = lifecycle  # serves Outbox and Health (lifecycle.proto) when given
         self._reloader = reloader  # serves the Admin service when given
-        self._screening = screening  # serves the Screening service when given
+        # the governance areas' admin services (Screening, Corrections, Outbox, Health, ...)
+        self._services = tuple(services)
         self._port = port
         self._metrics = metrics
         self._readiness_interval = readiness_interval
@@ -206,17 +198,9 @@ class Server:
             admin = AdminServicer(self._reloader, self._audit)
             apb_grpc.add_AdminServicer_to_server(admin, server)
             names.append(ADMIN_SERVICE_NAME)
-        if self._screening is not None:
-            screening = ScreeningServicer(self._screening, self._metrics, self._executor)
-            spb_grpc.add_ScreeningServicer_to_server(screening, server)
-            names.append(SCREENING_SERVICE_NAME)
-        if self._corrections is not None:
-            corrections = CorrectionsServicer(self._corrections, self._metrics, self._executor)
-            cpb_grpc.add_CorrectionsServicer_to_server(corrections, server)
-            names.append(CORRECTIONS_SERVICE_NAME)
-        if self._lifecycle is not None:
-            self._lifecycle.add_to(server, self._metrics, self._executor)
-            names.extend(self._lifecycle.names)
+        for services in self._services:
+            services.add_to(server, self._metrics, self._executor)
+            names.extend(services.names)
         reflection.enable_server_reflection(tuple(names), server)
         return server
 
@@ -251,8 +235,8 @@ class Server:
         if drain > 0:  # NOT_SERVING, still accepting: balancers move traffic away first
             await asyncio.sleep(drain)
             log.info("drain period over: refusing new calls")
-        if self._lifecycle is not None:
-            await self._lifecycle.close()  # outbox streams end and give back what they hold
+        for services in self._services:
+            await services.close()  # e.g. outbox streams end and give back what they hold
         if self._server is not None:
             await self._server.stop(grace)
         if self._health_server is not None:
@@ -329,11 +313,9 @@ async def serve(
     stop_event: asyncio.Event | None = None,
     on_ready: Callable[[Bound], None] | None = None,
     reloader: RulesetReloader | None = None,
-    screening: ScreeningPort | None = None,
-    lifecycle: LifecycleServices | None = None,
+    services: Sequence[AreaServices] = (),
     audit: AuditLog | None = None,
     console: WebConsole | None = None,
-    corrections: CorrectionsPort | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT (or ``stop_event``), then shut down gracefully.
 
@@ -349,10 +331,8 @@ async def serve(
         port,
         metrics,
         reloader=reloader,
-        screening=screening,
-        lifecycle=lifecycle,
+        services=services,
         audit=audit,
-        corrections=corrections,
     )
     metrics_server: MetricsServer | None = None
     try:

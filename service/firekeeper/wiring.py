@@ -1,52 +1,49 @@
 """How a Pipeline is assembled, shared by the service and the authoring tools.
 
 The service (``firekeeper.app``), ``firekeeper test``, ``replay`` and ``explain``
-all build their pipeline here, so a governance area added to
-:func:`governance_areas` is part of every one of them: a ruleset test runs the
-same stages production runs.
+all build their pipeline here, from every area ``firekeeper.area_registry`` lists, so
+a governance area registered there is part of every one of them: a ruleset test runs
+the same stages production runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from firekeeper.areas.corrections.area import CorrectionsArea, SampleCache
-from firekeeper.areas.corrections.features import ReportedSamples
-from firekeeper.areas.lifecycle.area import LifecycleArea, Loaded
+from firekeeper.area_package import AreaContext
+from firekeeper.area_registry import Areas, build
 from firekeeper.areas.lifecycle.onboarding import import_history
-from firekeeper.areas.screening.area import ScreeningArea
-from firekeeper.areas.screening.features import TrustContext
 from firekeeper.learned.artefact import shipped
 from firekeeper.pipeline import Area, Pipeline, RulesetHolder, StoreTiming
 from firekeeper.store import Store
 
 
-def governance_areas(
-    rulesets: RulesetHolder | None = None,
-    *,
-    screening: ScreeningArea | None = None,
-    corrections: CorrectionsArea | None = None,
-) -> tuple[Area[Any], ...]:
-    """Every governance area with state of its own, in evaluation order.
+def tools_context() -> AreaContext:
+    """What the tools hand the areas: the shipped spam model, no phishing list, no
+    metrics, and nothing kept in memory between events."""
+    return AreaContext(spam_model=shipped())
 
-    Add a new area here (not in ``firekeeper.app``) so the tools run it too.
-    ``rulesets``: the loaded rulesets, for areas that read a ruleset's profile.
-    ``screening``: the screening area as the service configures it (phishing list,
-    metrics, spam model); the tools get one without a phishing list, with the shipped
-    spam model.
-    ``corrections``: the corrections area with the sample cache the service shares with
-    its Corrections API; the tools get one that checks the store at every message.
-    """
-    # typed as Area[their state], so the type checker holds each load, stage and write
-    # to one state type
-    lifecycle: Area[Loaded] = LifecycleArea(rulesets)
-    trust: Area[TrustContext | None] = screening or ScreeningArea(spam_model=shipped())
-    reported: Area[ReportedSamples | None] = corrections or CorrectionsArea(
-        SampleCache(ttl_seconds=0)
-    )
-    return (lifecycle, trust, reported)
+
+def cached_areas() -> AreaContext:
+    """The tools' context with the service's in-memory caching (the benchmarks)."""
+    return replace(tools_context(), cached=True)
+
+
+def area_set(rulesets: RulesetHolder | None, context: AreaContext | None = None) -> Areas:
+    """Every registered area built for ``context`` (the tools' when none) over
+    ``rulesets``."""
+    return build(replace(context or tools_context(), rulesets=rulesets))
+
+
+def governance_areas(
+    rulesets: RulesetHolder | None = None, context: AreaContext | None = None
+) -> tuple[Area[Any], ...]:
+    """Every governance area with state of its own, in evaluation order (the
+    registry's); ``context``: what the areas are handed (the tools' when none)."""
+    return area_set(rulesets, context).areas
 
 
 def build_pipeline(
@@ -55,8 +52,8 @@ def build_pipeline(
     *,
     clock: Callable[[], datetime] | None = None,
     timing: StoreTiming | None = None,
-    screening: ScreeningArea | None = None,
-    corrections: CorrectionsArea | None = None,
+    context: AreaContext | None = None,
+    areas: Areas | None = None,
     decision_days: int = 0,
     budget_seconds: float | None = None,
     on_over_budget: Callable[[str], None] | None = None,
@@ -64,15 +61,19 @@ def build_pipeline(
     """The pipeline over ``store`` with every governance area; ``budget_seconds``:
     the per-event time budget of the feature stages (none for the tools).
 
+    The areas: ``areas`` when given (built by the caller, who shares something of
+    them, e.g. the service's corrections sample cache), else built for ``context``
+    (the tools' when none) over ``rulesets``.
+
     ``decision_days``: the decision log's retention (the service's setting); events
     older than what it pruned are refused. 0 (the tools): every event is evaluated."""
-    areas = governance_areas(rulesets, screening=screening, corrections=corrections)
+    built = areas if areas is not None else area_set(rulesets, context)
     if clock is None:
         return Pipeline(
             store,
             rulesets,
             timing=timing,
-            areas=areas,
+            areas=built.areas,
             decision_days=decision_days,
             budget_seconds=budget_seconds,
             on_over_budget=on_over_budget,
@@ -83,7 +84,7 @@ def build_pipeline(
         rulesets,
         clock=clock,
         timing=timing,
-        areas=areas,
+        areas=built.areas,
         decision_days=decision_days,
         budget_seconds=budget_seconds,
         on_over_budget=on_over_budget,

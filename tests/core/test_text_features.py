@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from firekeeper.areas.lifecycle import features as lifecycle
-from firekeeper.areas.screening import features as screening
+from firekeeper.areas.lifecycle.pure import features as lifecycle
+from firekeeper.areas.screening.pure import features as screening
 from firekeeper.domain.events import MessagePosted
 from firekeeper.rules import facts, features, promo
 from firekeeper.rules.features import TextFeatures

@@ -12,14 +12,14 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from firekeeper.areas.corrections.admin import CorrectionsAdmin
-from firekeeper.areas.corrections.area import CorrectionsArea
+from firekeeper.areas.corrections.package import PACKAGE as CORRECTIONS
 from firekeeper.domain.chats import ChatKey, ChatRegistration
 from firekeeper.domain.events import Actor, Envelope, Event, MessagePosted, Platform
 from firekeeper.metrics import Metrics
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.rulesets_dir import load
 from firekeeper.store import Store
-from firekeeper.wiring import build_pipeline
+from firekeeper.wiring import area_set, build_pipeline, cached_areas
 from tests.conftest import REPO, RULESETS
 from tests.core.builders import T0
 
@@ -57,10 +57,10 @@ class Service:
         self.store = store
         self.registry = CollectorRegistry()
         self.metrics = Metrics(self.registry)
-        self.area = CorrectionsArea()  # the service's default cache (5 s between checks)
-        self.pipeline = build_pipeline(
-            store, RulesetHolder(INDEX), clock=lambda: T0, corrections=self.area
-        )
+        # the service's caching (the sample cache checks the store every 5 s)
+        areas = area_set(RulesetHolder(INDEX), cached_areas())
+        self.area = areas.of(CORRECTIONS)
+        self.pipeline = build_pipeline(store, RulesetHolder(INDEX), clock=lambda: T0, areas=areas)
         self.admin = CorrectionsAdmin(
             store, self.area.cache, observer=self.metrics, clock=lambda: T0 + timedelta(hours=1)
         )

@@ -14,6 +14,7 @@ import grpc
 import pytest
 
 from firekeeper.api import convert
+from firekeeper.api.corrections_servicer import CorrectionsServices
 from firekeeper.api.gen.firekeeper.v1 import corrections_pb2 as cpb
 from firekeeper.api.gen.firekeeper.v1 import corrections_pb2_grpc as cpb_grpc
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
@@ -65,7 +66,11 @@ async def running(store_url: str) -> AsyncIterator[Running]:
     svc = Service(store)
     settings = Settings(grpc_address="127.0.0.1:0", metrics_port=None, workers=2, grace_seconds=1)
     server = Server(
-        settings, svc.pipeline, svc.metrics, readiness_interval=60, corrections=svc.admin
+        settings,
+        svc.pipeline,
+        svc.metrics,
+        readiness_interval=60,
+        services=[CorrectionsServices(svc.admin)],
     )
     port = await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")

@@ -1,4 +1,4 @@
-"""The pure near-duplicate test (firekeeper.areas.corrections.features), on real texts.
+"""The pure near-duplicate test (firekeeper.areas.corrections.pure.features), on real texts.
 
 Texts: umputun/tg-spam data/{spam,ham}-samples.txt and siuank/ADDetector4J
 mc_qq_group.txt (``../shared/fixtures/SOURCES.md``).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from firekeeper.areas.corrections.features import (
+from firekeeper.areas.corrections.pure.features import (
     HAM,
     MAX_SAMPLES,
     SPAM,

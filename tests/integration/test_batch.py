@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from firekeeper.area_registry import retention_policies
 from firekeeper.areas.corrections.queries import rule_action_counts
-from firekeeper.areas.registry import retention_policies
 from firekeeper.areas.screening.tables import held, invites, joins, questions, strikes, value
 from firekeeper.domain.chats import ChatKey, ChatRegistration
 from firekeeper.domain.decisions import ActionType, Decision

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 import firekeeper.pipeline
-from firekeeper.areas.registry import retention_policies
+from firekeeper.area_registry import retention_policies
 from firekeeper.domain.chats import ChatRegistration
 from firekeeper.domain.events import MessagePosted
 from firekeeper.errors import InvalidEvent

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from firekeeper.areas.screening.features import TrustContext, sections
+from firekeeper.areas.screening.pure.features import TrustContext, sections
 from firekeeper.domain.events import Actor, Envelope, Event, MessagePosted, Platform
 from firekeeper.rules import spam_model
 from firekeeper.rules.spam_model import SpamModel, SpamModelError, from_document, to_document

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from firekeeper.areas.lifecycle.announcements import check, suggestion_for, width
+from firekeeper.areas.lifecycle.pure.announcements import check, suggestion_for, width
 
 GOOD = "Sat 3pm: chapter 5 discussion\n- where: room 2\n- reply 1 to join"
 GOOD_ZH = "周六下午3点 第五章讨论\n地点：二号会议室\n参加请回复1"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from firekeeper.areas.lifecycle.features import (
+from firekeeper.areas.lifecycle.pure.features import (
     NUDGE_GUARD,
     ChatActivity,
     LifecycleLoad,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from firekeeper.areas.lifecycle.health import decline, diagnose, judge, maturity, status
+from firekeeper.areas.lifecycle.pure.health import decline, diagnose, judge, maturity, status
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.events import Platform
 from firekeeper.domain.health import Finding, HealthMetrics, HealthStatus, Pose

@@ -76,7 +76,7 @@ async def start(store_url: str) -> AsyncIterator[Start]:
         pipeline = build_pipeline(store, holder)
         lifecycle = LifecycleServices(service, poll_seconds=0.05)
         # a long readiness interval: no probe is running on the store when the test closes it
-        server = Server(settings, pipeline, metrics, lifecycle=lifecycle, readiness_interval=60)
+        server = Server(settings, pipeline, metrics, services=[lifecycle], readiness_interval=60)
         port = await server.start()
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
         node = Node(

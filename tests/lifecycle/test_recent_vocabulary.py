@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from firekeeper.areas.lifecycle import queries as rows
-from firekeeper.areas.lifecycle import theme_vocab
+from firekeeper.areas.lifecycle.pure import theme_vocab
 from firekeeper.domain.chats import ChannelTheme, Theme
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.wiring import build_pipeline

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from firekeeper.areas.lifecycle import theme_vocab
-from firekeeper.areas.lifecycle.topic import (
+from firekeeper.areas.lifecycle.pure import theme_vocab
+from firekeeper.areas.lifecycle.pure.topic import (
     announces_activity,
     compile_theme,
     expands_theme,

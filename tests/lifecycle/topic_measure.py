@@ -31,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from firekeeper.areas.lifecycle import theme_vocab, topic
+from firekeeper.areas.lifecycle.pure import theme_vocab, topic
 
 REPO = Path(__file__).resolve().parents[2]
 KDCONV = (

@@ -25,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 # Importing the checks compiles (and registers) every built-in pattern.
-from firekeeper.areas.lifecycle import announcements, topic
+from firekeeper.areas.lifecycle.pure import announcements, topic
 from firekeeper.rules import features, house_rules, linear, promo, unmask, value
 from firekeeper.rules.linear import PatternSyntax
 

@@ -1,6 +1,6 @@
 """No built-in text check is super-linear, and none is slow on a long text.
 
-Every check on user text (``firekeeper.areas.registry.text_checks()``: the
+Every check on user text (``firekeeper.area_registry.text_checks()``: the
 core's ``firekeeper.rules.textchecks.CHECKS`` and each area's) runs on
 adversarial texts (runs of digits, ``a.`` and ``1.`` repeated, ``www.``
 repeated, spaced-out letters, CJK mixed with digits, nested brackets,
@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from firekeeper.areas.registry import text_checks
+from firekeeper.area_registry import text_checks
 from firekeeper.rules import linear
 from firekeeper.rules.textchecks import Check
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry
 
+from firekeeper.area_package import AreaContext
 from firekeeper.areas.screening.admin import ScreeningAdmin
-from firekeeper.areas.screening.area import ScreeningArea
 from firekeeper.domain.chats import ChatKey, ChatRegistration
 from firekeeper.domain.events import (
     Actor,
@@ -100,10 +100,8 @@ class Service:
         self.store = store
         self.registry = CollectorRegistry()
         self.metrics = Metrics(self.registry)
-        area = ScreeningArea(phishing_domains=PHISHING, observer=self.metrics)
-        self.pipeline = build_pipeline(
-            store, RulesetHolder(INDEX), clock=lambda: T0, screening=area
-        )
+        areas = AreaContext(phishing_domains=PHISHING, metrics=self.metrics)
+        self.pipeline = build_pipeline(store, RulesetHolder(INDEX), clock=lambda: T0, context=areas)
         self.admin = ScreeningAdmin(store, clock=lambda: T0 + timedelta(days=1))
         self.metrics.track_review_queue(self.admin.queue_depth)
 

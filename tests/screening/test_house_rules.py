@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from firekeeper.areas.screening.features import TrustContext, sections
+from firekeeper.areas.screening.pure.features import TrustContext, sections
 from firekeeper.rules import promo
 from firekeeper.rules.house_rules import outside_prohibitions, states_rules
 from tests.core.builders import message

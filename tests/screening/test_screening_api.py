@@ -15,6 +15,7 @@ from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
 from firekeeper.api.gen.firekeeper.v1 import screening_pb2 as spb
 from firekeeper.api.gen.firekeeper.v1 import screening_pb2_grpc as spb_grpc
+from firekeeper.api.screening_servicer import ScreeningServices
 from firekeeper.config import Settings
 from firekeeper.server import Server
 from firekeeper.store import create_store
@@ -38,7 +39,13 @@ async def running(store_url: str) -> AsyncIterator[Running]:
     settings = Settings(grpc_address="127.0.0.1:0", metrics_port=None, workers=2, grace_seconds=1)
     # readiness is probed at start only: a probe still running when the store closes
     # would leave a database connection behind
-    server = Server(settings, svc.pipeline, svc.metrics, readiness_interval=60, screening=svc.admin)
+    server = Server(
+        settings,
+        svc.pipeline,
+        svc.metrics,
+        readiness_interval=60,
+        services=[ScreeningServices(svc.admin)],
+    )
     port = await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     try:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from firekeeper.areas.screening.features import InviterRecord, TrustContext, answers_match, sections
+from firekeeper.areas.screening.pure.features import (
+    InviterRecord,
+    TrustContext,
+    answers_match,
+    sections,
+)
 from firekeeper.domain.events import Actor, EntryAnswer, JoinRequested, MemberJoined, MemberLeft
 from tests.core.builders import event, message
 

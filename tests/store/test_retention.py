@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from firekeeper.areas.registry import retention_policies
+from firekeeper.area_registry import retention_policies
 from firekeeper.areas.screening.tables import held, invites, joins, questions, strikes
 from firekeeper.domain.chats import ChatKey, ChatRegistration
 from firekeeper.domain.events import Platform

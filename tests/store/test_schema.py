@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from firekeeper.areas.registry import metadata as every_table
+from firekeeper.area_registry import metadata as every_table
 from firekeeper.store import Store, create_store
 from firekeeper.store.db import alembic_config, current_revision
 

@@ -163,3 +163,21 @@ class CorrectionsServicer(cpb_grpc.CorrectionsServicer):
                 "call failed", extra={"rpc": rpc, "code": status.code_name, "field": status.field}
             )
         await abort(context, status)
+
+
+class CorrectionsServices:
+    """The Corrections service, as the server adds it (``firekeeper.api.area_services``;
+    the corrections area's package names it)."""
+
+    names = (SERVICE_NAME,)
+
+    def __init__(self, port: CorrectionsPort) -> None:
+        self._port = port
+
+    def add_to(self, server: grpc.aio.Server, metrics: Metrics, executor: Executor) -> None:
+        cpb_grpc.add_CorrectionsServicer_to_server(
+            CorrectionsServicer(self._port, metrics, executor), server
+        )
+
+    async def close(self) -> None:
+        return None

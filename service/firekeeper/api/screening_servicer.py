@@ -233,3 +233,21 @@ class ScreeningServicer(spb_grpc.ScreeningServicer):
                 "call failed", extra={"rpc": rpc, "code": status.code_name, "field": status.field}
             )
         await abort(context, status)
+
+
+class ScreeningServices:
+    """The Screening service, as the server adds it (``firekeeper.api.area_services``;
+    the screening area's package names it)."""
+
+    names = (SERVICE_NAME,)
+
+    def __init__(self, port: ScreeningPort) -> None:
+        self._port = port
+
+    def add_to(self, server: grpc.aio.Server, metrics: Metrics, executor: Executor) -> None:
+        spb_grpc.add_ScreeningServicer_to_server(
+            ScreeningServicer(self._port, metrics, executor), server
+        )
+
+    async def close(self) -> None:
+        return None

@@ -37,7 +37,7 @@ class ChannelTheme:
 @dataclass(frozen=True, slots=True)
 class Theme:
     """What a group is about: keywords, phrases, and example messages written the way
-    its members talk about it (firekeeper.areas.lifecycle.theme_vocab), in its languages."""
+    its members talk about it (firekeeper.areas.lifecycle.pure.theme_vocab), in its languages."""
 
     keywords: tuple[str, ...] = ()
     phrases: tuple[str, ...] = ()

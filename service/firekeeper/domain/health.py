@@ -1,7 +1,7 @@
 """A chat's health as measured from the store, and what the service makes of it.
 
 Pure data. ``firekeeper.areas.lifecycle.health_queries`` measures :class:`HealthMetrics`,
-``firekeeper.areas.lifecycle.health`` judges them (status and diagnoses), the API converts
+``firekeeper.areas.lifecycle.pure.health`` judges them (status and diagnoses), the API converts
 :class:`ChatHealth` to ``firekeeper.v1.ChatHealth``.
 """
 
@@ -71,8 +71,8 @@ class HealthMetrics:
     notices_flagged_30d: int = 0
     age_days: int | None = None
     ever_spoke: bool = False  # anyone has posted since Firekeeper first saw the chat
-    # decline as a trend (firekeeper.areas.lifecycle.health.decline): the weekly messages of the
-    # last two weeks against the weeks before; None when too few weeks were watched
+    # decline as a trend (firekeeper.areas.lifecycle.pure.health.decline): the weekly
+    # messages of the last two weeks against the weeks before; None when too few weeks were watched
     messages_usual_week: int | None = None
     activity_drop_percent: int | None = None
     activity_declining: bool = False
@@ -101,4 +101,5 @@ class ChatHealth:
     status_reason: str
     metrics: HealthMetrics
     diagnoses: tuple[Diagnosis, ...]
-    maturity: str = ""  # young | established | mature (firekeeper.areas.lifecycle.health.maturity)
+    # young | established | mature (firekeeper.areas.lifecycle.pure.health.maturity)
+    maturity: str = ""

@@ -5,7 +5,7 @@ codes", "禁止发广告、二维码、私加好友". Read for promotion signals
 look like an ad; read as people read them, they are the opposite. So
 :func:`outside_prohibitions` blanks every clause that opens with (or carries) a
 prohibition and holds nothing concrete, and the promotion signals read what is
-left (``firekeeper.areas.screening.features``).
+left (``firekeeper.areas.screening.pure.features``).
 
 A clause is the text between two of ``。！？；，：`` or line breaks, or of
 ``.;!?,:`` followed by a space (not in ``1,000`` or ``https://``); a
@@ -16,7 +16,7 @@ forbid. A clause is never blanked when it holds something
 only an ad holds: a link, a contact id or phone number (five digits or more), a
 price, or an @handle. "严禁广告 加v:abc123" keeps its handle, so an ad wearing a
 rule's words is still read whole, and so is one that disguises its letters or
-carries an ad's own disclaimer ("群发勿踢"): ``firekeeper.areas.screening.features`` reads
+carries an ad's own disclaimer ("群发勿踢"): ``firekeeper.areas.screening.pure.features`` reads
 those whole.
 
 The patterns run on RE2 (``firekeeper.rules.linear``); one pass over the first

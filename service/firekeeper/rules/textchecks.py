@@ -6,7 +6,7 @@ functions (through the screening and lifecycle areas and ``build_fact``).
 growing size and fails when one grows faster than linearly, and it fails too
 when a module compiles patterns (``firekeeper.rules.linear``) without a check
 here: a new check on user text is added to :data:`CHECKS`, or, for a check of a
-governance area, to its features' ``TEXT_CHECKS`` (``firekeeper.areas.registry``
+governance area, to its features' ``TEXT_CHECKS`` (``firekeeper.area_registry``
 assembles them all).
 """
 

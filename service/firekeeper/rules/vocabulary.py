@@ -210,7 +210,7 @@ FIELDS: tuple[Field, ...] = (
     Field("message.is_pinned_notice", "bool", "a pinned notice", _MSG),
     Field("message.is_edit", "bool", "an edit of an earlier message", _MSG),
     # --- invite screening and monetization timing
-    # (firekeeper.areas.screening.features, .promo, .value; definitions in docs/screening.md)
+    # (firekeeper.areas.screening.pure.features, .promo, .value; definitions in docs/screening.md)
     Field("actor.blocked", "bool", "the actor is on the tenant's blocklist (same platform)"),
     Field("member.blocked", "bool", "the member is on the tenant's blocklist (same platform)", _SUBJECT),
     Field("member.review_approved", "bool", "an admin approved this member from the review queue", _JOINISH),
@@ -258,7 +258,7 @@ FIELDS: tuple[Field, ...] = (
     Field("actor.promo_strikes_7d", "int", "messages of the actor that a promo.* rule acted on in the last 7 days", _MSG),
     Field("actor.promo_strikes_30d", "int", "messages of the actor that a promo.* rule acted on in the last 30 days", _MSG),
     # --- topic boundaries, lifecycle and announcements
-    # (firekeeper.areas.lifecycle.topic, .announcements, .lifecycle; windows and guards in docs/lifecycle.md)
+    # (firekeeper.areas.lifecycle.pure.topic, .announcements, .lifecycle; windows and guards in docs/lifecycle.md)
     Field("chat.theme_keywords", "list", "the keywords of the chat's declared theme (its registration's, else its ruleset's profile)"),
     Field("message.topic", "string", "on_topic, off_topic, neutral (social, too short, partly related, nothing it can place, other script) or unscored (no theme here, a bot)", _MSG),
     Field("message.topic_score", "number", "0 to 1: how strongly the text matches the theme: its keywords and phrases, or its vocabulary (examples, the group's recent on-topic talk); 0.3 is on topic (absent when unscored)", _MSG),
@@ -309,7 +309,7 @@ FIELDS: tuple[Field, ...] = (
     Field("chat.active_posters_30d", "int", "people who posted in the last 30 days", _TICK),
     Field("chat.health_status", "string", "new, thriving, steady, cooling, dormant or cemetery (docs/lifecycle.md)", _TICK),
     # --- policy-author tools
-    # --- admins' corrections (firekeeper.areas.corrections.features; docs/screening.md)
+    # --- admins' corrections (firekeeper.areas.corrections.pure.features; docs/screening.md)
     Field("message.reported_spam_match", "bool", "the text is the same as, or a near-duplicate of, a message an admin of this tenant reported as spam", _MSG),
     Field("message.reported_ham_match", "bool", "the text is the same as, or a near-duplicate of, a message an admin of this tenant said was not spam (and matches none reported as spam)", _MSG),
     # --- languages (firekeeper.rules.language)

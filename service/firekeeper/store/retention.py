@@ -12,7 +12,7 @@
 Pending holds, invitations still pending or admitted, and everything newer
 than its window stay. The decision log's policy is here; each area's policies are
 its own (``firekeeper.areas.screening.retention``), and
-``firekeeper.areas.registry.retention_policies()`` lists them all. The lifecycle
+``firekeeper.area_registry.retention_policies()`` lists them all. The lifecycle
 tables (activity and poster days, flood windows, acknowledged outbox items) are
 pruned per chat on its tick (``firekeeper.areas.lifecycle.queries.prune``).
 
@@ -77,7 +77,7 @@ def by_id(
 
 d = decisions
 # the decision log's policy; each governance area lists its own tables' policies
-# (firekeeper.areas.registry.retention_policies() joins them all)
+# (firekeeper.area_registry.retention_policies() joins them all)
 POLICIES: tuple[Policy, ...] = (
     by_id(
         d,
@@ -115,7 +115,7 @@ class Retention:
     """Prunes every table that grows with traffic; ``sweep`` is safe to call at any time.
 
     ``policies``: the tables it prunes; the service passes
-    ``firekeeper.areas.registry.retention_policies()`` (the decision log's and every
+    ``firekeeper.area_registry.retention_policies()`` (the decision log's and every
     area's), the default is the decision log alone."""
 
     def __init__(

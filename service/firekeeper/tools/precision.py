@@ -25,12 +25,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 
-from firekeeper.areas.corrections.area import CorrectionsArea, SampleCache
-from firekeeper.areas.screening.area import ScreeningArea
 from firekeeper.domain.decisions import Action, Decision
 from firekeeper.domain.events import Event
 from firekeeper.errors import Diagnostic, RulesetError
-from firekeeper.learned.artefact import shipped
 from firekeeper.pipeline import DEFAULT_RULESET, RulesetHolder
 from firekeeper.rules.compiler import RulesetIndex
 from firekeeper.scheduler import ChatSelection, run_ticks
@@ -206,8 +203,6 @@ def run_precision(
             store,
             RulesetHolder(index),
             clock=lambda: now[0],
-            screening=ScreeningArea(spam_model=shipped()),
-            corrections=CorrectionsArea(SampleCache(ttl_seconds=0)),
         )
         # a tenant of this run's own: a store used before never answers with old decisions
         tenant = f"precision-{uuid.uuid4().hex[:8]}"

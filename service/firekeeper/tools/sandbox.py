@@ -6,7 +6,7 @@ the event being evaluated), so a run is deterministic.
 
 State kept through the Screening API (a chat's screening settings, the tenant
 blocklist) is written with the functions the API calls (``ScreeningAdmin``);
-the phishing list is given to the ``ScreeningArea`` as the service gives it.
+the phishing list is handed to the areas as the service hands it (``AreaContext``).
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
+from firekeeper.area_package import AreaContext
 from firekeeper.areas.corrections import queries as corrections_q
-from firekeeper.areas.corrections.area import CorrectionsArea, SampleCache
+from firekeeper.areas.corrections.area import CorrectionsArea
+from firekeeper.areas.corrections.package import PACKAGE as CORRECTIONS
 from firekeeper.areas.screening.admin import ScreeningAdmin
-from firekeeper.areas.screening.area import ScreeningArea
 from firekeeper.domain.chats import (
     ChannelTheme,
     ChatKey,
@@ -40,7 +41,7 @@ from firekeeper.pipeline import Pipeline, RulesetHolder
 from firekeeper.rules.compiler import RulesetIndex
 from firekeeper.store import create_store
 from firekeeper.tools.suite import DEFAULT_START, ChatState, MemberState
-from firekeeper.wiring import build_pipeline
+from firekeeper.wiring import area_set, build_pipeline
 
 
 def _ago(now: datetime, seconds: int | None) -> datetime | None:
@@ -87,18 +88,14 @@ class Sandbox:
         self.now = DEFAULT_START
         self.admin = ScreeningAdmin(self.store, clock=lambda: self.now)
         self.phishing: frozenset[str] = frozenset()
-        self.corrections = CorrectionsArea(SampleCache(ttl_seconds=0))
+        self.corrections: CorrectionsArea
         self.pipeline = self._build()
 
     def _build(self) -> Pipeline:
-        screening = ScreeningArea(phishing_domains=self.phishing, spam_model=shipped())
-        return build_pipeline(
-            self.store,
-            self.rulesets,
-            clock=lambda: self.now,
-            screening=screening,
-            corrections=self.corrections,
-        )
+        context = AreaContext(phishing_domains=self.phishing, spam_model=shipped())
+        areas = area_set(self.rulesets, context)
+        self.corrections = areas.of(CORRECTIONS)
+        return build_pipeline(self.store, self.rulesets, clock=lambda: self.now, areas=areas)
 
     def use_phishing(self, domains: Collection[str]) -> None:
         """Evaluate with this phishing list from now on (as FIREKEEPER_PHISHING_DOMAINS)."""

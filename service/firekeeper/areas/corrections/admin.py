@@ -17,7 +17,7 @@ membership (:class:`NotAnAdmin`, PERMISSION_DENIED); a correction of a decision
 needs that decision stored for this chat (:class:`DecisionNotFound`); a ham sample is
 always the text the service itself saw and acted on, never a text the caller
 supplies; and a text reported as spam by an admin outranks the same text reported as
-ham (``firekeeper.areas.corrections.features``). The same correction twice is stored once
+ham (``firekeeper.areas.corrections.pure.features``). The same correction twice is stored once
 (``stored=False`` the second time).
 """
 
@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from firekeeper.areas.corrections import queries as q
 from firekeeper.areas.corrections.area import SampleCache
-from firekeeper.areas.corrections.features import HAM, SPAM, digest, normalize
+from firekeeper.areas.corrections.pure.features import HAM, SPAM, digest, normalize
 from firekeeper.domain.chats import ChatRecord, MemberRecord
 from firekeeper.domain.corrections import (
     CorrectionKind,

@@ -2,7 +2,7 @@
 
     load    (under the chat lock)  the tenant's labelled samples, from the in-memory
                                    cache (:class:`SampleCache`), messages only
-    enrich  (pure)                 firekeeper.areas.corrections.features.sections:
+    enrich  (pure)                 firekeeper.areas.corrections.pure.features.sections:
                                    message.reported_spam_match / reported_ham_match
     write   (same transaction)     one more decision with actions for each rule that
                                    returned one (``rule_action_counts``), the
@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from firekeeper.areas.corrections import queries as q
-from firekeeper.areas.corrections.features import MAX_SAMPLES, ReportedSamples, sections
+from firekeeper.areas.corrections.pure.features import MAX_SAMPLES, ReportedSamples, sections
 from firekeeper.domain.chats import ChatContext
 from firekeeper.domain.events import Event, MessagePosted
 from firekeeper.rules.evaluate import Evaluation

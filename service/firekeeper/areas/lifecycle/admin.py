@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from firekeeper.areas.lifecycle import health_queries as health_store
 from firekeeper.areas.lifecycle.area import effective_theme, has_theme
-from firekeeper.areas.lifecycle.health import judge
 from firekeeper.areas.lifecycle.outbox import Outbox
+from firekeeper.areas.lifecycle.pure.health import judge
 from firekeeper.areas.lifecycle.queries import chat_activity, load_activity
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.events import Platform

@@ -3,7 +3,7 @@
 A :class:`firekeeper.pipeline.Area` over :class:`Loaded`. Under the chat's lock
 ``load`` reads the chat's activity row, the effective theme, the flood counts
 (messages) or the health measurements (ticks); the pure stage is
-``firekeeper.areas.lifecycle.features``; ``write`` receives what ``load`` read back and
+``firekeeper.areas.lifecycle.pure.features``; ``write`` receives what ``load`` read back and
 stores what this event changed in the same transaction, and puts the actions of
 a ``chat.tick`` decision in the outbox (no adapter is waiting for a tick's answer).
 """
@@ -15,11 +15,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from firekeeper.areas.lifecycle import features as pure
 from firekeeper.areas.lifecycle import health_queries as health_store
 from firekeeper.areas.lifecycle import outbox
 from firekeeper.areas.lifecycle import queries as rows
-from firekeeper.areas.lifecycle.features import ChatActivity, LifecycleLoad
+from firekeeper.areas.lifecycle.pure import features as pure
+from firekeeper.areas.lifecycle.pure.features import ChatActivity, LifecycleLoad
 from firekeeper.domain.chats import ChatContext, ChatRecord, Theme
 from firekeeper.domain.events import ChatTick, ChatUpdated, Event, MemberJoined, MemberLeft
 from firekeeper.domain.events import MessagePosted as Message

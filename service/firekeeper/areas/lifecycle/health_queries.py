@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from firekeeper.areas.lifecycle.features import ChatActivity
-from firekeeper.areas.lifecycle.health import decline
+from firekeeper.areas.lifecycle.pure.features import ChatActivity
+from firekeeper.areas.lifecycle.pure.health import decline
 from firekeeper.areas.lifecycle.queries import activity_days, day_of, poster_days
 from firekeeper.domain.chats import ChatRecord
 from firekeeper.domain.health import HealthMetrics

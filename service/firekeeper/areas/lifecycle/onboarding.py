@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from firekeeper.areas.lifecycle.features import ChatActivity
+from firekeeper.areas.lifecycle.pure.features import ChatActivity
 from firekeeper.areas.lifecycle.queries import (
     activity_days,
     day_of,

@@ -20,13 +20,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 
-from firekeeper.areas.lifecycle.features import (
+from firekeeper.areas.lifecycle.pure.features import (
     RATE_WINDOW_SECONDS,
     REPEAT_WINDOW_SECONDS,
     ChatActivity,
     RecentActivity,
 )
-from firekeeper.areas.lifecycle.theme_vocab import RECENT_FEATURES
+from firekeeper.areas.lifecycle.pure.theme_vocab import RECENT_FEATURES
 from firekeeper.store.models import BigId, Json, UtcDateTime, metadata
 
 KEEP_DAYS = 120  # activity by day kept for health windows (30 days, 4 weeks) with room

@@ -3,7 +3,7 @@
     load    (under the chat lock)  the chat's screening settings, blocklist hits,
                                    join windows, the inviter's record, the review
                                    queue, the actor's promo strikes, value delivered
-    enrich  (pure)                 firekeeper.areas.screening.features.sections
+    enrich  (pure)                 firekeeper.areas.screening.pure.features.sections
     write   (same transaction)     the join log, the invitation and its outcome,
                                    held joins into the review queue, a strike when a
                                    promo.* rule acted, value counters, open questions
@@ -22,7 +22,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 from firekeeper.areas.screening import queries as q
-from firekeeper.areas.screening.features import TrustContext, sections
+from firekeeper.areas.screening.pure.features import TrustContext, sections
 from firekeeper.areas.screening.tables import Outcome
 from firekeeper.domain.chats import ChatContext
 from firekeeper.domain.decisions import ActionType, Decision

@@ -18,7 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 
-from firekeeper.areas.screening.features import LEFT_EARLY_DAYS, SILENT_AFTER_DAYS, InviterRecord
+from firekeeper.areas.screening.pure.features import (
+    LEFT_EARLY_DAYS,
+    SILENT_AFTER_DAYS,
+    InviterRecord,
+)
 from firekeeper.areas.screening.tables import (
     ADMITTED_OUTCOMES,
     PENDING_OUTCOMES,

@@ -10,10 +10,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from firekeeper.areas.registry import metadata as every_table
+from firekeeper.area_registry import metadata as every_table
 from firekeeper.store.db import make_engine
 
-# the store's tables and every governance area's (firekeeper.areas.registry)
+# the store's tables and every governance area's (firekeeper.area_registry)
 metadata = every_table()
 
 

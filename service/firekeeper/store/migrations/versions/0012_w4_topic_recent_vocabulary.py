@@ -1,5 +1,5 @@
 """Each chat's recent on-topic vocabulary: the words its members use on the theme lately
-(firekeeper.areas.lifecycle.theme_vocab.remember), kept with the chat's lifecycle row.
+(firekeeper.areas.lifecycle.pure.theme_vocab.remember), kept with the chat's lifecycle row.
 
 Revision ID: 0012_w4_topic_recent_vocabulary
 Revises: 0011_merge_wave3

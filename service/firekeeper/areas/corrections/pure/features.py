@@ -194,5 +194,5 @@ def sections(event: Event, samples: ReportedSamples | None) -> Mapping[str, Mapp
     return {"message": {"reported_spam_match": found.spam, "reported_ham_match": found.ham}}
 
 
-# its check on user text, timed with the others (firekeeper.areas.registry.text_checks)
+# its check on user text, timed with the others (firekeeper.area_registry.text_checks)
 TEXT_CHECKS: tuple[Check, ...] = (Check("reported_normalize", __name__, normalize),)

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from firekeeper.areas.lifecycle import announcements, theme_vocab, topic
-from firekeeper.areas.lifecycle.health import maturity, status
+from firekeeper.areas.lifecycle.pure import announcements, theme_vocab, topic
+from firekeeper.areas.lifecycle.pure.health import maturity, status
 from firekeeper.domain.chats import ChatContext, Theme
 from firekeeper.domain.decisions import Decision, RuleMode
 from firekeeper.domain.events import ChatTick, ChatUpdated, Event, MessagePosted
@@ -294,7 +294,7 @@ def _tick(
 
 
 # the lifecycle area's checks on user text, timed with the others
-# (firekeeper.areas.registry.text_checks)
+# (firekeeper.area_registry.text_checks)
 _THEME = topic.compile_theme(
     ("reading", "books", "novel"),
     ("读书会", "book club"),

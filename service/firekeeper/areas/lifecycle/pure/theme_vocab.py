@@ -4,7 +4,7 @@ Keyword lists miss most on-topic talk: a film group says "who directed it?" and
 "the lead was superb" without ever writing "film". So a theme is declared with
 example messages too, and its vocabulary is every feature of its keywords,
 phrases and examples (and, per chat, of the group's own recent on-topic
-messages: ``firekeeper.areas.lifecycle.features``). A message's *coverage* is the share
+messages: ``firekeeper.areas.lifecycle.pure.features``). A message's *coverage* is the share
 of its informative features the vocabulary knows.
 
 Features, from folded text (NFKC, case fold):

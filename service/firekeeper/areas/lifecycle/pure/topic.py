@@ -19,7 +19,7 @@ Two scores, the higher counts:
 - coverage (a theme declared with examples): the share of the message's
   informative features that the theme's vocabulary knows, its keywords',
   phrases' and examples' and the group's own recent on-topic talk
-  (``firekeeper.areas.lifecycle.theme_vocab``), scaled so that :data:`COVER_ON` of it is
+  (``firekeeper.areas.lifecycle.pure.theme_vocab``), scaled so that :data:`COVER_ON` of it is
   :data:`ON_TOPIC`. "Who directed it? The lead was superb" is on a film
   group's theme without the word "film".
 
@@ -52,7 +52,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from firekeeper.areas.lifecycle import theme_vocab
+from firekeeper.areas.lifecycle.pure import theme_vocab
 from firekeeper.domain.chats import Theme
 from firekeeper.rules import linear
 from firekeeper.rules.textmatch import fold

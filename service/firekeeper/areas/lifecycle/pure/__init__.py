@@ -1,0 +1,2 @@
+"""The lifecycle area's pure modules: no I/O (the core's import contract covers every
+``firekeeper.areas.*.pure``)."""
