@@ -8,12 +8,16 @@ Phases, each on fresh event ids of the same workload:
 - ``EvaluateBatch`` of several sizes, one call in flight.
 
 Each line has the server's CPU time per event (user + system of every server process,
-read from ``/proc``, so it does not depend on how loaded the machine is), and the end
-the servers' peak RSS. ``--workers N`` starts ``firekeeper serve --workers N`` (N
-processes on one port), ``--replicas N`` N separate servers on one store (the client
-spreads its connections over them). ``--stand-in`` serves a pipeline that does
-nothing (``python -m firekeeper.bench_grpc``): what the transport, servicer and
-batcher cost per event, next to the real one.
+read from ``/proc``, so it does not depend on how loaded the machine is) and the
+client's (this process: the client shares the machine's cores with the servers), and
+the end the servers' peak RSS. The client sends requests serialized before the phase
+starts and does not decode unary answers (only their status), so that its own work
+per call is as small as a Python gRPC client's can be. ``--workers N`` starts
+``firekeeper serve --workers N`` (N processes on one port), ``--replicas N`` N
+separate servers on one store (the client spreads its connections over them).
+``--stand-in`` serves a pipeline that does nothing (``python -m
+firekeeper.bench_grpc``): what the transport, servicer and batcher cost per event,
+next to the real one.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class Phase:
     latencies: list[float] = field(default_factory=list)  # per call (per event for batches)
     errors: int = 0
     cpu_seconds: float | None = None  # the servers' CPU time during the phase (if known)
+    client_cpu_seconds: float = 0.0  # this process's CPU time during the phase
 
     def line(self) -> str:
         p50, p99 = p50_p99_ms(self.latencies)
@@ -63,10 +68,15 @@ class Phase:
             if self.events and self.cpu_seconds is not None
             else "n/a (not started here)"
         )
+        client = (
+            f"  client CPU {self.client_cpu_seconds / self.events * 1e6:4.0f} µs/event"
+            if self.events
+            else ""
+        )
         errors = f"  {self.errors} errors" if self.errors else ""
         return (
             f"{self.name:<28} {self.events:>7} events  {rate:>9.0f} ev/s  "
-            f"p50 {p50:7.3f} ms  p99 {p99:7.3f} ms  server CPU {cpu}{errors}"
+            f"p50 {p50:7.3f} ms  p99 {p99:7.3f} ms  server CPU {cpu}{client}{errors}"
         )
 
 
@@ -255,17 +265,49 @@ async def register(
         await stub.RegisterChat(req, timeout=TIMEOUT)
 
 
-async def unary_closed(
-    stubs: Sequence[pb_grpc.GovernanceAsyncStub], protos: Sequence[pb.Event], concurrency: int
-) -> Phase:
-    phase = Phase(f"grpc unary, {concurrency} in flight")
-    queue = iter(protos)
+EVALUATE = "/firekeeper.v1.Governance/Evaluate"
+EVALUATE_BATCH = "/firekeeper.v1.Governance/EvaluateBatch"
 
-    async def worker(stub: pb_grpc.GovernanceAsyncStub) -> None:
-        for msg in queue:
+
+class Raw:
+    """The two evaluation calls of one channel, taking requests already serialized; a
+    unary answer is left undecoded (its status says whether it failed), a batch's is
+    decoded (its entries carry the errors)."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self.evaluate: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+            EVALUATE, request_serializer=None, response_deserializer=None
+        )
+        self.evaluate_batch: grpc.aio.UnaryUnaryMultiCallable[bytes, pb.EvaluateBatchResponse] = (
+            channel.unary_unary(
+                EVALUATE_BATCH,
+                request_serializer=None,
+                response_deserializer=pb.EvaluateBatchResponse.FromString,
+            )
+        )
+
+
+def unary_requests(protos: Sequence[pb.Event]) -> list[bytes]:
+    return [pb.EvaluateRequest(event=msg).SerializeToString() for msg in protos]
+
+
+def batch_requests(protos: Sequence[pb.Event], size: int) -> list[tuple[int, bytes]]:
+    """(events, request bytes) of each ``EvaluateBatch`` call."""
+    return [
+        (len(chunk), pb.EvaluateBatchRequest(events=chunk).SerializeToString())
+        for chunk in (protos[i : i + size] for i in range(0, len(protos), size))
+    ]
+
+
+async def unary_closed(stubs: Sequence[Raw], requests: Sequence[bytes], concurrency: int) -> Phase:
+    phase = Phase(f"grpc unary, {concurrency} in flight")
+    queue = iter(requests)
+
+    async def worker(stub: Raw) -> None:
+        for request in queue:
             s = time.perf_counter()
             try:
-                await stub.Evaluate(pb.EvaluateRequest(event=msg), timeout=TIMEOUT)
+                await stub.evaluate(request, timeout=TIMEOUT)
             except grpc.aio.AioRpcError:
                 phase.errors += 1
             phase.latencies.append(time.perf_counter() - s)
@@ -277,17 +319,15 @@ async def unary_closed(
     return phase
 
 
-async def unary_open(
-    stubs: Sequence[pb_grpc.GovernanceAsyncStub], protos: Sequence[pb.Event], rate: float
-) -> Phase:
+async def unary_open(stubs: Sequence[Raw], requests: Sequence[bytes], rate: float) -> Phase:
     """Calls sent at ``rate`` per second whatever the answers; each call's latency runs
     from when it was due."""
     phase = Phase(f"grpc unary at {rate:.0f}/s offered")
     loop = asyncio.get_running_loop()
 
-    async def one(stub: pb_grpc.GovernanceAsyncStub, msg: pb.Event, due: float) -> None:
+    async def one(stub: Raw, request: bytes, due: float) -> None:
         try:
-            await stub.Evaluate(pb.EvaluateRequest(event=msg), timeout=TIMEOUT)
+            await stub.evaluate(request, timeout=TIMEOUT)
         except grpc.aio.AioRpcError:
             phase.errors += 1
         phase.latencies.append(loop.time() - due)
@@ -295,35 +335,30 @@ async def unary_open(
 
     tasks = []
     t0 = loop.time()
-    for i, msg in enumerate(protos):
+    for i, request in enumerate(requests):
         due = t0 + i / rate
         delay = due - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.ensure_future(one(stubs[i % len(stubs)], msg, due)))
+        tasks.append(asyncio.ensure_future(one(stubs[i % len(stubs)], request, due)))
     await asyncio.gather(*tasks)
     phase.seconds = loop.time() - t0
     return phase
 
 
-async def batches(
-    stubs: Sequence[pb_grpc.GovernanceAsyncStub], protos: Sequence[pb.Event], size: int
-) -> Phase:
+async def batches(stubs: Sequence[Raw], requests: Sequence[tuple[int, bytes]], size: int) -> Phase:
     phase = Phase(f"grpc batch of {size}")
     t0 = time.perf_counter()
-    for n, i in enumerate(range(0, len(protos), size)):
-        chunk = protos[i : i + size]
+    for n, (count, request) in enumerate(requests):
         s = time.perf_counter()
         try:
-            response = await stubs[n % len(stubs)].EvaluateBatch(
-                pb.EvaluateBatchRequest(events=chunk), timeout=60
-            )
+            response = await stubs[n % len(stubs)].evaluate_batch(request, timeout=60)
             phase.errors += sum(1 for r in response.results if r.HasField("error"))
         except grpc.aio.AioRpcError:
-            phase.errors += len(chunk)
-        per = (time.perf_counter() - s) / len(chunk)
-        phase.latencies += [per] * len(chunk)
-        phase.events += len(chunk)
+            phase.errors += count
+        per = (time.perf_counter() - s) / count
+        phase.latencies += [per] * count
+        phase.events += count
     phase.seconds = time.perf_counter() - t0
     return phase
 
@@ -343,7 +378,7 @@ async def drive(
     try:
         for channel in channels:
             await asyncio.wait_for(channel.channel_ready(), 30)
-        stubs: list[pb_grpc.GovernanceAsyncStub] = [pb_grpc.GovernanceStub(c) for c in channels]
+        stubs = [Raw(c) for c in channels]
         await register(channels[0], work.chats, run_id)
         plan: list[tuple[str, object]] = [("c", c) for c in concurrencies]
         plan += [("r", r) for r in rates]
@@ -351,13 +386,17 @@ async def drive(
         phases = []
         for n, (kind, value) in enumerate(plan):
             protos = protos_for(work, run_id, f"p{n}")
+            unary = unary_requests(protos) if kind in ("c", "r") else []
+            batched = batch_requests(protos, int(value)) if kind == "b" else []  # type: ignore[call-overload]
             before = servers.cpu_seconds() if servers is not None else 0.0
+            client_before = time.process_time()
             if kind == "c":
-                phase = await unary_closed(stubs, protos, int(value))  # type: ignore[call-overload]
+                phase = await unary_closed(stubs, unary, int(value))  # type: ignore[call-overload]
             elif kind == "r":
-                phase = await unary_open(stubs, protos, float(value))  # type: ignore[arg-type]
+                phase = await unary_open(stubs, unary, float(value))  # type: ignore[arg-type]
             else:
-                phase = await batches(stubs, protos, int(value))  # type: ignore[call-overload]
+                phase = await batches(stubs, batched, int(value))  # type: ignore[call-overload]
+            phase.client_cpu_seconds = time.process_time() - client_before
             if servers is not None:
                 phase.cpu_seconds = servers.cpu_seconds() - before
             phases.append(phase)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry
 
 from firekeeper.domain import Action, ActionType, Decision
+from firekeeper.domain.decisions import RuleMatch, RuleMode
 from firekeeper.metrics import Metrics, serve_metrics
 
 from .support import event, http_get
@@ -50,6 +51,29 @@ def test_observe_decision_counts_new_decisions_once() -> None:
     assert get("firekeeper_actions_total", {"type": "ban", "rule": "spam.link"}) == 1
     assert get("firekeeper_events_total", {"platform": "telegram", "kind": "message.posted"}) == 1
     assert get("firekeeper_decisions_replayed_total") == 1
+
+
+def test_observe_decision_keeps_each_labelled_child_apart() -> None:
+    """The children looked up once and kept: each label set still counts only its own."""
+    registry = CollectorRegistry()
+    metrics = Metrics(registry)
+    now = datetime.now(UTC)
+    shadow = RuleMatch("spam.link", RuleMode.SHADOW, "", ())
+    enforce = RuleMatch("spam.link", RuleMode.ENFORCE, "", ())
+    ban = Decision("e1", (Action(ActionType.BAN, "spam.link"),), (enforce,), "hobby", "1", now)
+    warn = Decision(
+        "e2", (Action(ActionType.WARN_USER, "spam.link"),), (shadow,), "hobby", "1", now
+    )
+    for decision in (ban, ban, warn, ban):
+        metrics.observe_decision(event(), decision, 0.002)
+    get = registry.get_sample_value
+    assert get("firekeeper_actions_total", {"type": "ban", "rule": "spam.link"}) == 3
+    assert get("firekeeper_actions_total", {"type": "warn_user", "rule": "spam.link"}) == 1
+    assert get("firekeeper_rule_matches_total", {"rule": "spam.link", "mode": "enforce"}) == 3
+    assert get("firekeeper_rule_matches_total", {"rule": "spam.link", "mode": "shadow"}) == 1
+    assert get("firekeeper_events_total", {"platform": "telegram", "kind": "message.posted"}) == 4
+    latency = {"kind": "message.posted"}
+    assert get("firekeeper_evaluation_seconds_count", latency) == 4
 
 
 async def test_metrics_endpoint_on_an_ephemeral_port() -> None:

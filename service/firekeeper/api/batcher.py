@@ -90,11 +90,11 @@ class Call:
     """One caller's events, waiting for or going through the evaluation thread."""
 
     __slots__ = (
+        "_future",
         "cancelled",
         "deadline",
         "events",
         "explain",
-        "future",
         "inflight",
         "next",
         "outcomes",
@@ -108,6 +108,7 @@ class Call:
         explain: Sequence[bool],
         deadline: float | None,
         since: float,
+        waiter: asyncio.Future[list[Answer]] | None = None,
     ) -> None:
         self.events = events
         self.explain = explain
@@ -117,13 +118,23 @@ class Call:
         self.next = 0  # the first event not yet taken into a batch
         self.inflight = 0  # events taken into a batch that is running
         self.outcomes: list[Answer | None] = [None] * len(events)
-        self.future: Future[list[Answer]] = Future()
-        # running: a cancel from the caller's side cannot race the evaluation thread's
-        # answer (the caller sets ``cancelled`` instead)
-        self.future.set_running_or_notify_cancel()
-        # an event loop's caller (``Batcher.evaluate``) is answered on its loop instead,
-        # every call a batch finished in one hand-over
-        self.waiter: asyncio.Future[list[Answer]] | None = None
+        # an event loop's caller (``Batcher.evaluate``) is answered on its loop, every
+        # call a batch finished in one hand-over; only a thread's caller (``submit``)
+        # gets a thread-safe future (making one costs a lock and a condition per call)
+        self.waiter = waiter
+        self._future: Future[list[Answer]] | None = None
+        if waiter is None:
+            self._future = Future()
+            # running: a cancel from the caller's side cannot race the evaluation
+            # thread's answer (the caller sets ``cancelled`` instead)
+            self._future.set_running_or_notify_cancel()
+
+    @property
+    def future(self) -> Future[list[Answer]]:
+        """A ``submit`` caller's answer (a call made by ``Batcher.evaluate`` has none)."""
+        if self._future is None:
+            raise RuntimeError("a call from Batcher.evaluate is answered on its event loop")
+        return self._future
 
     def settle(self, result: list[Answer] | BaseException) -> None:
         """Answer the caller (on the thread that owns its future)."""
@@ -204,8 +215,7 @@ class Batcher:
         flags = list(explain) if explain is not None else [False] * len(events)
         if len(flags) != len(events):
             raise ValueError(f"{len(flags)} explain flags for {len(events)} events")
-        call = Call(events, flags, deadline, self._clock())
-        call.waiter = waiter
+        call = Call(events, flags, deadline, self._clock(), waiter)
         if not events:
             call.settle([])
             return call

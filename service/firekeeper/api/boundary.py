@@ -11,7 +11,9 @@ rewrapped to receive the raw bytes, so that
   map keys and values included), is checked by ``check_strings``: a character
   no store can hold, or a string past ``MAX_STRING_CHARS``, is answered
   INVALID_ARGUMENT with the field path (``events[3].envelope.chat_id``,
-  ``params[hard_cap]``) before any servicer code runs.
+  ``params[hard_cap]``) before any servicer code runs; except the events of
+  ``Evaluate`` and ``EvaluateBatch`` (``CONVERTED``), whose every string the
+  converters check on their one walk, with the same messages and paths.
 
 Characters refused in every string: NUL (U+0000; PostgreSQL
 text cannot hold it) and the surrogate code points U+D800..U+DFFF (not
@@ -36,6 +38,7 @@ import grpc
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
+from firekeeper.api.convert import nul_refusal
 from firekeeper.api.status import ErrorStatus, status_for
 from firekeeper.errors import InvalidEvent
 
@@ -54,8 +57,7 @@ def _reason(value: str) -> str | None:
     if len(value) > MAX_STRING_CHARS:
         return f"too long: {len(value)} characters, at most {MAX_STRING_CHARS}"
     if "\x00" in value:
-        at = value.index("\x00")
-        return f"holds a NUL character (U+0000), which the store cannot keep (at character {at})"
+        return nul_refusal(value)
     if not value.isascii():
         try:
             value.encode("utf-8")
@@ -67,9 +69,15 @@ def _reason(value: str) -> str | None:
     return None
 
 
-# Fields whose entries are answered one by one (EvaluateBatch: an event's error is only
-# its own), so the servicer checks each entry with ``check_strings`` instead.
-PER_ENTRY = {"/firekeeper.v1.Governance/EvaluateBatch": frozenset({"events"})}
+# Fields left to the converters: an event's strings all pass through
+# ``firekeeper.api.convert`` (``_string``, ``_text``), which refuses a NUL with the same
+# message and path, and a decoded message cannot hold a lone surrogate; so the hot
+# calls' events are walked once, not twice. A batch's events are answered one by one
+# this way too (an event's error is only its own).
+CONVERTED = {
+    "/firekeeper.v1.Governance/Evaluate": frozenset({"event"}),
+    "/firekeeper.v1.Governance/EvaluateBatch": frozenset({"events"}),
+}
 
 _STRING, _MESSAGE, _MAP, _OTHER = range(4)
 _KINDS: dict[str, int] = {}
@@ -164,7 +172,7 @@ def _decode(raw: bytes, deserialize: Callable[[bytes], Any] | None, method: str)
         ) from None
     if isinstance(request, Message):
         try:
-            check_strings(request, skip=PER_ENTRY.get(method, frozenset()))
+            check_strings(request, skip=CONVERTED.get(method, frozenset()))
         except InvalidEvent as exc:
             log.info("call refused", extra={"rpc": method, "field": exc.field})
             raise _Refused(status_for(exc)) from None
@@ -262,6 +270,8 @@ class BoundaryInterceptor(grpc.aio.ServerInterceptor):
 
     def __init__(self, observe: Observe | None = None) -> None:
         self._observe = observe
+        # method -> (the handler grpc gave, its guarded copy): rewrapped once, not per call
+        self._guarded: dict[str, tuple[Handler, Handler]] = {}
 
     async def intercept_service(
         self,
@@ -271,4 +281,10 @@ class BoundaryInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        return guard(handler, handler_call_details.method, self._observe)
+        method = handler_call_details.method
+        cached = self._guarded.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        guarded = guard(handler, method, self._observe)
+        self._guarded[method] = (handler, guarded)
+        return guarded

@@ -125,17 +125,33 @@ MAX_COUNT = 2**53 - 1
 # ---------------------------------------------------------------- parsing helpers
 
 
+# Every string of an event passes through ``_string`` or ``_text``, which also refuse
+# what the boundary refuses (``firekeeper.api.boundary``): a NUL character, and (a
+# decoded message cannot hold one) no lone surrogate. So the boundary leaves the events
+# of Evaluate and EvaluateBatch to the converters, and an event is walked once.
+
+
+def nul_refusal(value: str) -> str:
+    """Why ``value``, holding a NUL, is refused."""
+    at = value.index("\x00")
+    return f"holds a NUL character (U+0000), which the store cannot keep (at character {at})"
+
+
 def _string(value: str, path: str, *, limit: int = MAX_ID_CHARS, required: bool = False) -> str:
     if required and not value.strip():
         raise InvalidEvent(path, "required")
     if len(value) > limit:
         raise InvalidEvent(path, f"too long: {len(value)} characters, at most {limit}")
+    if "\x00" in value:
+        raise InvalidEvent(path, nul_refusal(value))
     return value
 
 
 def _text(value: str, path: str) -> str:
     if len(value) > MAX_TEXT_BYTES // 4 and len(value.encode("utf-8")) > MAX_TEXT_BYTES:
         raise InvalidEvent(path, f"too long: more than {MAX_TEXT_BYTES} bytes of UTF-8")
+    if "\x00" in value:
+        raise InvalidEvent(path, nul_refusal(value))
     return value
 
 
@@ -452,16 +468,23 @@ def event_to_proto(event: Event) -> pb.Event:
 
 
 def decision_to_proto(decision: Decision) -> pb.Decision:
-    out = pb.Decision(
-        event_id=decision.event_id,
-        ruleset=decision.ruleset,
-        ruleset_version=decision.ruleset_version,
-        replayed=decision.replayed,
-        skipped_stages=decision.skipped_stages,
-        language=decision.language,
-        language_source=decision.language_source,
-    )
-    out.actions.extend(action_to_proto(a) for a in decision.actions)
+    out = pb.Decision()
+    decision_into(out, decision)
+    return out
+
+
+def decision_into(out: pb.Decision, decision: Decision) -> None:
+    """Write ``decision`` into ``out`` (an empty message, e.g. a response's field: no copy)."""
+    out.SetInParent()  # present (a result's oneof chosen) even if every field is empty
+    out.event_id = decision.event_id
+    out.ruleset = decision.ruleset
+    out.ruleset_version = decision.ruleset_version
+    out.replayed = decision.replayed
+    out.skipped_stages.extend(decision.skipped_stages)
+    out.language = decision.language
+    out.language_source = decision.language_source
+    if decision.actions:
+        out.actions.extend(action_to_proto(a) for a in decision.actions)
     for m in decision.trace:
         match = out.trace.add(
             rule_id=m.rule_id, mode=_MODE_TO[m.mode], reason=m.reason, silenced_by=m.silenced_by
@@ -474,7 +497,6 @@ def decision_to_proto(decision: Decision) -> pb.Decision:
             part = check.failed.add(condition=failed.condition)
             part.values.extend(pb.FieldValue(field=f, value=v) for f, v in failed.values)
     out.decided_at.FromDatetime(decision.decided_at)
-    return out
 
 
 def _pairs(values: Iterable[pb.FieldValue]) -> tuple[tuple[str, str], ...]:

@@ -23,7 +23,6 @@ import grpc
 
 from firekeeper.api import convert, onboarding_convert
 from firekeeper.api.batcher import Answer, Batcher, Closed, NotReached, Stopped
-from firekeeper.api.boundary import check_strings
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
 from firekeeper.api.status import ErrorStatus, abort, status_for
@@ -155,7 +154,9 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
                     raise Stopped
                 if not isinstance(answer.outcome, Exception):
                     self._observe(event, answer.outcome, answer.seconds)
-                    return pb.EvaluateResponse(decision=convert.decision_to_proto(answer.outcome))
+                    response = pb.EvaluateResponse()
+                    convert.decision_into(response.decision, answer.outcome)
+                    return response
                 # not raised again: a failed batch hands one error object to every call
                 # in it, and raising it in each would pile their frames on its traceback
                 failure: Exception = answer.outcome
@@ -177,8 +178,8 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
                 parsed: list[Event | ErrorStatus] = []
                 for i, msg in enumerate(request.events):
                     try:
-                        # the boundary leaves a batch's events to this check (per entry)
-                        check_strings(msg, f"events[{i}]")
+                        # the boundary leaves the events' strings to the converters, so
+                        # one bad event fails only itself
                         parsed.append(_from_adapter(msg, f"events[{i}]"))
                     except InvalidEvent as exc:
                         parsed.append(status_for(exc))
@@ -283,7 +284,7 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
                 answer = next(decided)
                 if isinstance(answer.outcome, Decision):
                     self._observe(item, answer.outcome, answer.seconds)
-                    result.decision.CopyFrom(convert.decision_to_proto(answer.outcome))
+                    convert.decision_into(result.decision, answer.outcome)
                     continue
                 if isinstance(answer.outcome, NotReached):
                     status = _NOT_REACHED
@@ -300,6 +301,8 @@ class GovernanceServicer(pb_grpc.GovernanceServicer):
 
     def _observe(self, event: Event, decision: Decision, seconds: float) -> None:
         self._metrics.observe_decision(event, decision, seconds)
+        if not log.isEnabledFor(logging.DEBUG):
+            return  # the line's fields are not built for nothing
         log.debug(
             "evaluated",
             extra={

@@ -126,6 +126,10 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self._metrics = metrics
         self._audit = audit
         self._share = fair_share if fair_share is not None else FairShare()
+        # method -> (the handler grpc gave, its wrapped copy): wrapped once, not per call
+        self._wrapped: dict[
+            str, tuple[grpc.RpcMethodHandler[Any, Any], grpc.RpcMethodHandler[Any, Any]]
+        ] = {}
 
     async def intercept_service(
         self,
@@ -136,8 +140,21 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
         method: str = handler_call_details.method
+        if handler is None:
+            return handler
+        cached = self._wrapped.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = self._wrap(method, handler)
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
+
+    def _wrap(
+        self, method: str, handler: grpc.RpcMethodHandler[Any, Any]
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        """``handler`` behind the checks of ``method``'s rule (the same for every call)."""
         service = service_of(method)
-        if handler is None or service in PUBLIC_SERVICES:
+        if service in PUBLIC_SERVICES:
             return handler
         rule = METHODS.get(method)
         if rule is None and service not in AUTHENTICATED_SERVICES:
