@@ -215,6 +215,7 @@ _GROUP_NUMBER_SOURCES = (
     r"\s?(?:号码?)?\s?[:：]?\s?\d{5,12}",
 )
 _GROUP_NUMBER = _any(*_GROUP_NUMBER_SOURCES)
+_ASCII_DIGITS = "0123456789"
 _DIGIT_SEPARATORS = frozenset(" -.·_*/|~\u3000")
 _AD_DISCLAIMER_SOURCES = (
     r"(?:禁|晋|进)商.{0,4}(?:撤|勿|物)",
@@ -331,6 +332,8 @@ def handle_view(text: str) -> str:
     """``text`` with the separators between digits removed (``3 1 9-4.7`` -> ``31947``;
     one or two separator characters at a time), so a number spaced out to dodge
     filters reads as one. Only the contact-handle pattern reads it; one pass."""
+    if text.isascii() and not any(d in text for d in _ASCII_DIGITS):
+        return text  # no digit at all: nothing to join
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
