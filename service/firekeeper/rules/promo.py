@@ -332,7 +332,9 @@ def handle_view(text: str) -> str:
     """``text`` with the separators between digits removed (``3 1 9-4.7`` -> ``31947``;
     one or two separator characters at a time), so a number spaced out to dodge
     filters reads as one. Only the contact-handle pattern reads it; one pass."""
-    if text.isascii() and not any(d in text for d in _ASCII_DIGITS):
+    if not (
+        any(map(str.isdigit, text)) if not text.isascii() else any(d in text for d in _ASCII_DIGITS)
+    ):
         return text  # no digit at all: nothing to join
     out: list[str] = []
     i, n = 0, len(text)

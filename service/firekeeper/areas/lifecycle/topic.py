@@ -363,7 +363,10 @@ _ACTIVITY_ZH = (
 def announces_activity(text: str) -> bool:
     """The text announces an activity, a new section or a new series (EN and ZH cues)."""
     folded = features.of(text).once(_scanned_folded)
-    return bool(_ACTIVITY_EN.search(folded)) or any(cue in folded for cue in _ACTIVITY_ZH)
+    if _ACTIVITY_EN.search(folded):
+        return True
+    # the cues are Chinese: none is in a text of ASCII alone
+    return not folded.isascii() and any(cue in folded for cue in _ACTIVITY_ZH)
 
 
 _SECTION_EN = linear.compile(
@@ -398,7 +401,9 @@ def opens_section(text: str) -> bool:
     """The text opens a standing new section or series (a corner, a column, something
     every week from now on), not a one-off event (EN and ZH cues)."""
     folded = features.of(text).once(_scanned_folded)
-    return bool(_SECTION_EN.search(folded)) or any(cue in folded for cue in _SECTION_ZH)
+    if _SECTION_EN.search(folded):
+        return True
+    return not folded.isascii() and any(cue in folded for cue in _SECTION_ZH)
 
 
 def expands_theme(result: TopicResult, *, opens: bool = False) -> bool:
