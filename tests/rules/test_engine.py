@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import durable_rules_engine
+
 from firekeeper.rules.compiler import compile_sources
 from firekeeper.rules.engine import Matcher, _fired, dumps
 from tests.rules.conftest import Compile, ruleset_yaml
@@ -62,6 +64,22 @@ def test_matcher_reports_fired_names_and_retracts() -> None:
     }
     for _ in range(3):
         assert matcher.match({"event": {"kind": "k"}, "a": {"x": 5}}) == frozenset()
+
+
+def test_facts_retracted_by_their_id_leave_nothing_in_the_state() -> None:
+    """The port retracts a fact by its id alone; the engine keeps no fact after a match,
+    whether rules fired or not, and the same fields match again the same way."""
+    kind = {"$eq": {"event.kind": "k"}}
+    matcher = Matcher(
+        {
+            "one": {"all": [{"m": {"$and": [kind, {"$gt": {"a.x": 1}}]}}]},
+            "two": {"all": [{"m": {"$and": [kind, {"$gt": {"a.x": 2}}]}}]},
+        }
+    )
+    handle = matcher._handle
+    for x, fired in ((5, {"one", "two"}), (2, {"one"}), (0, set()), (5, {"one", "two"})):
+        assert matcher.match({"event": {"kind": "k"}, "a": {"x": x}}) == fired
+        assert durable_rules_engine.get_facts(handle, "0") == "[]"
 
 
 def test_dumps_never_writes_exponents() -> None:

@@ -247,3 +247,26 @@ def test_the_no_match_shortcut_answers_as_the_binding_does(corpus: list[str]) ->
             ]
             assert c.pattern.findall(text) == binding.findall(text)
             assert c.pattern.sub("#", text) == binding.sub("#", text)
+
+
+def test_a_pattern_set_finds_what_each_of_its_members_finds(corpus: list[str]) -> None:
+    """``linear.PatternSet`` answers for its members in one pass: on real chat (and on
+    the digits-joined view the promotion signals read) the same as each member alone."""
+    sets = linear.pattern_sets()
+    assert promo._SIGNAL_SET in sets
+    texts = [*corpus, *(promo.handle_view(t) for t in corpus[:2000])]
+    for made in sets:
+        for text in texts:
+            want = {i for i, m in enumerate(made.members) if m.search(text) is not None}
+            assert made.found(text) == want, text[:80]
+
+
+def test_a_pattern_set_out_of_memory_is_refused_when_it_is_made() -> None:
+    """RE2 runs a set on its DFA alone and its search cannot tell "out of memory" from
+    "nothing found"; a set that cannot run in its memory is refused when it compiles."""
+    members = promo._SIGNAL_SET.members
+    with pytest.raises(PatternSyntax, match="cannot run a set"):
+        linear.PatternSet(members, max_mem=1 << 12)
+    assert linear.PatternSet(members).found("add me on WeChat, only ¥99") == {
+        i for i, m in enumerate(members) if m.search("add me on WeChat, only ¥99")
+    }

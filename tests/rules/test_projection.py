@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firekeeper.rules import engine
+from firekeeper.rules import engine, projection
 from firekeeper.rules.lowering import KIND_PATH, SENTINEL, TEXT_PREFIX
 from firekeeper.rules.projection import Projection
 from firekeeper.rules.textmatch import MISSING, TextTest, read
@@ -109,3 +109,30 @@ def test_the_kind_is_read_once_with_the_other_event_fields() -> None:
     fact = {"event": {"kind": "k", "platform": "discord", "in_thread": False}}
     members = Projection.of("k", fields, ()).members(fact)
     assert members == '"event":{"kind":"k","platform":"discord","in_thread":false}'
+
+
+NESTED = (("a.b.c", "int"), ("a.b.d", "bool"), ("a.e", "list"), ("f", "string"), ("a.b.g", "text"))
+nested_values = st.recursive(values, lambda inner: st.dictionaries(st.text(max_size=2), inner))
+nested_facts = st.dictionaries(
+    st.sampled_from(["a", "f", "event"]),
+    st.one_of(
+        nested_values,
+        st.dictionaries(
+            st.sampled_from(["b", "e", "x"]),
+            st.one_of(
+                nested_values, st.dictionaries(st.sampled_from(["c", "d", "g"]), nested_values)
+            ),
+        ),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(nested_facts)
+def test_the_written_out_walk_writes_what_the_tree_walk_writes(fact: dict[str, Any]) -> None:
+    """``Projection.write`` (generated per projection) and ``projection._members`` (the
+    tree walk it is written from) give the same members, at any depth."""
+    made = Projection.of("k", NESTED, ())
+    walked: list[str] = []
+    projection._members(made.nodes, fact, walked)
+    assert made.write(fact) == walked

@@ -6,6 +6,13 @@ fact with a unique id, drains the actions (``start_action_for_state`` then
 ``complete_and_start_action`` until none is left), and retracts the fact.
 Facts, not events, so every matching rule fires, not only the first.
 
+The fact is retracted by its id alone (``{"id":...,"sid":"0"}``): the engine's
+retraction looks the stored fact up by its id and deletes it with every frame
+that holds it; it reads nothing else of the message it is given, which it
+would parse all the same (the second parse of each fact was a fifth of a
+match's instructions). ``tests/rules/test_engine.py`` checks the state holds no
+fact after matches.
+
 No ``Host``, timers or callbacks. The C engine is not re-entrant and never
 releases the GIL, so every match goes through one module-level lock.
 
@@ -60,6 +67,7 @@ PRIME_RULE = "fk_prime"
 _PRIME_KIND = "__firekeeper_prime"
 _PRIME_FACT = '{"event":{"kind":"' + _PRIME_KIND + '"},"id":"' + PRIME_RULE + '","sid":"0"}'
 _PRIME_TAIL = ',"id":"' + PRIME_RULE + '","sid":"0"}}}'
+_PRIME_RETRACT = '{"id":"' + PRIME_RULE + '","sid":"0"}'
 _PRIME_DEFINITION = {"all": [{"m": {"$and": [{"event.kind": _PRIME_KIND}]}}]}
 
 
@@ -83,7 +91,7 @@ class Matcher:
             _free_released()
             _live.add(handle)
             try:
-                primed = _drain(handle, _PRIME_FACT, PRIME_RULE, _PRIME_TAIL)
+                primed = _drain(handle, _PRIME_FACT, PRIME_RULE, _PRIME_TAIL, _PRIME_RETRACT)
             except durable_rules_engine.error as exc:  # never seen; the state may be unset
                 _free(handle, state=False)
                 raise EngineError(f"the engine failed to prime the ruleset: {exc}") from None
@@ -109,15 +117,16 @@ class Matcher:
             tail = f',"id":"{fact_id}","sid":"0"}}}}}}'
             body = "{" + members + tail[:-2] if members else "{" + tail[1:-2]
             try:
-                fired = _drain(handle, body, fact_id, tail)
+                fired = _drain(handle, body, fact_id, tail, '{"id":"' + fact_id + '","sid":"0"}')
             except durable_rules_engine.error as exc:
                 raise EngineError(f"the engine failed on a fact: {exc}") from None
         fired.discard(PRIME_RULE)
         return frozenset(fired)
 
 
-def _drain(handle: int, body: str, fact_id: str, tail: str) -> set[str]:
-    """Assert, collect every rule fired for ``fact_id``, retract (caller holds the lock)."""
+def _drain(handle: int, body: str, fact_id: str, tail: str, retract: str) -> set[str]:
+    """Assert, collect every rule fired for ``fact_id``, retract (``retract``: the fact's
+    id and sid, all the engine reads to retract it; the caller holds the lock)."""
     fired: set[str] = set()
     try:
         code, state = durable_rules_engine.assert_fact(handle, body)
@@ -129,7 +138,7 @@ def _drain(handle: int, body: str, fact_id: str, tail: str) -> set[str]:
                 message = durable_rules_engine.complete_and_start_action(handle, state)
     finally:
         with contextlib.suppress(durable_rules_engine.error):
-            durable_rules_engine.retract_fact(handle, body)
+            durable_rules_engine.retract_fact(handle, retract)
     return fired
 
 

@@ -17,11 +17,13 @@ from firekeeper.domain.events import (
     Actor,
     ChatUpdated,
     Event,
+    EventKind,
     JoinRequested,
     LeaveReason,
     MemberJoined,
     MemberLeft,
     MessagePosted,
+    Platform,
     Role,
     RoleChanged,
 )
@@ -57,6 +59,12 @@ def effective_role(chat: ChatRecord, actor: Actor | None, record: MemberRecord |
     return Role.MEMBER
 
 
+# an enum's ``.value`` is a descriptor call; these are plain look-ups of the same strings
+_KIND_VALUES = {k: k.value for k in EventKind}
+_PLATFORM_VALUES = {p: p.value for p in Platform}
+_ROLE_VALUES = {r: r.value for r in Role}
+
+
 def person(
     chat: ChatRecord, actor: Actor | None, record: MemberRecord | None, now: datetime
 ) -> dict[str, Any]:
@@ -66,7 +74,7 @@ def person(
         "display_name": (actor.display_name if actor else "")
         or (record.display_name if record else ""),
         "is_bot": actor.is_bot if actor else (record.is_bot if record else False),
-        "role": role.value,
+        "role": _ROLE_VALUES[role],
         "is_admin": role in (Role.ADMIN, Role.OWNER),
         "is_owner": role == Role.OWNER,
         "is_member": bool(record and record.is_member),
@@ -116,8 +124,8 @@ def build_fact(event: Event, ctx: ChatContext, params: Mapping[str, Any]) -> dic
     members = ctx.members
     fact: dict[str, Any] = {
         "event": {
-            "kind": event.kind.value,
-            "platform": env.platform.value,
+            "kind": _KIND_VALUES[event.kind],
+            "platform": _PLATFORM_VALUES[env.platform],
             "channel_id": env.channel_id,
             "in_thread": bool(env.thread_id),
         },

@@ -137,7 +137,15 @@ class TextFeatures:
     def plain_links(self, given: Iterable[str] = ()) -> tuple[str, ...]:
         """``find_links(unmasked text, given)``: links written to dodge the link finder too."""
         if self._plain_links is None:
-            self._plain_links = _links_in(self.plain)
+            plain = self.plain
+            # most texts are not masked: their unmasked text is their first
+            # SCANNED_CHARS code points, where the link finder reads anyway
+            if plain == linear.scanned(self.text):
+                if self._links is None:
+                    self._links = _links_in(self.text)
+                self._plain_links = self._links
+            else:
+                self._plain_links = _links_in(plain)
         return _merged(given, self._plain_links)
 
     @property

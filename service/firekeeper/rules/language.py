@@ -19,6 +19,7 @@ English (the only Latin-script language the shipped rulesets carry).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -87,6 +88,17 @@ class Choice:
 
 def choose(declared: str, detected: str, available: Sequence[str]) -> Choice:
     """The chat's language among the ruleset's (``available``, the first its default)."""
+    if isinstance(available, tuple):  # a ruleset's languages: the few answers are kept
+        return _choose(declared, detected, available)
+    return _chosen(declared, detected, available)
+
+
+@functools.lru_cache(maxsize=1024)
+def _choose(declared: str, detected: str, available: tuple[str, ...]) -> Choice:
+    return _chosen(declared, detected, available)
+
+
+def _chosen(declared: str, detected: str, available: Sequence[str]) -> Choice:
     for source, wanted in (("declared", declared), ("detected", detected)):
         found = match(wanted, available)
         if found is not None:

@@ -253,6 +253,83 @@ def compile(source: str, *, ignore_case: bool = False, _depth: int = 1) -> Patte
     return pattern
 
 
+SET_MAX_MEM: Final = 32 << 20
+"""RE2 memory of one :class:`PatternSet` (its program and its DFA's cache of states)."""
+
+
+class PatternSet:
+    """Which of several built-in patterns occur in a text, in one pass (RE2's ``Set``).
+
+    A message is read by a dozen check patterns that mostly find nothing; each
+    search is one call through the binding, which costs several times what RE2's
+    DFA spends on a chat message. A set answers for all of them with one call.
+    The members stay patterns of their own (compiled and registered by
+    :func:`compile`, so ``tests/rules/test_linear.py`` holds each to its word);
+    the set is made of their RE2 sources, each with its own case rule.
+
+    Out of memory: a set runs only on RE2's DFA (no fallback to the NFA, and its
+    ``Match`` cannot tell "out of memory" from "nothing found"). RE2 checks when
+    the set compiles that the DFA can run in :data:`SET_MAX_MEM`, and refuses to
+    compile otherwise (:class:`PatternSyntax` here, at import, never a silent
+    miss). Past that check the DFA has room for at least twenty of its largest
+    states; when its cache fills during a search it empties it and goes on (a
+    set's DFA never gives up for slowness), so a search cannot fail midway: the
+    cost stays linear in the text, the memory within the bound."""
+
+    __slots__ = ("_match", "_set", "members")
+
+    def __init__(self, members: tuple[Pattern, ...], max_mem: int = SET_MAX_MEM) -> None:
+        entries = {id(c.pattern): c for c in _REGISTRY}
+        options = _options(ignore_case=False)
+        options.max_mem = max_mem
+        self._set = re2.Set.SearchSet(options)
+        self.members = members
+        for member in members:
+            entry = entries.get(id(member))
+            if entry is None or entry.engine != "re2":
+                raise PatternSyntax(f"{member.pattern!r} was not compiled by linear.compile")
+            source = f"(?i:{entry.rewritten})" if entry.ignore_case else entry.rewritten
+            try:
+                self._set.Add(source)
+            except re2.error as exc:
+                raise PatternSyntax(f"RE2 refuses {entry.source!r} in a set: {exc}") from None
+        try:
+            self._set.Compile()
+        except re2.error as exc:
+            raise PatternSyntax(
+                f"RE2 cannot run a set of {len(members)} patterns in {max_mem} bytes: {exc}"
+            ) from None
+        # the binding's own object: its wrapper encodes the text again and says None for none
+        self._match = self._set._set.Match
+
+    def found(self, text: str) -> frozenset[int]:
+        """The positions in :attr:`members` of the patterns found in ``text``."""
+        global _last
+        last = _last
+        if last[0] is text:
+            data = last[1]
+        else:
+            data = text.encode("utf-8")
+            _last = (text, data)
+        return frozenset(self._match(data))
+
+
+_SETS: list[PatternSet] = []
+
+
+def pattern_set(*members: Pattern) -> PatternSet:
+    """One :class:`PatternSet` of patterns compiled by :func:`compile` (or :func:`any_of`)."""
+    made = PatternSet(members)
+    _SETS.append(made)
+    return made
+
+
+def pattern_sets() -> tuple[PatternSet, ...]:
+    """Every set made by :func:`pattern_set` so far, for the tests that hold them to their
+    members' answers."""
+    return tuple(_SETS)
+
+
 def any_of(*sources: str, ignore_case: bool = True) -> Pattern:
     """One pattern that finds any of ``sources``.
 

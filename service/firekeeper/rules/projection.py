@@ -14,6 +14,13 @@ as ``firekeeper.rules.textmatch.typed`` says: absent, ``None``, of the wrong typ
 a number that is not finite or not exact in a double. Lists of strings get the
 NUL sentinel appended (``firekeeper.rules.lowering``). Numbers are written the
 way the engine reads them (never in exponent form).
+
+The walk over the fields is written out once per projection as a Python
+function (:func:`_writer`: one ``get`` and one test per field, the common
+cases inline, no recursion, no per-field calls), which reads a fact in under
+half the time the tree walk :func:`_members` took; the generated source holds
+only the field names (as literals) and the writers of this module.
+``tests/rules/test_projection.py`` holds the two to the same output.
 """
 
 from __future__ import annotations
@@ -103,7 +110,10 @@ def _tree(fields: Sequence[tuple[str, str]]) -> tuple[_Node, ...]:
 
 
 def _members(nodes: tuple[_Node, ...], source: Mapping[str, object], out: list[str]) -> None:
-    """Append ``"key":value`` for every node present in ``source`` (comma-separated)."""
+    """Append ``"key":value`` for every node present in ``source`` (comma-separated).
+
+    The reference walk: :func:`_writer` writes it out per projection, and the tests
+    hold the two to the same output."""
     for node in nodes:
         value = source.get(node.key)
         if value is None:
@@ -127,6 +137,51 @@ def _members(nodes: tuple[_Node, ...], source: Mapping[str, object], out: list[s
                 out.append(node.head + "{" + ",".join(inner) + "}")
 
 
+def _writer(nodes: tuple[_Node, ...]) -> Callable[[Mapping[str, object]], list[str]]:
+    """A function that does what :func:`_members` does for ``nodes``, written out."""
+    names: dict[str, object] = {"_int": int, "_bool": bool, "_str": str, "_Mapping": Mapping}
+    names.update(_MAX=_MAX_EXACT, _dict=dict)
+    lines = ["def members(fact):", "    out = []"]
+    serial = iter(range(1 << 30))
+
+    def emit(nodes: tuple[_Node, ...], source: str, out: str, indent: str) -> None:
+        for node in nodes:
+            v = f"v{next(serial)}"
+            head = repr(node.head)
+            lines.append(f"{indent}{v} = {source}.get({node.key!r})")
+            lines.append(f"{indent}if {v} is not None:")
+            inner = indent + "    "
+            if node.write is None:
+                children = f"o{next(serial)}"
+                lines.append(f"{inner}if {v}.__class__ is _dict or isinstance({v}, _Mapping):")
+                lines.append(f"{inner}    {children} = []")
+                emit(node.children, v, children, inner + "    ")
+                lines.append(f"{inner}    if {children}:")
+                opened = repr(node.head + "{")
+                lines.append(f"{inner}        {out}.append({opened} + ','.join({children}) + '}}')")
+                continue
+            if node.write is _number:
+                lines.append(f"{inner}if {v}.__class__ is _int and -_MAX < {v} < _MAX:")
+                lines.append(f"{inner}    {out}.append({head} + _str({v}))")
+                lines.append(f"{inner}else:")
+                inner += "    "
+            elif node.write is _bool:
+                lines.append(f"{inner}if {v}.__class__ is _bool:")
+                lines.append(f"{inner}    {out}.append({head} + ('true' if {v} else 'false'))")
+                lines.append(f"{inner}else:")
+                inner += "    "
+            write = f"w{next(serial)}"
+            names[write] = node.write
+            lines.append(f"{inner}written = {write}({v})")
+            lines.append(f"{inner}if written is not None:")
+            lines.append(f"{inner}    {out}.append({head} + written)")
+
+    emit(nodes, "fact", "out", "    ")
+    lines.append("    return out")
+    exec(compile("\n".join(lines), "<firekeeper.rules.projection>", "exec"), names)
+    return names["members"]  # type: ignore[return-value]
+
+
 @dataclass(frozen=True, slots=True)
 class Projection:
     """The fields of one event kind's rules, ready to be read from full facts."""
@@ -134,6 +189,7 @@ class Projection:
     kind: str
     nodes: tuple[_Node, ...]
     texts: tuple[tuple[str, TextTest], ...]  # (key under "tp", predicate)
+    write: Callable[[Mapping[str, object]], list[str]]  # _members of nodes, written out
 
     @classmethod
     def of(
@@ -142,12 +198,12 @@ class Projection:
         """``fields``: (path, vocabulary type) the engine rules read; ``event.kind``, which
         every engine rule tests first, is always read."""
         read = [(KIND_PATH, "string"), *(f for f in fields if f[0] != KIND_PATH)]
-        return cls(kind, _tree(read), tuple(texts))
+        nodes = _tree(read)
+        return cls(kind, nodes, tuple(texts), _writer(nodes))
 
     def members(self, fact: Mapping[str, object]) -> str:
         """The projected fact as the members of a JSON object (no braces)."""
-        out: list[str] = []
-        _members(self.nodes, fact, out)
+        out = self.write(fact)
         if self.texts:
             folded: dict[str, str] = {}  # one fold per text, whatever the tests on it
             tests = [

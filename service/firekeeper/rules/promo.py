@@ -215,6 +215,7 @@ _GROUP_NUMBER_SOURCES = (
     r"\s?(?:号码?)?\s?[:：]?\s?\d{5,12}",
 )
 _GROUP_NUMBER = _any(*_GROUP_NUMBER_SOURCES)
+_ASCII_DIGITS = "0123456789"
 _DIGIT_SEPARATORS = frozenset(" -.·_*/|~\u3000")
 _AD_DISCLAIMER_SOURCES = (
     r"(?:禁|晋|进)商.{0,4}(?:撤|勿|物)",
@@ -288,22 +289,53 @@ def _obfuscated(um: Unmasked) -> bool:
     return um.invisible > 0 or um.fullwidth > 0 or um.spaced > 0 or disguised or hidden_digits
 
 
-# Ordinary messages have none of the Chinese-ad signals below: one search of all their
-# patterns together tells, so most messages pay for one search instead of six.
-_CHINESE_AD = _any(
-    *_CONTACT_HANDLE_SOURCES,
-    *_GROUP_NUMBER_SOURCES,
-    *_AD_DISCLAIMER_SOURCES,
-    *_GAME_TRADE_SOURCES,
-    *_REWARD_LURE_SOURCES,
-    *_LOAN_SOURCES,
+# Every signal pattern in one set: one search of a text tells which of them occur
+# (``firekeeper.rules.linear.PatternSet``), where each pattern alone was a search of its own.
+_SIGNAL_PATTERNS = {
+    "offer": _OFFER,
+    "private_contact": _PRIVATE_CONTACT,
+    "referral_code": _REFERRAL,
+    "earning_pitch": _EARNING,
+    "vice": _VICE,
+    "qr_or_card": _QR_TEXT,
+    "price": _PRICE,
+    "shopping": _SHOPPING,
+    "urgency": _URGENCY,
+    "money_emoji": _MONEY_EMOJI,
+    "pointer_emoji": _POINTER_EMOJI,
+    # read on the handle view (handle_view)
+    "contact_handle": _CONTACT_HANDLE,
+    "group_number": _GROUP_NUMBER,
+    "ad_disclaimer": _AD_DISCLAIMER,
+    "game_trade": _GAME_TRADE,
+    "reward_lure": _REWARD_LURE,
+    "loan_offer": _LOAN,
+}
+_SIGNAL_SET = linear.pattern_set(*_SIGNAL_PATTERNS.values())
+_ON_HANDLES = frozenset(
+    ("contact_handle", "group_number", "ad_disclaimer", "game_trade", "reward_lure", "loan_offer")
 )
+
+
+def _found_signals(plain: str, handles: str) -> frozenset[str]:
+    """The names in :data:`_SIGNAL_PATTERNS` whose pattern occurs: the handle patterns
+    on ``handles``, the others on ``plain``."""
+    names = tuple(_SIGNAL_PATTERNS)
+    on_plain = {names[i] for i in _SIGNAL_SET.found(plain)}
+    if handles == plain:
+        return frozenset(on_plain)
+    on_handles = {names[i] for i in _SIGNAL_SET.found(handles)}
+    return frozenset((on_plain - _ON_HANDLES) | (on_handles & _ON_HANDLES))
 
 
 def handle_view(text: str) -> str:
     """``text`` with the separators between digits removed (``3 1 9-4.7`` -> ``31947``;
     one or two separator characters at a time), so a number spaced out to dodge
     filters reads as one. Only the contact-handle pattern reads it; one pass."""
+    if not (
+        any(map(str.isdigit, text)) if not text.isascii() else any(d in text for d in _ASCII_DIGITS)
+    ):
+        return text  # no digit at all: nothing to join
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -359,9 +391,9 @@ def signals(
         private_links += dl.listed(domain, dl.PRIVATE_CHAT_DOMAINS)
         referral_link = referral_link or bool(_REFERRAL_LINK.search(link))
 
-    selling = bool(_OFFER.search(plain))
     handles = handle_view(plain)
-    chinese_ad = bool(_CHINESE_AD.search(handles))
+    hit = _found_signals(plain, handles)
+    selling = "offer" in hit
     present = {
         "phishing_link": phishing_n > 0,
         "blocked_domain": blocked_n > 0,
@@ -369,23 +401,23 @@ def signals(
         "payment_link": payment > 0,
         "shop_link": shops > 0,
         "chat_invite_link": invites > 0,
-        "private_contact": private_links > 0 or bool(_PRIVATE_CONTACT.search(plain)),
-        "referral_code": referral_link or bool(_REFERRAL.search(plain)),
-        "earning_pitch": bool(_EARNING.search(plain)),
-        "vice": bool(_VICE.search(plain)),
+        "private_contact": private_links > 0 or "private_contact" in hit,
+        "referral_code": referral_link or "referral_code" in hit,
+        "earning_pitch": "earning_pitch" in hit,
+        "vice": "vice" in hit,
         "obfuscated": _obfuscated(um),
-        "qr_or_card": bool(kinds & _CARD_KINDS) or bool(_QR_TEXT.search(plain)),
-        "contact_handle": chinese_ad and bool(_CONTACT_HANDLE.search(handles)),
-        "group_number": chinese_ad and bool(_GROUP_NUMBER.search(handles)),
-        "ad_disclaimer": chinese_ad and bool(_AD_DISCLAIMER.search(handles)),
-        "game_trade": chinese_ad and bool(_GAME_TRADE.search(handles)),
-        "reward_lure": chinese_ad and bool(_REWARD_LURE.search(handles)),
-        "loan_offer": chinese_ad and bool(_LOAN.search(handles)),
-        "price": bool(_PRICE.search(plain)),
-        "offer_words": selling or bool(_SHOPPING.search(plain)),
-        "urgency": bool(_URGENCY.search(plain)),
-        "money_emoji": bool(_MONEY_EMOJI.search(plain)),
-        "pointer_emoji": bool(_POINTER_EMOJI.search(plain)),
+        "qr_or_card": bool(kinds & _CARD_KINDS) or "qr_or_card" in hit,
+        "contact_handle": "contact_handle" in hit,
+        "group_number": "group_number" in hit,
+        "ad_disclaimer": "ad_disclaimer" in hit,
+        "game_trade": "game_trade" in hit,
+        "reward_lure": "reward_lure" in hit,
+        "loan_offer": "loan_offer" in hit,
+        "price": "price" in hit,
+        "offer_words": selling or "shopping" in hit,
+        "urgency": "urgency" in hit,
+        "money_emoji": "money_emoji" in hit,
+        "pointer_emoji": "pointer_emoji" in hit,
         "outside_link": outside > 0,
     }
     names = tuple(s for s in SIGNALS if present[s])

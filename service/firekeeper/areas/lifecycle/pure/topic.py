@@ -54,7 +54,7 @@ from dataclasses import dataclass
 
 from firekeeper.areas.lifecycle.pure import theme_vocab
 from firekeeper.domain.chats import Theme
-from firekeeper.rules import linear
+from firekeeper.rules import features, linear
 from firekeeper.rules.textmatch import fold
 
 ON_TOPIC = 0.3  # a partial CJK match of half a term (0.35) already counts
@@ -73,6 +73,22 @@ _LAUGH = linear.compile(r"^(?:(?:ha)+h?|(?:he)+h?|(?:hi){2,}|l+o+l+|x+d+|233+|6+
 _words = theme_vocab.words
 _CJK_STOP = theme_vocab.CJK_STOP
 STOP_EN = theme_vocab.STOP_EN
+
+
+def _cleaned(text: str) -> str:
+    """The first ``SCANNED_CHARS`` code points of ``text``, links and mentions blanked,
+    folded: what the topic checks read."""
+    return fold(_MENTION.sub(" ", _URL.sub(" ", linear.scanned(text))))
+
+
+def _scanned_folded(text: str) -> str:
+    return fold(linear.scanned(text))
+
+
+def cleaned(text: str) -> str:
+    """:func:`_cleaned`, computed once per message (``features.of``) whichever of the
+    topic checks asks first."""
+    return features.of(text).once(_cleaned)
 
 
 def _listed(words: str) -> tuple[str, ...]:
@@ -203,14 +219,14 @@ def remember(
     ``theme``; unchanged for a theme without examples (its judgment reads no vocabulary)."""
     if not theme.has_examples:
         return remembered
-    folded = fold(_MENTION.sub(" ", _URL.sub(" ", linear.scanned(text))))
+    folded = cleaned(text)
     return theme_vocab.remember(remembered, theme_vocab.features(folded), theme.vocabulary)
 
 
 def is_social(text: str, *, sticker_only: bool = False) -> bool:
     """Greetings, thanks, laughter, acknowledgements, emoji and stickers."""
+    folded = cleaned(text)
     text = linear.scanned(text)
-    folded = fold(_MENTION.sub(" ", _URL.sub(" ", text)))
     raw_words = _WORD.findall(_CJK_RUN.sub(" ", folded))
     runs = _CJK_RUN.findall(folded)
     if not raw_words and not runs:
@@ -275,11 +291,10 @@ def score(
 
     ``recent``: the vocabulary of the group's own recent on-topic messages
     (``theme_vocab``); it counts only for a theme declared with examples."""
-    text = linear.scanned(text)
     social = is_social(text, sticker_only=sticker_only)
     if theme.empty:
         return TopicResult("unscored", None, social, (), 0)
-    folded = fold(_MENTION.sub(" ", _URL.sub(" ", text)))
+    folded = cleaned(text)
     words = _words(folded)
     grams = _grams(folded)
     word_set = set(words)
@@ -347,8 +362,11 @@ _ACTIVITY_ZH = (
 
 def announces_activity(text: str) -> bool:
     """The text announces an activity, a new section or a new series (EN and ZH cues)."""
-    folded = fold(linear.scanned(text))
-    return bool(_ACTIVITY_EN.search(folded)) or any(cue in folded for cue in _ACTIVITY_ZH)
+    folded = features.of(text).once(_scanned_folded)
+    if _ACTIVITY_EN.search(folded):
+        return True
+    # the cues are Chinese: none is in a text of ASCII alone
+    return not folded.isascii() and any(cue in folded for cue in _ACTIVITY_ZH)
 
 
 _SECTION_EN = linear.compile(
@@ -382,8 +400,10 @@ _SECTION_ZH = (
 def opens_section(text: str) -> bool:
     """The text opens a standing new section or series (a corner, a column, something
     every week from now on), not a one-off event (EN and ZH cues)."""
-    folded = fold(linear.scanned(text))
-    return bool(_SECTION_EN.search(folded)) or any(cue in folded for cue in _SECTION_ZH)
+    folded = features.of(text).once(_scanned_folded)
+    if _SECTION_EN.search(folded):
+        return True
+    return not folded.isascii() and any(cue in folded for cue in _SECTION_ZH)
 
 
 def expands_theme(result: TopicResult, *, opens: bool = False) -> bool:
