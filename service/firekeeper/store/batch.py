@@ -48,12 +48,14 @@ from firekeeper.store.codec import decision_from_json
 from firekeeper.store.db import SQLITE_BEGIN, unavailable_on_db_errors
 from firekeeper.store.models import (
     chat_from_row,
+    chat_event_values,
     chat_values,
     chats,
     decisions,
     member_from_row,
     member_values,
     members,
+    same_registration,
 )
 from firekeeper.store.repository import (
     ChatTx,
@@ -161,6 +163,7 @@ class BatchTx:
         self._chats = {key: ChatTx(conn, pk, chat, self) for key, (pk, chat) in locked.items()}
         self._members: dict[tuple[int, str], MemberRecord | None] = {}
         self._dirty_chats: dict[int, ChatRecord] = {}
+        self._stored_chats = {pk: chat for pk, chat in locked.values()}  # as in the database
         self._dirty_members: dict[tuple[int, str], MemberRecord] = {}
         self._decisions: list[dict[str, Any]] = []
         self._pending: dict[object, Pending] = {}
@@ -245,13 +248,18 @@ class BatchTx:
         conn = self._conn
         if self._dirty_chats:
             now = _now()
-            conn.execute(
-                _CHAT_UPDATE,
-                [
-                    chat_values(chat) | {"updated_at": now, "b_chat_pk": pk}
-                    for pk, chat in self._dirty_chats.items()
-                ],
-            )
+            # the columns an event changes; every column of a chat whose others changed
+            # (none does today: registration is not an event)
+            narrow, whole = [], []
+            for pk, chat in self._dirty_chats.items():
+                if same_registration(chat, self._stored_chats[pk]):
+                    narrow.append(chat_event_values(chat) | {"updated_at": now, "b_chat_pk": pk})
+                else:
+                    whole.append(chat_values(chat) | {"updated_at": now, "b_chat_pk": pk})
+                self._stored_chats[pk] = chat
+            for rows in (narrow, whole):
+                if rows:
+                    conn.execute(_CHAT_UPDATE, rows)
             self._dirty_chats.clear()
         self.flush_members()
         for kept in self._pending.values():
