@@ -46,9 +46,10 @@ from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Platform
 from firekeeper.store.codec import decision_from_json
 from firekeeper.store.db import SQLITE_BEGIN, unavailable_on_db_errors
+from firekeeper.store.keysets import any_of
 from firekeeper.store.models import (
-    chat_from_row,
     chat_event_values,
+    chat_from_row,
     chat_values,
     chats,
     decisions,
@@ -81,20 +82,20 @@ _CHATS_FOR_UPDATE = (
     .with_for_update()
 )
 _CHATS_OF = sa.select(chats).where(
-    chats.c.platform.in_(sa.bindparam("b_platforms", expanding=True)),
-    chats.c.tenant.in_(sa.bindparam("b_tenants", expanding=True)),
-    chats.c.chat_id.in_(sa.bindparam("b_chat_ids", expanding=True)),
+    any_of(chats.c.platform, "b_platforms"),
+    any_of(chats.c.tenant, "b_tenants"),
+    any_of(chats.c.chat_id, "b_chat_ids"),
 )
 _MEMBERS_OF = sa.select(members).where(
-    members.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
-    members.c.user_id.in_(sa.bindparam("b_ids", expanding=True)),
+    any_of(members.c.chat_pk, "b_pks"),
+    any_of(members.c.user_id, "b_ids"),
 )
 _DECISIONS_OF = sa.select(
     decisions.c.tenant, decisions.c.platform, decisions.c.event_id, decisions.c.decision
 ).where(
-    decisions.c.tenant.in_(sa.bindparam("b_tenants", expanding=True)),
-    decisions.c.platform.in_(sa.bindparam("b_platforms", expanding=True)),
-    decisions.c.event_id.in_(sa.bindparam("b_event_ids", expanding=True)),
+    any_of(decisions.c.tenant, "b_tenants"),
+    any_of(decisions.c.platform, "b_platforms"),
+    any_of(decisions.c.event_id, "b_event_ids"),
 )
 
 

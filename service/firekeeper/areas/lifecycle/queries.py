@@ -27,6 +27,7 @@ from firekeeper.areas.lifecycle.features import (
     RecentActivity,
 )
 from firekeeper.areas.lifecycle.theme_vocab import RECENT_FEATURES
+from firekeeper.store.keysets import any_of
 from firekeeper.store.models import BigId, Json, UtcDateTime, metadata
 
 KEEP_DAYS = 120  # activity by day kept for health windows (30 days, 4 weeks) with room
@@ -368,13 +369,11 @@ def add_recent(
 
 # -- one transaction's reads and writes, for all its chats at once ------------------------------
 
-_ACTIVITIES = sa.select(chat_activity).where(
-    chat_activity.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True))
-)
+_ACTIVITIES = sa.select(chat_activity).where(any_of(chat_activity.c.chat_pk, "b_pks"))
 _DAY_SUMS_OF = {
     name: sa.select(activity_days.c.chat_pk, sa.func.sum(activity_days.c[name]))
     .where(
-        activity_days.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
+        any_of(activity_days.c.chat_pk, "b_pks"),
         activity_days.c.day >= sa.bindparam("b_first"),
         activity_days.c.day <= sa.bindparam("b_last"),
     )
@@ -384,7 +383,7 @@ _DAY_SUMS_OF = {
 
 
 _RECENT_OF = sa.select(_r.c.chat_pk, _r.c.user_id, _r.c.at, _r.c.text_key, _r.c.mentions).where(
-    _r.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)), _r.c.at >= sa.bindparam("b_since")
+    any_of(_r.c.chat_pk, "b_pks"), _r.c.at >= sa.bindparam("b_since")
 )
 # the flood window is read from this long before the first event's window, so events a
 # little older than the first one still count from memory
