@@ -135,6 +135,7 @@ def _row_key(key: ChatKey) -> tuple[str, str, str]:
 def _lock(conn: Connection, keys: Sequence[ChatKey]) -> dict[ChatKey, tuple[int, ChatRecord]]:
     """Lock the rows of the chats ``keys`` that exist (one statement), by key."""
     wanted = [_row_key(k) for k in keys]
+    asked = set(keys)
     if conn.dialect.name == "postgresql":
         rows = conn.execute(_CHATS_FOR_UPDATE, {"b_keys": wanted})
     else:  # the one writer holds the database: reading the rows is enough
@@ -143,7 +144,7 @@ def _lock(conn: Connection, keys: Sequence[ChatKey]) -> dict[ChatKey, tuple[int,
     out = {}
     for row in rows.mappings():
         chat = chat_from_row(row)
-        if chat.key in keys:
+        if chat.key in asked:  # a set: a list's test compared every key with every row
             out[chat.key] = (int(row["id"]), chat)
     return out
 

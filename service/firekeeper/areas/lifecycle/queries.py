@@ -435,13 +435,22 @@ class LifecycleBatch:
             self._flush_recent(self.conn)
             return recent_counts(self.conn, chat_pk, user_id, text_key, now)
         rate_since = now - timedelta(seconds=RATE_WINDOW_SECONDS)
-        window = [r for r in self._recent.get(chat_pk, ()) if since <= r.at <= now]
-        mine = [r for r in window if r.user_id == user_id]
+        actor_minute = mentions = same_text = chat_minute = 0
+        for seen in self._recent.get(chat_pk, ()):  # one pass over the chat's window
+            if not since <= seen.at <= now:
+                continue
+            last_minute = seen.at >= rate_since
+            chat_minute += last_minute
+            if seen.user_id == user_id:
+                if last_minute:
+                    actor_minute += 1
+                    mentions += seen.mentions
+                same_text += seen.text_key == text_key
         return RecentActivity(
-            actor_last_minute=sum(1 for r in mine if r.at >= rate_since),
-            actor_mentions_last_minute=sum(r.mentions for r in mine if r.at >= rate_since),
-            same_text_recent=sum(1 for r in mine if r.text_key == text_key),
-            chat_last_minute=sum(1 for r in window if r.at >= rate_since),
+            actor_last_minute=actor_minute,
+            actor_mentions_last_minute=mentions,
+            same_text_recent=same_text,
+            chat_last_minute=chat_minute,
         )
 
     def add_recent(
