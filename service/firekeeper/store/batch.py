@@ -39,6 +39,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 
 from firekeeper.domain.chats import ChatKey, ChatRecord, MemberRecord, StateChanges
@@ -73,13 +74,22 @@ EventKey = tuple[str, Platform, str]  # tenant, platform, event id
 # that are not wanted are left out in Python: SQLite scans the whole table for a
 # row-value ``(a, b) IN (VALUES ..)`` but searches its index for each column's list
 # (tests/store/test_query_plans.py). The lock asks PostgreSQL for exactly its rows
-# with a row-value IN (its index takes it), so no other chat's row is locked.
+# with a row-value IN over the keys given as three arrays, zipped by unnest (its
+# index takes each key; one statement text for any batch), so no other chat's row
+# is locked.
 _KEY_COLUMNS = (chats.c.platform, chats.c.tenant, chats.c.chat_id)
+_KEY_PARAMS = ("b_platforms", "b_tenants", "b_chat_ids")
+_LOCKED_KEYS = sa.select(
+    *(
+        sa.func.unnest(sa.bindparam(name, type_=ARRAY(column.type))).label(column.name)
+        for name, column in zip(_KEY_PARAMS, _KEY_COLUMNS, strict=True)
+    )
+).subquery("k")
 _CHATS_FOR_UPDATE = (
     sa.select(chats)
-    .where(sa.tuple_(*_KEY_COLUMNS).in_(sa.bindparam("b_keys", expanding=True)))
+    .where(sa.tuple_(*_KEY_COLUMNS).in_(sa.select(*_LOCKED_KEYS.c)))
     .order_by(*_KEY_COLUMNS)
-    .with_for_update()
+    .with_for_update(of=chats)
 )
 _CHATS_OF = sa.select(chats).where(
     any_of(chats.c.platform, "b_platforms"),
@@ -137,7 +147,8 @@ def _lock(conn: Connection, keys: Sequence[ChatKey]) -> dict[ChatKey, tuple[int,
     wanted = [_row_key(k) for k in keys]
     asked = set(keys)
     if conn.dialect.name == "postgresql":
-        rows = conn.execute(_CHATS_FOR_UPDATE, {"b_keys": wanted})
+        params = {name: [k[i] for k in wanted] for i, name in enumerate(_KEY_PARAMS)}
+        rows = conn.execute(_CHATS_FOR_UPDATE, params)
     else:  # the one writer holds the database: reading the rows is enough
         params = _columns(wanted, "b_platforms", "b_tenants", "b_chat_ids")
         rows = conn.execute(_CHATS_OF, params)
