@@ -59,7 +59,11 @@ def hot_queries() -> tuple[HotQuery, ...]:
         HotQuery(
             "batch: lock chats",
             batch._CHATS_FOR_UPDATE,
-            {"b_keys": [("telegram", "acme", "-100"), ("telegram", "acme", "-101")]},
+            {
+                "b_platforms": ["telegram"] * 2,
+                "b_tenants": ["acme"] * 2,
+                "b_chat_ids": ["-100", "-101"],
+            },
             "uq_chats_platform_tenant_chat_id",
             dialects=("postgresql",),
         ),

@@ -39,6 +39,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 
 from firekeeper.domain.chats import ChatKey, ChatRecord, MemberRecord, StateChanges
@@ -46,7 +47,9 @@ from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Platform
 from firekeeper.store.codec import decision_from_json
 from firekeeper.store.db import SQLITE_BEGIN, unavailable_on_db_errors
+from firekeeper.store.keysets import any_of
 from firekeeper.store.models import (
+    chat_event_values,
     chat_from_row,
     chat_values,
     chats,
@@ -54,6 +57,7 @@ from firekeeper.store.models import (
     member_from_row,
     member_values,
     members,
+    same_registration,
 )
 from firekeeper.store.repository import (
     ChatTx,
@@ -70,29 +74,38 @@ EventKey = tuple[str, Platform, str]  # tenant, platform, event id
 # that are not wanted are left out in Python: SQLite scans the whole table for a
 # row-value ``(a, b) IN (VALUES ..)`` but searches its index for each column's list
 # (tests/store/test_query_plans.py). The lock asks PostgreSQL for exactly its rows
-# with a row-value IN (its index takes it), so no other chat's row is locked.
+# with a row-value IN over the keys given as three arrays, zipped by unnest (its
+# index takes each key; one statement text for any batch), so no other chat's row
+# is locked.
 _KEY_COLUMNS = (chats.c.platform, chats.c.tenant, chats.c.chat_id)
+_KEY_PARAMS = ("b_platforms", "b_tenants", "b_chat_ids")
+_LOCKED_KEYS = sa.select(
+    *(
+        sa.func.unnest(sa.bindparam(name, type_=ARRAY(column.type))).label(column.name)
+        for name, column in zip(_KEY_PARAMS, _KEY_COLUMNS, strict=True)
+    )
+).subquery("k")
 _CHATS_FOR_UPDATE = (
     sa.select(chats)
-    .where(sa.tuple_(*_KEY_COLUMNS).in_(sa.bindparam("b_keys", expanding=True)))
+    .where(sa.tuple_(*_KEY_COLUMNS).in_(sa.select(*_LOCKED_KEYS.c)))
     .order_by(*_KEY_COLUMNS)
-    .with_for_update()
+    .with_for_update(of=chats)
 )
 _CHATS_OF = sa.select(chats).where(
-    chats.c.platform.in_(sa.bindparam("b_platforms", expanding=True)),
-    chats.c.tenant.in_(sa.bindparam("b_tenants", expanding=True)),
-    chats.c.chat_id.in_(sa.bindparam("b_chat_ids", expanding=True)),
+    any_of(chats.c.platform, "b_platforms"),
+    any_of(chats.c.tenant, "b_tenants"),
+    any_of(chats.c.chat_id, "b_chat_ids"),
 )
 _MEMBERS_OF = sa.select(members).where(
-    members.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
-    members.c.user_id.in_(sa.bindparam("b_ids", expanding=True)),
+    any_of(members.c.chat_pk, "b_pks"),
+    any_of(members.c.user_id, "b_ids"),
 )
 _DECISIONS_OF = sa.select(
     decisions.c.tenant, decisions.c.platform, decisions.c.event_id, decisions.c.decision
 ).where(
-    decisions.c.tenant.in_(sa.bindparam("b_tenants", expanding=True)),
-    decisions.c.platform.in_(sa.bindparam("b_platforms", expanding=True)),
-    decisions.c.event_id.in_(sa.bindparam("b_event_ids", expanding=True)),
+    any_of(decisions.c.tenant, "b_tenants"),
+    any_of(decisions.c.platform, "b_platforms"),
+    any_of(decisions.c.event_id, "b_event_ids"),
 )
 
 
@@ -132,15 +145,17 @@ def _row_key(key: ChatKey) -> tuple[str, str, str]:
 def _lock(conn: Connection, keys: Sequence[ChatKey]) -> dict[ChatKey, tuple[int, ChatRecord]]:
     """Lock the rows of the chats ``keys`` that exist (one statement), by key."""
     wanted = [_row_key(k) for k in keys]
+    asked = set(keys)
     if conn.dialect.name == "postgresql":
-        rows = conn.execute(_CHATS_FOR_UPDATE, {"b_keys": wanted})
+        params = {name: [k[i] for k in wanted] for i, name in enumerate(_KEY_PARAMS)}
+        rows = conn.execute(_CHATS_FOR_UPDATE, params)
     else:  # the one writer holds the database: reading the rows is enough
         params = _columns(wanted, "b_platforms", "b_tenants", "b_chat_ids")
         rows = conn.execute(_CHATS_OF, params)
     out = {}
     for row in rows.mappings():
         chat = chat_from_row(row)
-        if chat.key in keys:
+        if chat.key in asked:  # a set: a list's test compared every key with every row
             out[chat.key] = (int(row["id"]), chat)
     return out
 
@@ -161,6 +176,7 @@ class BatchTx:
         self._chats = {key: ChatTx(conn, pk, chat, self) for key, (pk, chat) in locked.items()}
         self._members: dict[tuple[int, str], MemberRecord | None] = {}
         self._dirty_chats: dict[int, ChatRecord] = {}
+        self._stored_chats = {pk: chat for pk, chat in locked.values()}  # as in the database
         self._dirty_members: dict[tuple[int, str], MemberRecord] = {}
         self._decisions: list[dict[str, Any]] = []
         self._pending: dict[object, Pending] = {}
@@ -245,13 +261,18 @@ class BatchTx:
         conn = self._conn
         if self._dirty_chats:
             now = _now()
-            conn.execute(
-                _CHAT_UPDATE,
-                [
-                    chat_values(chat) | {"updated_at": now, "b_chat_pk": pk}
-                    for pk, chat in self._dirty_chats.items()
-                ],
-            )
+            # the columns an event changes; every column of a chat whose others changed
+            # (none does today: registration is not an event)
+            narrow, whole = [], []
+            for pk, chat in self._dirty_chats.items():
+                if same_registration(chat, self._stored_chats[pk]):
+                    narrow.append(chat_event_values(chat) | {"updated_at": now, "b_chat_pk": pk})
+                else:
+                    whole.append(chat_values(chat) | {"updated_at": now, "b_chat_pk": pk})
+                self._stored_chats[pk] = chat
+            for rows in (narrow, whole):
+                if rows:
+                    conn.execute(_CHAT_UPDATE, rows)
             self._dirty_chats.clear()
         self.flush_members()
         for kept in self._pending.values():

@@ -188,14 +188,54 @@ def chat_values(chat: ChatRecord) -> dict[str, Any]:
         "theme": theme_to_json(chat.theme),
         "created_at": chat.created_at,
         "params": params_to_json(chat.params),
+        "registered": chat.registered,
+        "language": chat.language,
+    } | chat_event_values(chat)
+
+
+# What an event may change in its chat's row (firekeeper.rules.state.changes_for, the
+# language detection); the other columns change only by registration. The batch's
+# update writes just these when a chat's other fields are still those it read.
+CHAT_EVENT_COLUMNS = (
+    "member_count",
+    "title",
+    "message_count",
+    "last_message_at",
+    "owner_id",
+    "events_processed",
+    "detected_language",
+    "language_evidence",
+)
+CHAT_REGISTRATION_FIELDS = (
+    "key",
+    "ruleset",
+    "kind",
+    "theme",
+    "created_at",
+    "params",
+    "registered",
+    "language",
+)
+
+
+def same_registration(chat: ChatRecord, read: ChatRecord) -> bool:
+    """Whether ``chat`` keeps every field of ``read`` outside ``CHAT_EVENT_COLUMNS``."""
+    for name in CHAT_REGISTRATION_FIELDS:
+        mine, theirs = getattr(chat, name), getattr(read, name)
+        if mine is not theirs and mine != theirs:
+            return False
+    return True
+
+
+def chat_event_values(chat: ChatRecord) -> dict[str, Any]:
+    """The ``CHAT_EVENT_COLUMNS`` of ``chat``."""
+    return {
         "member_count": chat.member_count,
         "title": chat.title,
         "message_count": chat.message_count,
         "last_message_at": chat.last_message_at,
         "owner_id": chat.owner_id,
         "events_processed": chat.events_processed,
-        "registered": chat.registered,
-        "language": chat.language,
         "detected_language": chat.detected_language,
         "language_evidence": json.dumps([list(p) for p in chat.language_evidence]),
     }

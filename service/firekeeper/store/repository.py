@@ -51,6 +51,7 @@ from firekeeper.store.db import (
     run_migrations,
     unavailable_on_db_errors,
 )
+from firekeeper.store.keysets import any_of
 from firekeeper.store.models import (
     chat_from_row,
     chat_values,
@@ -159,7 +160,7 @@ _DECISION_BY_EVENT = sa.select(decisions.c.decision).where(
 )
 _MEMBERS_BY_ID = sa.select(members).where(
     members.c.chat_pk == sa.bindparam("b_chat_pk"),
-    members.c.user_id.in_(sa.bindparam("b_ids", expanding=True)),
+    any_of(members.c.user_id, "b_ids"),
 )
 
 

@@ -51,10 +51,12 @@ def _later(a: datetime | None, b: datetime) -> datetime:
 @dataclass(frozen=True, slots=True)
 class Loaded:
     """What the lifecycle area read for one event: the pure stage's input, and the chat's
-    member count before the event (joins and leaves are counted from it)."""
+    member count before the event (joins and leaves are counted from it), and a message's
+    text key (``features.text_key``: computed once, for its counts and its flood row)."""
 
     pure: LifecycleLoad
     member_count: int
+    text_key: str = ""
 
 
 class LifecycleArea:
@@ -64,9 +66,11 @@ class LifecycleArea:
         self._rulesets = rulesets
 
     def load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> Loaded:
-        return Loaded(self._load(tx, event, ctx), ctx.chat.member_count)
+        p = event.payload
+        key = pure.text_key(p.text) if isinstance(p, Message) else ""
+        return Loaded(self._load(tx, event, ctx, key), ctx.chat.member_count, key)
 
-    def _load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> LifecycleLoad:
+    def _load(self, tx: ChatTx, event: Event, ctx: ChatContext, text_key: str) -> LifecycleLoad:
         conn, pk = tx.connection, tx.chat_pk
         kept = tx.pending(rows.LifecycleBatch)
         now = event.envelope.occurred_at
@@ -82,7 +86,7 @@ class LifecycleArea:
             today = rows.day_of(now)
             loaded = replace(
                 loaded,
-                recent=kept.recent_counts(pk, actor.id, pure.text_key(p.text), now),
+                recent=kept.recent_counts(pk, actor.id, text_key, now),
                 new_themes_30d=kept.day_sum(pk, "theme_expansions", today - 29, today),
             )
         elif isinstance(p, ChatTick):
@@ -108,7 +112,7 @@ class LifecycleArea:
         p = event.payload
         health_at: datetime | None = None
         if isinstance(p, Message) and pure.counted(event) and env.actor is not None:
-            activity = self._message(tx, event, p, result, activity, counts)
+            activity = self._message(tx, event, p, loaded.text_key, result, activity, counts)
             activity = replace(
                 activity,
                 recent_vocabulary=pure.remembered(
@@ -143,6 +147,7 @@ class LifecycleArea:
         tx: ChatTx,
         event: Event,
         p: Message,
+        text_key: str,
         result: Evaluation,
         activity: ChatActivity,
         counts: dict[str, int],
@@ -167,7 +172,7 @@ class LifecycleArea:
         mentions = len([m for m in p.mentions if m.user_id or m.everyone])
         prune = tx.chat.message_count % rows.PRUNE_EVERY == 0
         tx.pending(rows.LifecycleBatch).add_recent(
-            pk, env.actor.id, now, pure.text_key(p.text), mentions, prune_now=prune
+            pk, env.actor.id, now, text_key, mentions, prune_now=prune
         )
         return replace(
             activity,

@@ -27,6 +27,7 @@ from firekeeper.areas.lifecycle.pure.features import (
     RecentActivity,
 )
 from firekeeper.areas.lifecycle.pure.theme_vocab import RECENT_FEATURES
+from firekeeper.store.keysets import any_of
 from firekeeper.store.models import BigId, Json, UtcDateTime, metadata
 
 KEEP_DAYS = 120  # activity by day kept for health windows (30 days, 4 weeks) with room
@@ -368,13 +369,11 @@ def add_recent(
 
 # -- one transaction's reads and writes, for all its chats at once ------------------------------
 
-_ACTIVITIES = sa.select(chat_activity).where(
-    chat_activity.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True))
-)
+_ACTIVITIES = sa.select(chat_activity).where(any_of(chat_activity.c.chat_pk, "b_pks"))
 _DAY_SUMS_OF = {
     name: sa.select(activity_days.c.chat_pk, sa.func.sum(activity_days.c[name]))
     .where(
-        activity_days.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
+        any_of(activity_days.c.chat_pk, "b_pks"),
         activity_days.c.day >= sa.bindparam("b_first"),
         activity_days.c.day <= sa.bindparam("b_last"),
     )
@@ -384,7 +383,7 @@ _DAY_SUMS_OF = {
 
 
 _RECENT_OF = sa.select(_r.c.chat_pk, _r.c.user_id, _r.c.at, _r.c.text_key, _r.c.mentions).where(
-    _r.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)), _r.c.at >= sa.bindparam("b_since")
+    any_of(_r.c.chat_pk, "b_pks"), _r.c.at >= sa.bindparam("b_since")
 )
 # the flood window is read from this long before the first event's window, so events a
 # little older than the first one still count from memory
@@ -436,13 +435,22 @@ class LifecycleBatch:
             self._flush_recent(self.conn)
             return recent_counts(self.conn, chat_pk, user_id, text_key, now)
         rate_since = now - timedelta(seconds=RATE_WINDOW_SECONDS)
-        window = [r for r in self._recent.get(chat_pk, ()) if since <= r.at <= now]
-        mine = [r for r in window if r.user_id == user_id]
+        actor_minute = mentions = same_text = chat_minute = 0
+        for seen in self._recent.get(chat_pk, ()):  # one pass over the chat's window
+            if not since <= seen.at <= now:
+                continue
+            last_minute = seen.at >= rate_since
+            chat_minute += last_minute
+            if seen.user_id == user_id:
+                if last_minute:
+                    actor_minute += 1
+                    mentions += seen.mentions
+                same_text += seen.text_key == text_key
         return RecentActivity(
-            actor_last_minute=sum(1 for r in mine if r.at >= rate_since),
-            actor_mentions_last_minute=sum(r.mentions for r in mine if r.at >= rate_since),
-            same_text_recent=sum(1 for r in mine if r.text_key == text_key),
-            chat_last_minute=sum(1 for r in window if r.at >= rate_since),
+            actor_last_minute=actor_minute,
+            actor_mentions_last_minute=mentions,
+            same_text_recent=same_text,
+            chat_last_minute=chat_minute,
         )
 
     def add_recent(

@@ -40,6 +40,7 @@ from firekeeper.areas.screening.tables import (
 from firekeeper.domain.events import Platform
 from firekeeper.domain.screening import BlockKind, HeldStatus
 from firekeeper.rules import domains as dl
+from firekeeper.store.keysets import any_of
 from firekeeper.store.models import members
 
 if TYPE_CHECKING:
@@ -80,13 +81,13 @@ _BLOCKED_USERS = sa.select(blocklist.c.value).where(
     blocklist.c.tenant == sa.bindparam("b_tenant"),
     blocklist.c.kind == BlockKind.USER.value,
     blocklist.c.platform == sa.bindparam("b_platform"),
-    blocklist.c.value.in_(sa.bindparam("b_values", expanding=True)),
+    any_of(blocklist.c.value, "b_values"),
 )
 _BLOCKED_DOMAINS = sa.select(blocklist.c.value).where(
     blocklist.c.tenant == sa.bindparam("b_tenant"),
     blocklist.c.kind == BlockKind.DOMAIN.value,
     blocklist.c.platform == "",  # domains are stored without one: the whole key is searched
-    blocklist.c.value.in_(sa.bindparam("b_values", expanding=True)),
+    any_of(blocklist.c.value, "b_values"),
 )
 
 
@@ -142,7 +143,7 @@ _LATEST_INVITE = (
     .where(
         _i.c.chat_pk == sa.bindparam("b_pk"),
         _i.c.invitee_id == sa.bindparam("b_invitee"),
-        _i.c.outcome.in_(sa.bindparam("b_outcomes", expanding=True)),
+        any_of(_i.c.outcome, "b_outcomes"),
     )
     .order_by(_i.c.invited_at.desc(), _i.c.id.desc())
     .limit(1)
@@ -513,7 +514,7 @@ _BLOCKLIST_OF = (
     .limit(sa.bindparam("b_limit"))
 )
 _STRIKES_OF = sa.select(_s.c.chat_pk, _s.c.user_id, _s.c.at).where(
-    _s.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)), _s.c.at > sa.bindparam("b_keep")
+    any_of(_s.c.chat_pk, "b_pks"), _s.c.at > sa.bindparam("b_keep")
 )
 # strikes are read from this long before the first message's window, so messages a
 # little older than the first one still count from memory
@@ -521,18 +522,18 @@ STRIKES_MARGIN = timedelta(hours=1)
 JOINS_MARGIN = timedelta(hours=1)  # the same for the join log
 _SETTINGS_OF = sa.select(
     settings.c.chat_pk, settings.c.allowed_domains, settings.c.entry_patterns
-).where(settings.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)))
+).where(any_of(settings.c.chat_pk, "b_pks"))
 _VALUE_COUNTS_OF = sa.select(
     value.c.chat_pk, value.c.substantive_posts, value.c.answered_questions
-).where(value.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)))
+).where(any_of(value.c.chat_pk, "b_pks"))
 _OPEN_QUESTIONS_OF = sa.select(
     questions.c.chat_pk, questions.c.message_id, questions.c.author_id, questions.c.asked_at
 ).where(
-    questions.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
+    any_of(questions.c.chat_pk, "b_pks"),
     questions.c.answered_at.is_(None),
 )
 _JOINS_OF = sa.select(joins.c.chat_pk, joins.c.user_id, joins.c.at).where(
-    joins.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)), joins.c.at > sa.bindparam("b_keep")
+    any_of(joins.c.chat_pk, "b_pks"), joins.c.at > sa.bindparam("b_keep")
 )
 _INVITE_COLUMNS = (
     _i.c.id,
@@ -545,12 +546,12 @@ _INVITE_COLUMNS = (
     _i.c.outcome_at,
 )
 _INVITES_TO = sa.select(*_INVITE_COLUMNS).where(
-    _i.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
-    _i.c.invitee_id.in_(sa.bindparam("b_ids", expanding=True)),
+    any_of(_i.c.chat_pk, "b_pks"),
+    any_of(_i.c.invitee_id, "b_ids"),
 )
 _INVITES_BY = sa.select(*_INVITE_COLUMNS).where(
-    _i.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
-    _i.c.inviter_id.in_(sa.bindparam("b_ids", expanding=True)),
+    any_of(_i.c.chat_pk, "b_pks"),
+    any_of(_i.c.inviter_id, "b_ids"),
 )
 _INVITES_OF = sa.union_all(_INVITES_TO, _INVITES_BY)  # one statement, each side by its index
 _UPDATE_INVITE = (
@@ -581,7 +582,7 @@ class _Invite:
 
 # the entries a join reads: pending (the chat's count) and approved (never held again)
 _HELD_OF = sa.select(held.c.chat_pk, held.c.user_id, held.c.status).where(
-    held.c.chat_pk.in_(sa.bindparam("b_pks", expanding=True)),
+    any_of(held.c.chat_pk, "b_pks"),
     held.c.status.in_((HeldStatus.PENDING.value, HeldStatus.APPROVED.value)),
 )
 
