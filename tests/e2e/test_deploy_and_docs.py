@@ -11,6 +11,7 @@ import tomllib
 import yaml
 from prometheus_client import CollectorRegistry
 
+from firekeeper.area_registry import metrics as area_metrics
 from firekeeper.auth.credentials import Limits
 from firekeeper.auth.metrics import AuthMetrics
 from firekeeper.domain.decisions import RuleMode
@@ -24,7 +25,7 @@ _METRIC = re.compile(r"\bfirekeeper_[a-z_]+")
 
 def _exported_names() -> set[str]:
     registry = CollectorRegistry()
-    Metrics(registry)
+    area_metrics(Metrics(registry))  # the service's and every area's own
     AuthMetrics(registry, Limits(1, 1, 1))  # exported when a credentials file is configured
     names = set()
     for family in registry.collect():
