@@ -28,6 +28,7 @@ from firekeeper.metrics import Metrics
 from firekeeper.pipeline import Area, RulesetHolder
 from firekeeper.rules.spam_model import SpamModel
 from firekeeper.rules.textchecks import Check
+from firekeeper.rules.vocabulary import Field
 from firekeeper.store import Store
 from firekeeper.store.retention import Policy
 
@@ -120,6 +121,8 @@ class AreaPackage(Generic[A]):
     ``admin``: where it has one, its admin API, built once by the service from the
     service's context and the area the service built (so both share what they must,
     e.g. the corrections sample cache); it registers the area's gauges on its metrics.
+    ``vocabulary``: the fields its stage adds to the fact that rules may read (declared
+    in its ``pure/vocabulary.py``), assembled after the core's by the registry.
     ``metrics``: where it has metrics of its own, their class, built once per registry
     from the service's metrics (``firekeeper.area_registry.metrics``) and found by the
     area's and admin's factories in their context by that class.
@@ -132,3 +135,4 @@ class AreaPackage(Generic[A]):
     retention: tuple[Policy, ...] = ()
     admin: Callable[[ServiceContext, A], AdminApi] | None = None
     metrics: Callable[[Metrics], object] | None = None
+    vocabulary: tuple[Field, ...] = ()

@@ -11,6 +11,10 @@ them); what they need from every area is assembled here:
   beside the service's (handed to the areas and their admin APIs in their contexts);
 - :func:`admin_apis`: the admin API of every area that has one (the service adds
   their gRPC services: ``firekeeper.api.area_services.bind``);
+- :data:`VOCABULARY`: the fields rules may read, the core's then each area's, built
+  once at import (an immutable value): what rulesets are compiled and checked against
+  (``firekeeper.rulesets_dir``), what ``firekeeper vocabulary``, the JSON Schema and
+  explain print;
 - :func:`text_checks`: the core's checks on user text and each area's
   (``tests/rules/test_text_timing.py`` times every one);
 - :func:`metadata`: the store's tables and every area's, for alembic's
@@ -37,6 +41,7 @@ from firekeeper.areas.screening.package import PACKAGE as SCREENING
 from firekeeper.metrics import Metrics
 from firekeeper.pipeline import Area
 from firekeeper.rules.textchecks import CHECKS, Check
+from firekeeper.rules.vocabulary import CORE, Vocabulary
 from firekeeper.store import retention
 from firekeeper.store.models import metadata as _metadata
 
@@ -44,6 +49,14 @@ from firekeeper.store.models import metadata as _metadata
 PACKAGES: tuple[AreaPackage[Any], ...] = (LIFECYCLE, SCREENING, CORRECTIONS)
 
 _A = TypeVar("_A", bound=Area[Any])
+
+
+def vocabulary(packages: Sequence[AreaPackage[Any]] = PACKAGES) -> Vocabulary:
+    """The core's fields, then each package's; a field declared twice is refused."""
+    return CORE.extended(*(package.vocabulary for package in packages))
+
+
+VOCABULARY = vocabulary()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from firekeeper.area_package import AreaContext, AreaPackage
 from tests.areas.extra import tables
 from tests.areas.extra.area import TEXT_CHECKS, ExtraArea
 from tests.areas.extra.metrics import ExtraMetrics
+from tests.areas.extra.vocabulary import FIELDS
 
 
 def area(context: AreaContext) -> ExtraArea:
@@ -19,4 +20,5 @@ PACKAGE = AreaPackage(
     text_checks=TEXT_CHECKS,
     retention=tables.RETENTION,
     metrics=ExtraMetrics,
+    vocabulary=FIELDS,
 )

@@ -10,6 +10,7 @@ from firekeeper.areas.corrections.admin import CorrectionsAdmin
 from firekeeper.areas.corrections.area import CorrectionsArea, SampleCache
 from firekeeper.areas.corrections.metrics import CorrectionsMetrics
 from firekeeper.areas.corrections.pure.features import TEXT_CHECKS
+from firekeeper.areas.corrections.pure.vocabulary import FIELDS
 
 FALSE_POSITIVE_DAYS = 30  # the window of firekeeper_rule_false_positive_ratio
 
@@ -40,4 +41,5 @@ PACKAGE = AreaPackage(
     text_checks=TEXT_CHECKS,
     admin=admin,
     metrics=CorrectionsMetrics,
+    vocabulary=FIELDS,
 )

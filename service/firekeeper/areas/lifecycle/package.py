@@ -7,6 +7,7 @@ from firekeeper.areas.lifecycle import onboarding, queries
 from firekeeper.areas.lifecycle.area import LifecycleArea
 from firekeeper.areas.lifecycle.metrics import LifecycleMetrics
 from firekeeper.areas.lifecycle.pure.features import TEXT_CHECKS
+from firekeeper.areas.lifecycle.pure.vocabulary import FIELDS
 
 
 def area(context: AreaContext) -> LifecycleArea:
@@ -16,5 +17,10 @@ def area(context: AreaContext) -> LifecycleArea:
 # its metrics are recorded by the tick scheduler, the Outbox service and the runtime
 # that runs them (firekeeper.lifecycle_runtime), which read them from AreaMetrics
 PACKAGE = AreaPackage(
-    "lifecycle", (queries, onboarding), area, text_checks=TEXT_CHECKS, metrics=LifecycleMetrics
+    "lifecycle",
+    (queries, onboarding),
+    area,
+    text_checks=TEXT_CHECKS,
+    metrics=LifecycleMetrics,
+    vocabulary=FIELDS,
 )

@@ -7,6 +7,7 @@ from firekeeper.areas.screening import tables
 from firekeeper.areas.screening.admin import ScreeningAdmin
 from firekeeper.areas.screening.area import ScreeningArea
 from firekeeper.areas.screening.metrics import ScreeningMetrics
+from firekeeper.areas.screening.pure.vocabulary import FIELDS
 from firekeeper.areas.screening.retention import RETENTION
 
 
@@ -26,5 +27,11 @@ def admin(context: ServiceContext, area: ScreeningArea) -> AdminApi:
 
 
 PACKAGE = AreaPackage(
-    "screening", (tables,), area, retention=RETENTION, admin=admin, metrics=ScreeningMetrics
+    "screening",
+    (tables,),
+    area,
+    retention=RETENTION,
+    admin=admin,
+    metrics=ScreeningMetrics,
+    vocabulary=FIELDS,
 )
