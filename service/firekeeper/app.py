@@ -17,7 +17,9 @@ from sqlalchemy.engine import make_url
 from firekeeper.api.area_services import bind
 from firekeeper.area_package import AreaContext, ServiceContext
 from firekeeper.area_registry import admin_apis
+from firekeeper.area_registry import metrics as area_metrics
 from firekeeper.areas.corrections.queries import false_positives_by_rule
+from firekeeper.areas.lifecycle.metrics import LifecycleMetrics
 from firekeeper.config import Settings
 from firekeeper.errors import Diagnostic, FirekeeperError
 from firekeeper.learned.artefact import SHIPPED, SpamModelFileError
@@ -108,13 +110,14 @@ async def run_service(
         store.migrate()
         metrics = Metrics(CollectorRegistry())
         metrics.set_rulesets((rs.name, rs.version) for rs in index.all())
+        observed = area_metrics(metrics)  # every area's own, on the same registry
         holder = RulesetHolder(index)
         areas = area_set(  # every registered area, as the service configures them
             holder,
             AreaContext(
                 spam_model=spam_model(settings),
                 phishing_domains=phishing_list(settings),
-                metrics=metrics,
+                metrics=observed,
                 cached=True,
             ),
         )
@@ -128,7 +131,7 @@ async def run_service(
             on_over_budget=metrics.observe_over_budget,
         )
         # every area's admin API (its gauges registered), built with the area it serves
-        admins = admin_apis(ServiceContext(store, metrics, settings), areas)
+        admins = admin_apis(ServiceContext(store, observed, settings), areas)
         services = [bind(api) for api in admins]
         reloader = Reloader(
             directory, holder, metrics, fingerprint=fingerprint(sources), check=_child(settings)
@@ -142,7 +145,9 @@ async def run_service(
             watching = asyncio.create_task(
                 reloader.watch(settings.reload_seconds), name="firekeeper-reload"
             )
-        lifecycle = LifecycleRuntime(settings, store, pipeline.evaluate, holder, metrics)
+        lifecycle = LifecycleRuntime(
+            settings, store, pipeline.evaluate, holder, observed.of(LifecycleMetrics)
+        )
         console = None
         if settings.console_port is not None:  # the read-only web console, beside gRPC
             console = _console(settings)(

@@ -7,8 +7,14 @@ them); what they need from every area is assembled here:
 
 - :func:`build`: every area's ``Area[S]`` for one ``AreaContext``, in order
   (``firekeeper.wiring`` builds the pipeline of the service and the tools with it);
+- :func:`metrics`: every area's own metrics, built once on the service's registry
+  beside the service's (handed to the areas and their admin APIs in their contexts);
 - :func:`admin_apis`: the admin API of every area that has one (the service adds
   their gRPC services: ``firekeeper.api.area_services.bind``);
+- :data:`VOCABULARY`: the fields rules may read, the core's then each area's, built
+  once at import (an immutable value): what rulesets are compiled and checked against
+  (``firekeeper.rulesets_dir``), what ``firekeeper vocabulary``, the JSON Schema and
+  explain print;
 - :func:`text_checks`: the core's checks on user text and each area's
   (``tests/rules/test_text_timing.py`` times every one);
 - :func:`metadata`: the store's tables and every area's, for alembic's
@@ -28,12 +34,14 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from firekeeper.area_package import AdminApi, AreaContext, AreaPackage, ServiceContext
+from firekeeper.area_package import AdminApi, AreaContext, AreaMetrics, AreaPackage, ServiceContext
 from firekeeper.areas.corrections.package import PACKAGE as CORRECTIONS
 from firekeeper.areas.lifecycle.package import PACKAGE as LIFECYCLE
 from firekeeper.areas.screening.package import PACKAGE as SCREENING
+from firekeeper.metrics import Metrics
 from firekeeper.pipeline import Area
 from firekeeper.rules.textchecks import CHECKS, Check
+from firekeeper.rules.vocabulary import CORE, Vocabulary
 from firekeeper.store import retention
 from firekeeper.store.models import metadata as _metadata
 
@@ -41,6 +49,14 @@ from firekeeper.store.models import metadata as _metadata
 PACKAGES: tuple[AreaPackage[Any], ...] = (LIFECYCLE, SCREENING, CORRECTIONS)
 
 _A = TypeVar("_A", bound=Area[Any])
+
+
+def vocabulary(packages: Sequence[AreaPackage[Any]] = PACKAGES) -> Vocabulary:
+    """The core's fields, then each package's; a field declared twice is refused."""
+    return CORE.extended(*(package.vocabulary for package in packages))
+
+
+VOCABULARY = vocabulary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +81,14 @@ def build(context: AreaContext, packages: Sequence[AreaPackage[Any]] = PACKAGES)
     if len(set(names)) != len(names):
         raise ValueError(f"area packages must have distinct names, got {names}")
     return Areas(tuple(packages), tuple(package.area(context) for package in packages))
+
+
+def metrics(service: Metrics, packages: Sequence[AreaPackage[Any]] = PACKAGES) -> AreaMetrics:
+    """Every package's own metrics, built on ``service.registry`` (once per registry: a
+    second build would register the same names twice, which prometheus refuses)."""
+    return AreaMetrics(
+        service, tuple(package.metrics(service) for package in packages if package.metrics)
+    )
 
 
 def admin_apis(context: ServiceContext, areas: Areas) -> tuple[AdminApi, ...]:

@@ -60,11 +60,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_vocabulary(args: argparse.Namespace) -> int:
-    from firekeeper.rules.vocabulary import FIELDS
+    from firekeeper.area_registry import VOCABULARY
 
     print("| field | type | on | meaning |")
     print("|---|---|---|---|")
-    for f in FIELDS:
+    for f in VOCABULARY.fields:
         on = "any" if f.on is None else ", ".join(sorted(k.value for k in f.on))
         print(f"| `{f.path}` | {f.type} | {on} | {f.doc} |")
     return 0

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from firekeeper.api.lifecycle_servicer import LifecycleServices
 from firekeeper.area_registry import retention_policies
 from firekeeper.areas.lifecycle.admin import LifecycleService, Wakeups
+from firekeeper.areas.lifecycle.metrics import LifecycleMetrics
 from firekeeper.config import Settings
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event
-from firekeeper.metrics import Metrics
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.scheduler import ChatSelection, ManualRound, TickScheduler, run_ticks
 from firekeeper.store import Store
@@ -37,7 +37,7 @@ def _utcnow() -> datetime:
 class _Observer:
     """Scheduler reports: metrics, and a wake-up for outbox streams after each round."""
 
-    def __init__(self, metrics: Metrics, wakeups: Wakeups) -> None:
+    def __init__(self, metrics: LifecycleMetrics, wakeups: Wakeups) -> None:
         self._metrics = metrics
         self._wakeups = wakeups
 
@@ -87,7 +87,7 @@ class LifecycleRuntime:
         store: Store,
         evaluate: Callable[[Event], Decision],
         rulesets: RulesetHolder,
-        metrics: Metrics,
+        metrics: LifecycleMetrics,
         *,
         clock: Callable[[], datetime] = _utcnow,
         leadership: Leadership | None = None,
@@ -98,7 +98,10 @@ class LifecycleRuntime:
         observer = _Observer(metrics, self.service.wakeups)
         self.ticks = ManualTicks(store, evaluate, observer, period_seconds=settings.tick_seconds)
         self.api = LifecycleServices(
-            self.service, poll_seconds=settings.outbox_poll_seconds, ticks=self.ticks
+            self.service,
+            poll_seconds=settings.outbox_poll_seconds,
+            ticks=self.ticks,
+            observer=metrics,
         )
         metrics.track_lifecycle(self.service.status_counts, self.service.pending)
         metrics.set_leader(False)

@@ -10,39 +10,29 @@ Who records what:
 - the pipeline / store: ``time_store(operation)`` around each store operation,
   ``set_rulesets`` whenever the set of loaded rulesets changes,
   ``observe_over_budget`` when an event's feature stages ran past their time budget;
-- the screening area and admin API: ``observe_promo_signals``, ``observe_join_held``,
-  ``track_review_queue`` (the queue depth is read from the store at scrape time);
-- the tick scheduler and outbox (``firekeeper.scheduler``, ``firekeeper.api.lifecycle_servicer``):
-  ``observe_tick``, ``set_leader``, ``observe_outbox``, ``track_lifecycle`` (chats by
-  health status and pending outbox items, read from the store at scrape time);
 - the server: ``set_ready``;
-- the ruleset reloader (``firekeeper.reload``): ``observe_reload`` and ``set_rulesets``;
-- the corrections API (``firekeeper.areas.corrections.admin``): ``observe_correction``, and
-  ``track_false_positives`` (each rule's false-positive rate, read from the store at
-  scrape time, cached).
+- the ruleset reloader (``firekeeper.reload``): ``observe_reload`` and ``set_rulesets``.
+
+Each governance area's own metrics (screening's held joins, review queue and promotion
+signals; lifecycle's ticks, scheduler leader, outbox and chats by status; corrections'
+counts and false-positive ratios) are defined in its package (``areas/<area>/metrics.py``,
+declared on its ``PACKAGE``) and built on this registry by
+``firekeeper.area_registry.metrics``.
 """
 
 from __future__ import annotations
 
-import math
 import threading
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.context_managers import Timer
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 
 from firekeeper.domain import ActionType, Decision, Event, EventKind, Platform
-from firekeeper.domain.corrections import CorrectionKind, RuleCorrections
-from firekeeper.domain.health import HealthStatus
-from firekeeper.rules.promo import SIGNALS as PROMO_SIGNALS
 
-TICK_OUTCOMES = ("evaluated", "replayed", "failed")
 _KINDS = frozenset(kind.value for kind in EventKind)
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000)
@@ -145,63 +135,6 @@ class Metrics:
             "gRPC calls being handled.",
             registry=registry,
         )
-        self.joins_held = Counter(
-            "firekeeper_joins_held",
-            "Joins a rule put into the review queue (hold_for_review).",
-            registry=registry,
-        )
-        self.review_queue_depth = Gauge(
-            "firekeeper_review_queue_depth",
-            "Held joins waiting for an admin, across the store (read at scrape time).",
-            registry=registry,
-        )
-        self.promo_signals = Counter(
-            "firekeeper_promo_signals",
-            "Messages showing each promotion signal (firekeeper.rules.promo).",
-            ["signal"],
-            registry=registry,
-        )
-        for signal in PROMO_SIGNALS:
-            self.promo_signals.labels(signal=signal)
-        # lifecycle: scheduler, outbox, chat health (bounded: statuses and outcomes only)
-        self.ticks = Counter(
-            "firekeeper_ticks",
-            "chat.tick events the scheduler evaluated on this replica, by outcome.",
-            ["outcome"],
-            registry=registry,
-        )
-        self.scheduler_leader = Gauge(
-            "firekeeper_scheduler_leader",
-            "1 on the replica that runs the tick scheduler (exactly one per database).",
-            registry=registry,
-        )
-        self.outbox_pending = Gauge(
-            "firekeeper_outbox_pending",
-            "Outbox actions not yet acknowledged by an adapter, across the store (read at"
-            " scrape time; every replica reports the same value).",
-            registry=registry,
-        )
-        self.outbox_delivered = Counter(
-            "firekeeper_outbox_delivered",
-            "Outbox items sent on a stream by this replica (redeliveries included).",
-            registry=registry,
-        )
-        self.outbox_acked = Counter(
-            "firekeeper_outbox_acked",
-            "Outbox items adapters acknowledged through this replica.",
-            registry=registry,
-        )
-        self.chats_by_status = Gauge(
-            "firekeeper_chats_by_status",
-            "Chats by the health status of their latest tick (read at scrape time; every"
-            " replica reports the same value).",
-            ["status"],
-            registry=registry,
-        )
-        for outcome in TICK_OUTCOMES:
-            self.ticks.labels(outcome=outcome)
-        for status in HealthStatus:
-            self.chats_by_status.labels(status=status.value)
         for platform in Platform:
             for kind in EventKind:
                 self.events.labels(platform=platform.value, kind=kind.value)
@@ -212,19 +145,6 @@ class Metrics:
             self.errors.labels(code=code)
         for result in ("ok", "rejected"):
             self.ruleset_reloads.labels(result=result)
-        # admins' corrections (labels: ruleset and rule ids, bounded by the rulesets; kinds)
-        self.corrections = Counter(
-            "firekeeper_corrections",
-            "Admins' corrections stored through this replica, by ruleset, rule and kind"
-            " (not_spam and join_was_fine count once for each rule that acted; missed_spam"
-            " once, with rule empty).",
-            ["ruleset", "rule", "kind"],
-            registry=registry,
-        )
-        # each rule's false-positive rate: read from the store once track_false_positives
-        # says how (until then the family is exported without samples)
-        self._false_positives = _FalsePositiveRates(lambda: (), 0.0)
-        registry.register(self._false_positives)
 
     def observe_decision(self, event: Event, decision: Decision, seconds: float) -> None:
         """Count one answered event: its latency always; events and actions only when new.
@@ -298,156 +218,6 @@ class Metrics:
 
     def set_ready(self, ready: bool) -> None:
         self.ready.set(1 if ready else 0)
-
-    def observe_promo_signals(self, signals: Iterable[str]) -> None:
-        """One message's promotion signals (names from ``firekeeper.rules.promo.SIGNALS``)."""
-        for signal in signals:
-            if signal in PROMO_SIGNALS:
-                self.promo_signals.labels(signal=signal).inc()
-
-    def observe_join_held(self) -> None:
-        self.joins_held.inc()
-
-    def track_review_queue(self, depth: Callable[[], int]) -> None:
-        """Read the queue depth at scrape time; NaN when the store cannot say."""
-
-        def read() -> float:
-            try:
-                return float(depth())
-            except Exception:  # a scrape must not fail because the database is away
-                return math.nan
-
-        self.review_queue_depth.set_function(read)
-
-    def observe_tick(self, event: Event, decision: Decision | None, seconds: float) -> None:
-        """One scheduler tick: ``decision`` None when it failed."""
-        if decision is None:
-            self.ticks.labels(outcome="failed").inc()
-            return
-        self.ticks.labels(outcome="replayed" if decision.replayed else "evaluated").inc()
-        self.observe_decision(event, decision, seconds)
-
-    def set_leader(self, leading: bool) -> None:
-        self.scheduler_leader.set(1 if leading else 0)
-
-    def after_round(self) -> None:
-        return None
-
-    def observe_outbox(self, *, delivered: int = 0, acked: int = 0) -> None:
-        if delivered:
-            self.outbox_delivered.inc(delivered)
-        if acked:
-            self.outbox_acked.inc(acked)
-
-    def track_lifecycle(
-        self,
-        status_counts: Callable[[], Mapping[HealthStatus, int]],
-        pending: Callable[[], int],
-        *,
-        cache_seconds: float = 10.0,
-    ) -> None:
-        """Read chats by status and pending outbox items from the store at scrape time
-        (status counts cached ``cache_seconds``); NaN when the store cannot say."""
-        counts = _Cached(status_counts, cache_seconds)
-        for status in HealthStatus:
-
-            def read(status: HealthStatus = status) -> float:
-                found = counts.get()
-                return math.nan if found is None else float(found.get(status, 0))
-
-            self.chats_by_status.labels(status=status.value).set_function(read)
-
-        def read_pending() -> float:
-            try:
-                return float(pending())
-            except Exception:
-                return math.nan
-
-        self.outbox_pending.set_function(read_pending)
-
-    def observe_correction(self, kind: str, ruleset: str, rule_ids: Iterable[str]) -> None:
-        """One stored correction (``kind``: a ``CorrectionKind`` value)."""
-        if kind not in _CORRECTION_KINDS:
-            return
-        rules = list(rule_ids) or [""]
-        for rule in rules:
-            self.corrections.labels(ruleset=ruleset, rule=rule, kind=kind).inc()
-
-    def track_false_positives(
-        self, read: Callable[[], Iterable[RuleCorrections]], *, cache_seconds: float = 30.0
-    ) -> None:
-        """Export ``firekeeper_rule_false_positive_ratio`` per ruleset and rule from ``read``
-        (the store's per-rule report), read at scrape time and cached ``cache_seconds``."""
-        self._false_positives.use(read, cache_seconds)
-
-
-_CORRECTION_KINDS = frozenset(k.value for k in CorrectionKind)
-FALSE_POSITIVE_RATIO = "firekeeper_rule_false_positive_ratio"
-
-
-class _FalsePositiveRates(Collector):
-    """Each rule's false positives / actions, from the store, for rules that acted."""
-
-    def __init__(self, read: Callable[[], Iterable[RuleCorrections]], seconds: float) -> None:
-        self._read = read
-        self._seconds = seconds
-        self._lock = threading.Lock()
-        self._at = -math.inf
-        self._rows: list[RuleCorrections] = []
-
-    def use(self, read: Callable[[], Iterable[RuleCorrections]], seconds: float) -> None:
-        with self._lock:
-            self._read, self._seconds, self._at = read, seconds, -math.inf
-
-    def _family(self) -> GaugeMetricFamily:
-        return GaugeMetricFamily(
-            FALSE_POSITIVE_RATIO,
-            "Per ruleset and rule, over the last 30 days: decisions whose actions admins"
-            " corrected as not_spam or join_was_fine / decisions in which the rule acted"
-            " (read from the store at scrape time; every replica reports the same value).",
-            labels=["ruleset", "rule"],
-        )
-
-    def describe(self) -> Iterable[GaugeMetricFamily]:
-        return [self._family()]
-
-    def collect(self) -> Iterable[GaugeMetricFamily]:
-        with self._lock:
-            now = time.monotonic()
-            if now - self._at >= self._seconds:
-                try:
-                    self._rows, self._at = list(self._read()), now
-                except Exception:  # a scrape must not fail because the database is away
-                    self._rows, self._at = [], now
-            rows = self._rows
-        family = self._family()
-        for r in rows:
-            rate = r.false_positive_rate
-            if r.rule_id and rate is not None:
-                family.add_metric([r.ruleset, r.rule_id], rate)
-        return [family]
-
-
-class _Cached:
-    """A store read shared by several gauge children within one scrape."""
-
-    def __init__(self, read: Callable[[], Mapping[HealthStatus, int]], seconds: float) -> None:
-        self._read = read
-        self._seconds = seconds
-        self._lock = threading.Lock()
-        self._at = -math.inf
-        self._value: Mapping[HealthStatus, int] = {}
-
-    def get(self) -> Mapping[HealthStatus, int] | None:
-        """The cached counts, refreshed when stale; None when the store cannot say."""
-        with self._lock:
-            now = time.monotonic()
-            if now - self._at >= self._seconds:
-                try:
-                    self._value, self._at = dict(self._read()), now
-                except Exception:  # a scrape must not fail because the database is away
-                    return None
-            return self._value
 
 
 @dataclass

@@ -32,9 +32,11 @@ from types import MappingProxyType
 
 import yaml
 
+from firekeeper.area_registry import VOCABULARY
 from firekeeper.errors import Diagnostic, RulesetError
 from firekeeper.rules.compiler import LIMITS, RulesetIndex, compile_sources
 from firekeeper.rules.source import decode
+from firekeeper.rules.vocabulary import Vocabulary
 
 RULESET_SUFFIXES = (".yaml", ".yml")
 TEST_SUFFIXES = ("_test.yaml", "_test.yml")
@@ -232,11 +234,15 @@ def shipped_sources() -> Mapping[str, str]:
 
 
 def compile_dir_sources(
-    sources: Mapping[str, str], previous: RulesetIndex | None = None
+    sources: Mapping[str, str],
+    previous: RulesetIndex | None = None,
+    *,
+    vocabulary: Vocabulary = VOCABULARY,
 ) -> RulesetIndex:
     """Compile a directory's sources, with the shipped rulesets as fallback parents
-    (``previous``: the index serving now, whose unchanged matchers are shared)."""
-    return compile_sources(sources, previous, shipped=shipped_sources())
+    (``previous``: the index serving now, whose unchanged matchers are shared), against
+    ``vocabulary``: the service's, the core's fields and every registered area's."""
+    return compile_sources(sources, previous, shipped=shipped_sources(), vocabulary=vocabulary)
 
 
 def load(directory: Path) -> RulesetIndex:

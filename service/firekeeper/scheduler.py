@@ -60,7 +60,8 @@ RECHECK_EVERY = 200
 
 
 class TickObserver(Protocol):
-    """What the scheduler reports (``firekeeper.metrics.Metrics`` implements it)."""
+    """What the scheduler reports (``firekeeper.areas.lifecycle.metrics.LifecycleMetrics``
+    implements it)."""
 
     def observe_tick(self, event: Event, decision: Decision | None, seconds: float) -> None:
         """One tick; ``decision`` None when its evaluation failed."""

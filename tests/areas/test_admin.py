@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from firekeeper.api.area_services import bind
 from firekeeper.area_package import AdminApi, AreaContext, ServiceContext
-from firekeeper.area_registry import admin_apis, build
+from firekeeper.area_registry import admin_apis, build, metrics
 from firekeeper.areas.corrections.admin import CorrectionsAdmin
 from firekeeper.areas.screening.admin import ScreeningAdmin
 from firekeeper.config import Settings
@@ -27,7 +27,7 @@ def test_every_admin_api_is_built_from_the_registry_and_bound(tmp_path: Path) ->
     try:
         store.migrate()
         registry = CollectorRegistry()
-        context = ServiceContext(store, Metrics(registry), Settings())
+        context = ServiceContext(store, metrics(Metrics(registry)), Settings())
         apis = admin_apis(context, build(AreaContext(cached=True)))
         assert [type(api.port) for api in apis] == [ScreeningAdmin, CorrectionsAdmin]
         names = [name for api in apis for name in bind(api).names]

@@ -1,9 +1,9 @@
 from datetime import timedelta
 
+from firekeeper.area_registry import VOCABULARY
 from firekeeper.domain.chats import MemberRecord
 from firekeeper.domain.events import Actor, Attachment, ChatUpdated, Mention, MessagePosted, Role
 from firekeeper.rules.facts import build_fact, lookup, size_tier
-from firekeeper.rules.vocabulary import BY_PATH
 from tests.core.builders import T0, chat, ctx, event, join
 
 
@@ -39,7 +39,8 @@ def test_message_fact_has_only_vocabulary_paths_and_the_right_values() -> None:
         )
     )
     fact = build_fact(ev, ctx(), {"hard_cap": 200})
-    assert _paths(fact) <= set(BY_PATH), _paths(fact) - set(BY_PATH)
+    paths = {f.path for f in VOCABULARY.fields}
+    assert _paths(fact) <= paths, _paths(fact) - paths
     assert fact["message"]["domains"] == ["example.com", "t.me"]
     assert fact["message"]["link_count"] == 2
     assert fact["message"]["line_count"] == 2

@@ -12,6 +12,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from firekeeper.areas.corrections.admin import CorrectionsAdmin
+from firekeeper.areas.corrections.metrics import CorrectionsMetrics
 from firekeeper.areas.corrections.package import PACKAGE as CORRECTIONS
 from firekeeper.domain.chats import ChatKey, ChatRegistration
 from firekeeper.domain.events import Actor, Envelope, Event, MessagePosted, Platform
@@ -57,14 +58,15 @@ class Service:
         self.store = store
         self.registry = CollectorRegistry()
         self.metrics = Metrics(self.registry)
+        observed = CorrectionsMetrics(self.metrics)  # the area's own, on the same registry
         # the service's caching (the sample cache checks the store every 5 s)
         areas = area_set(RulesetHolder(INDEX), cached_areas())
         self.area = areas.of(CORRECTIONS)
         self.pipeline = build_pipeline(store, RulesetHolder(INDEX), clock=lambda: T0, areas=areas)
         self.admin = CorrectionsAdmin(
-            store, self.area.cache, observer=self.metrics, clock=lambda: T0 + timedelta(hours=1)
+            store, self.area.cache, observer=observed, clock=lambda: T0 + timedelta(hours=1)
         )
-        self.metrics.track_false_positives(self.admin.rule_report, cache_seconds=0)
+        observed.track_false_positives(self.admin.rule_report, cache_seconds=0)
 
     def sample(self, name: str, **labels: str) -> float | None:
         return self.registry.get_sample_value(name, labels)

@@ -19,9 +19,9 @@ from firekeeper.api.gen.firekeeper.v1 import corrections_pb2 as cpb
 from firekeeper.api.gen.firekeeper.v1 import corrections_pb2_grpc as cpb_grpc
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
+from firekeeper.areas.corrections.metrics import FALSE_POSITIVE_RATIO
 from firekeeper.config import Settings
 from firekeeper.domain.events import Actor, Event
-from firekeeper.metrics import FALSE_POSITIVE_RATIO
 from firekeeper.server import Server
 from firekeeper.store import create_store
 

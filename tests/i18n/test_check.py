@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from firekeeper.errors import RulesetError
-from firekeeper.rules.compiler import compile_sources
+from tests.compiling import compile_sources
 
 RULESET = """\
 ruleset: demo

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from firekeeper.area_registry import VOCABULARY
 from firekeeper.domain.decisions import ActionType
-from firekeeper.rules import templates, vocabulary
+from firekeeper.rules import templates
 from firekeeper.rules.compiler import CompiledRuleset
 from firekeeper.rules.decide import render
 from firekeeper.rules.rulebuild import CompiledRule
@@ -60,7 +61,7 @@ def _fact(text: str, durations: frozenset[str]) -> dict[str, Any]:
     for path, _ in found:
         if path == templates.MENTION:
             continue
-        field = vocabulary.lookup(path)
+        field = VOCABULARY.lookup(path)
         type_ = "duration" if path in durations else (field.type if field else "int")
         value = SAMPLE.get(type_, "12")
         node = fact
@@ -156,7 +157,7 @@ def test_no_text_shows_empty_brackets_when_a_list_or_name_is_empty(
                 fact = _fact(text, rule.durations)
                 found, _ = templates.placeholders(text)
                 for path, _ in found:
-                    field = vocabulary.lookup(path)
+                    field = VOCABULARY.lookup(path)
                     if field is not None and field.type in ("list", "text", "string"):
                         *parents, last = path.split(".")
                         node = fact

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from firekeeper.rules.compiler import compile_sources
+from tests.compiling import compile_sources
 from tests.conftest import REPO
 
 

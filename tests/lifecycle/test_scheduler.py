@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 
 from firekeeper.areas.lifecycle.admin import LifecycleService
+from firekeeper.areas.lifecycle.metrics import LifecycleMetrics
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event, Platform
 from firekeeper.errors import StoreUnavailable
@@ -163,7 +164,7 @@ async def test_the_scheduler_loop_ticks_and_stops(store_url: str) -> None:
     store = create_store(store_url)
     store.migrate()
     registry = CollectorRegistry()
-    metrics = Metrics(registry)
+    metrics = LifecycleMetrics(Metrics(registry))
     try:
         pipeline = build_pipeline(store, RulesetHolder(INDEX))
         pipeline.register_chat(registration("goal", params={"owner_silent_days": "0"}))

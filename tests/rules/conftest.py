@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from firekeeper.rules.compiler import CompiledRuleset, compile_sources
+from firekeeper.rules.compiler import CompiledRuleset
+from tests.compiling import compile_sources
 
 Compile = Callable[..., CompiledRuleset]
 

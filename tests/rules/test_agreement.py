@@ -14,9 +14,11 @@ import json
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from firekeeper.area_registry import VOCABULARY
 from firekeeper.errors import RulesetError
-from firekeeper.rules.compiler import CompiledRuleset, compile_sources
+from firekeeper.rules.compiler import CompiledRuleset
 from firekeeper.rules.oracle import holds
+from tests.compiling import compile_sources
 
 NUMERIC = ["message.length", "message.link_count", "chat.member_count", "params.cap"]
 DURATIONS = ["actor.tenure", "chat.age", "params.window"]
@@ -198,6 +200,6 @@ def test_engine_and_oracle_agree(whens: list[str], cases: list[dict[str, object]
         expected = {
             r.id
             for r in ruleset.rules
-            if on_kind and (r.condition is None or holds(r.condition, fact, PARAMS))
+            if on_kind and (r.condition is None or holds(r.condition, fact, VOCABULARY, PARAMS))
         }
         assert fired == expected, (whens, fact)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from firekeeper.area_registry import VOCABULARY
 from firekeeper.domain.events import EventKind
 from firekeeper.rules.checker import check, check_all
 from firekeeper.rules.conditions import ConditionError, parse
@@ -14,12 +15,12 @@ PARAMS = {"hard_cap": "int", "window": "duration", "label": "string", "flag": "b
 
 
 def ok(text: str, on: EventKind = MSG) -> tuple[str, ...]:
-    return check(parse(text), on, PARAMS).fields
+    return check(parse(text), on, PARAMS, VOCABULARY).fields
 
 
 def error(text: str, on: EventKind = MSG) -> ConditionError:
     with pytest.raises(ConditionError) as info:
-        check(parse(text), on, PARAMS)
+        check(parse(text), on, PARAMS, VOCABULARY)
     return info.value
 
 
@@ -166,5 +167,7 @@ def test_unit_mismatches(text: str, on: EventKind, pos: int, message: str, hint:
 
 
 def test_every_type_error_is_reported() -> None:
-    errors, _ = check_all(parse("chat.nope > 1 and message.text == 'x' and params.zz"), MSG, PARAMS)
+    errors, _ = check_all(
+        parse("chat.nope > 1 and message.text == 'x' and params.zz"), MSG, PARAMS, VOCABULARY
+    )
     assert [e.pos for e in errors] == [0, 18, 42]

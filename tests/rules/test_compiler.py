@@ -9,7 +9,8 @@ import pytest
 from firekeeper.domain.decisions import ActionType, RuleMode
 from firekeeper.domain.events import EventKind
 from firekeeper.errors import InvalidParam, RulesetError, UnknownRuleset
-from firekeeper.rules.compiler import ActionTemplate, CompiledRuleset, ParamDef, compile_sources
+from firekeeper.rules.compiler import ActionTemplate, CompiledRuleset, ParamDef
+from tests.compiling import compile_sources
 from tests.rules.conftest import Compile
 
 BASE = """\

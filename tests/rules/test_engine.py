@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import durable_rules_engine
 
-from firekeeper.rules.compiler import compile_sources
 from firekeeper.rules.engine import Matcher, _fired, dumps
+from tests.compiling import compile_sources
 from tests.rules.conftest import Compile, ruleset_yaml
 
 ALL_FIRE = ruleset_yaml("""\

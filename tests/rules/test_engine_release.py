@@ -15,9 +15,9 @@ import threading
 import pytest
 
 from firekeeper.rules import engine
-from firekeeper.rules.compiler import compile_sources
 from firekeeper.rules.engine import EngineError, Matcher
 from firekeeper.rulesets_dir import default_dir, read_sources
+from tests.compiling import compile_sources
 from tests.rules.conftest import ruleset_yaml
 
 RULES = ruleset_yaml("""\
@@ -119,7 +119,7 @@ def test_churn_of_full_rulesets_neither_crashes_nor_grows_memory() -> None:
     script = textwrap.dedent("""
         import gc
         from firekeeper.rules import engine
-        from firekeeper.rules.compiler import compile_sources
+        from firekeeper.rulesets_dir import compile_dir_sources as compile_sources
         from firekeeper.rulesets_dir import default_dir, read_sources
 
         def rss_mb():

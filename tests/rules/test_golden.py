@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from firekeeper.errors import RulesetError
-from firekeeper.rules.compiler import compile_sources
 from firekeeper.rules.source import decode
+from tests.compiling import compile_sources
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -15,8 +15,8 @@ import pytest
 from firekeeper import cli
 from firekeeper.errors import Diagnostic, RulesetError
 from firekeeper.rules import conditions, source, spec
-from firekeeper.rules.compiler import compile_sources
 from firekeeper.rulesets_dir import read_sources
+from tests.compiling import compile_sources
 
 RULE = "  - id: r{i}\n    on: message.posted\n    mode: shadow\n    reason: r\n"
 

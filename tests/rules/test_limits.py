@@ -6,9 +6,9 @@ import pytest
 
 from firekeeper.errors import RulesetError
 from firekeeper.rules import lowering
-from firekeeper.rules.compiler import compile_sources
 from firekeeper.rules.engine import EngineError, Matcher
 from firekeeper.rules.lowering import Test as EngineTest
+from tests.compiling import compile_sources
 from tests.rules.conftest import ruleset_yaml
 
 

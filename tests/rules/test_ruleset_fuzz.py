@@ -28,9 +28,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from firekeeper.errors import RulesetError
-from firekeeper.rules.compiler import LIMITS, compile_sources
+from firekeeper.rules.compiler import LIMITS
 from firekeeper.rules.source import decode
 from firekeeper.rulesets_dir import scan
+from tests.compiling import compile_sources
 
 ROOT = Path(__file__).resolve().parents[2] / "rulesets"
 SHIPPED = {Path(f).name: Path(f).read_bytes() for f in scan(ROOT).sources}

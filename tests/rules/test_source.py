@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from firekeeper.errors import RulesetError
-from firekeeper.rules.compiler import compile_sources
 from firekeeper.rules.templates import placeholders, render
+from tests.compiling import compile_sources
 
 DOC = """\
 ruleset: t

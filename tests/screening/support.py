@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 from prometheus_client import CollectorRegistry
 
 from firekeeper.area_package import AreaContext
+from firekeeper.area_registry import metrics as area_metrics
 from firekeeper.areas.screening.admin import ScreeningAdmin
+from firekeeper.areas.screening.metrics import ScreeningMetrics
 from firekeeper.domain.chats import ChatKey, ChatRegistration
 from firekeeper.domain.events import (
     Actor,
@@ -100,10 +102,11 @@ class Service:
         self.store = store
         self.registry = CollectorRegistry()
         self.metrics = Metrics(self.registry)
-        areas = AreaContext(phishing_domains=PHISHING, metrics=self.metrics)
+        observed = area_metrics(self.metrics)  # the screening area's own among them
+        areas = AreaContext(phishing_domains=PHISHING, metrics=observed)
         self.pipeline = build_pipeline(store, RulesetHolder(INDEX), clock=lambda: T0, context=areas)
         self.admin = ScreeningAdmin(store, clock=lambda: T0 + timedelta(days=1))
-        self.metrics.track_review_queue(self.admin.queue_depth)
+        observed.of(ScreeningMetrics).track_review_queue(self.admin.queue_depth)
 
     def sample(self, name: str, **labels: str) -> float:
         value = self.registry.get_sample_value(name, labels)

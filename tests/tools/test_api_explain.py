@@ -13,11 +13,11 @@ from firekeeper.config import Settings
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.events import Platform
 from firekeeper.metrics import Metrics
-from firekeeper.rules.compiler import compile_sources
 from firekeeper.server import Server
 from firekeeper.tools.events import EventContext, build_event
 from firekeeper.tools.sandbox import Sandbox
 from firekeeper.tools.suite import ChatState
+from tests.compiling import compile_sources
 
 from .support import MINI
 

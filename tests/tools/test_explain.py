@@ -10,19 +10,20 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from firekeeper.api import convert
+from firekeeper.area_registry import VOCABULARY
 from firekeeper.cli import main
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.decisions import RuleMode
 from firekeeper.domain.events import Event, Platform
 from firekeeper.errors import RulesetError
 from firekeeper.metrics import Metrics
-from firekeeper.rules.compiler import compile_sources
 from firekeeper.rules.conditions import parse
 from firekeeper.rules.explain import explain, unparse
 from firekeeper.store.codec import decision_from_json, decision_to_json, event_to_json
 from firekeeper.tools.events import EventContext, build_event
 from firekeeper.tools.sandbox import Sandbox
 from firekeeper.tools.suite import DEFAULT_START, ChatState, MemberState
+from tests.compiling import compile_sources
 
 from .support import MINI
 
@@ -73,7 +74,8 @@ def test_and_points_at_the_first_false_part_and_or_at_every_branch() -> None:
         "member": {"is_bot": False, "display_name": "Ann"},
         "params": {"hard_cap": 3, "link_limit": 1},
     }
-    checks = explain(rules, "member.joined", fact, [], {"hard_cap": "int", "link_limit": "int"})
+    types = {"hard_cap": "int", "link_limit": "int"}
+    checks = explain(rules, "member.joined", fact, [], types, VOCABULARY)
     cap, bots = checks
     assert not cap.matched and cap.mode is RuleMode.ENFORCE
     ((part,),) = [cap.failed]

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from firekeeper.cli import main
-from firekeeper.rules.compiler import CompiledRuleset, RulesetIndex, compile_sources
+from firekeeper.rules.compiler import CompiledRuleset, RulesetIndex
 from firekeeper.rulesets_dir import scan
 from firekeeper.tools.fmt import format_text
+from tests.compiling import compile_sources
 from tests.conftest import RULESETS
 
 MESSY = """\

@@ -11,10 +11,10 @@ import pytest
 from firekeeper.cli import main
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.events import Platform
-from firekeeper.rules.compiler import compile_sources
 from firekeeper.tools.events import EventContext, build_event
 from firekeeper.tools.sandbox import Sandbox
 from firekeeper.tools.suite import DEFAULT_START, ChatState, MemberState
+from tests.compiling import compile_sources
 
 from .support import MINI, write
 

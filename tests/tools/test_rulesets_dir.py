@@ -16,7 +16,6 @@ from firekeeper.errors import RulesetError
 from firekeeper.metrics import Metrics
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.reload import Reloader, fingerprint
-from firekeeper.rules.compiler import compile_sources
 from firekeeper.rulesets_dir import (
     default_dir,
     load,
@@ -26,6 +25,7 @@ from firekeeper.rulesets_dir import (
     shipped_dir,
     shipped_sources,
 )
+from tests.compiling import compile_sources
 from tests.conftest import REPO, RULESETS
 
 from .support import MINI, TESTS

@@ -81,6 +81,18 @@ class TicksPort(Protocol):
     def run_ticks(self, at: datetime, selection: ChatSelection) -> ManualRound: ...
 
 
+class OutboxObserver(Protocol):
+    """The lifecycle area's outbox counters
+    (``firekeeper.areas.lifecycle.metrics.LifecycleMetrics``)."""
+
+    def observe_outbox(self, *, delivered: int = 0, acked: int = 0) -> None: ...
+
+
+class _Unobserved:
+    def observe_outbox(self, *, delivered: int = 0, acked: int = 0) -> None:
+        return None
+
+
 class _Base:
     def __init__(self, port: LifecyclePort, metrics: Metrics, executor: Executor) -> None:
         self._port = port
@@ -106,8 +118,10 @@ class OutboxServicer(_Base, lpb_grpc.OutboxServicer):
         executor: Executor,
         *,
         poll_seconds: float = 1.0,
+        observer: OutboxObserver | None = None,
     ) -> None:
         super().__init__(port, metrics, executor)
+        self._observer: OutboxObserver = observer or _Unobserved()
         self._poll = poll_seconds
         self._closing = asyncio.Event()
         self._streams = 0
@@ -149,7 +163,7 @@ class OutboxServicer(_Base, lpb_grpc.OutboxServicer):
                 items = await asyncio.wrap_future(claiming)
                 for item in items:
                     yield lconvert.outbox_item_to_proto(item)
-                self._metrics.observe_outbox(delivered=len(items))
+                self._observer.observe_outbox(delivered=len(items))
                 if loop.time() - renewed >= renew_every:
                     await asyncio.wrap_future(self._submit(lambda: self._port.renew(owner)))
                     renewed = loop.time()
@@ -209,7 +223,7 @@ class OutboxServicer(_Base, lpb_grpc.OutboxServicer):
         try:
             platform, tenant, ids = lconvert.ack_request_from_proto(request)
             acked = await self._run(lambda: self._port.ack(platform, tenant, ids))
-            self._metrics.observe_outbox(acked=acked)
+            self._observer.observe_outbox(acked=acked)
             return lpb.AckResponse(acked=acked)
         except Exception as exc:
             await self._fail(context, exc, "Ack")
@@ -248,12 +262,19 @@ class SchedulerServicer(_Base, lpb_grpc.SchedulerServicer):
 
 
 class LifecycleServices:
-    """The services, as the server registers them (Scheduler only with a ``ticks`` port)."""
+    """The services, as the server registers them (Scheduler only with a ``ticks`` port;
+    ``observer``: the lifecycle area's outbox counters, none in tests that do not read them)."""
 
     def __init__(
-        self, port: LifecyclePort, *, poll_seconds: float = 1.0, ticks: TicksPort | None = None
+        self,
+        port: LifecyclePort,
+        *,
+        poll_seconds: float = 1.0,
+        ticks: TicksPort | None = None,
+        observer: OutboxObserver | None = None,
     ) -> None:
         self._port = port
+        self._observer = observer
         self._poll = poll_seconds
         self._ticks = ticks
         self._outbox: OutboxServicer | None = None
@@ -264,7 +285,9 @@ class LifecycleServices:
         return names if self._ticks is None else (*names, SCHEDULER_SERVICE_NAME)
 
     def add_to(self, server: grpc.aio.Server, metrics: Metrics, executor: Executor) -> None:
-        self._outbox = OutboxServicer(self._port, metrics, executor, poll_seconds=self._poll)
+        self._outbox = OutboxServicer(
+            self._port, metrics, executor, poll_seconds=self._poll, observer=self._observer
+        )
         lpb_grpc.add_OutboxServicer_to_server(self._outbox, server)
         lpb_grpc.add_HealthServicer_to_server(HealthServicer(self._port, metrics, executor), server)
         if self._ticks is not None:

@@ -18,7 +18,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from firekeeper.domain.events import EventKind
-from firekeeper.rules import vocabulary
 from firekeeper.rules.conditions import (
     DURATION_UNITS,
     And,
@@ -36,6 +35,7 @@ from firekeeper.rules.conditions import (
     Or,
 )
 from firekeeper.rules.textmatch import NUMERIC_TYPES, PatternError, compile_pattern
+from firekeeper.rules.vocabulary import PARAMS_PREFIX, Vocabulary
 
 _SCALAR = NUMERIC_TYPES | {"string", "bool"}
 # the type of a parameter whose declaration failed (and was reported): never checked
@@ -68,27 +68,32 @@ def field_refs(node: Condition) -> Iterator[FieldRef]:
         yield node.field
 
 
-def check(node: Condition, on: EventKind | None, params: Mapping[str, str]) -> Checked:
+def check(
+    node: Condition, on: EventKind | None, params: Mapping[str, str], vocabulary: Vocabulary
+) -> Checked:
     """Raise ConditionError listing the first problem; see ``check_all`` for every one."""
-    errors, checked = check_all(node, on, params)
+    errors, checked = check_all(node, on, params, vocabulary)
     if errors:
         raise errors[0]
     return checked
 
 
 def check_all(
-    node: Condition, on: EventKind | None, params: Mapping[str, str]
+    node: Condition, on: EventKind | None, params: Mapping[str, str], vocabulary: Vocabulary
 ) -> tuple[list[ConditionError], Checked]:
-    checker = _Checker(on, params)
+    """Every problem of ``node`` against ``vocabulary`` and the ruleset's ``params``."""
+    checker = _Checker(on, params, vocabulary)
     checker.visit(node)
     return checker.errors, Checked(dict(checker.types))
 
 
-def field_type(path: str, on: EventKind | None, params: Mapping[str, str]) -> str:
+def field_type(
+    path: str, on: EventKind | None, params: Mapping[str, str], vocabulary: Vocabulary
+) -> str:
     """The type of ``path`` on events of kind ``on`` (None: any kind); raises
     ConditionError(pos=0) if none."""
-    if path.startswith(vocabulary.PARAMS_PREFIX):
-        name = path[len(vocabulary.PARAMS_PREFIX) :]
+    if path.startswith(PARAMS_PREFIX):
+        name = path[len(PARAMS_PREFIX) :]
         if name in params:
             return params[name]
         close = difflib.get_close_matches(name, list(params), n=1)
@@ -96,8 +101,8 @@ def field_type(path: str, on: EventKind | None, params: Mapping[str, str]) -> st
         raise ConditionError(f"unknown parameter {name!r}", 0, hint)
     field = vocabulary.lookup(path)
     if field is None:
-        known = [f.path for f in vocabulary.FIELDS if f.on is None or on is None or on in f.on]
-        known += [vocabulary.PARAMS_PREFIX + p for p in params]
+        known = vocabulary.paths_on(on)
+        known += [PARAMS_PREFIX + p for p in params]
         close = difflib.get_close_matches(path, known, n=1, cutoff=0.6)
         if close:
             hint = f"did you mean {close[0]}?"
@@ -114,9 +119,12 @@ def field_type(path: str, on: EventKind | None, params: Mapping[str, str]) -> st
 
 
 class _Checker:
-    def __init__(self, on: EventKind | None, params: Mapping[str, str]) -> None:
+    def __init__(
+        self, on: EventKind | None, params: Mapping[str, str], vocabulary: Vocabulary
+    ) -> None:
         self.on = on
         self.params = params
+        self.vocabulary = vocabulary
         self.errors: list[ConditionError] = []
         self.types: dict[str, str] = {}
 
@@ -125,7 +133,7 @@ class _Checker:
 
     def type_of(self, ref: FieldRef) -> str | None:
         try:
-            type_ = field_type(ref.path, self.on, self.params)
+            type_ = field_type(ref.path, self.on, self.params, self.vocabulary)
         except ConditionError as exc:
             self.fail(exc.message, ref.pos, exc.hint)
             return None
@@ -230,7 +238,7 @@ class _Checker:
         if _is_param(left) and not _is_param(right):
             at, wanted = left, right_type
         if _is_param(at):
-            name = at.path[len(vocabulary.PARAMS_PREFIX) :]
+            name = at.path[len(PARAMS_PREFIX) :]
             example = f"{name}: 14d" if wanted == "duration" else f"{name}: 14"
             hint = f"declare params.{name} as {wanted}, e.g. `{example}`"
         else:
@@ -296,7 +304,7 @@ class _Checker:
 
 
 def _is_param(side: FieldRef) -> bool:
-    return side.path.startswith(vocabulary.PARAMS_PREFIX)
+    return side.path.startswith(PARAMS_PREFIX)
 
 
 def _unit(type_: str) -> str:

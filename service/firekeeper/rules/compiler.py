@@ -48,6 +48,7 @@ from firekeeper.rules.rulebuild import (
     missing_translations,
 )
 from firekeeper.rules.textmatch import TextTest
+from firekeeper.rules.vocabulary import CORE, Vocabulary
 
 __all__ = [
     "ActionTemplate",
@@ -81,6 +82,8 @@ class CompiledRuleset:
     parent_source: str | None = None
     # the languages every text ships in, the first the default (firekeeper.rules.language)
     languages: tuple[str, ...] = ("en",)
+    # the fields its rules were checked against (the explanation reads their types)
+    vocabulary: Vocabulary = field(default=CORE, repr=False)
     _plans: Mapping[str, _KindPlan] = field(default_factory=dict, repr=False)
     _matcher: Matcher | None = field(default=None, repr=False)
 
@@ -178,10 +181,13 @@ def compile_sources(
     previous: RulesetIndex | None = None,
     *,
     shipped: Mapping[str, str] | None = None,
+    vocabulary: Vocabulary,
 ) -> RulesetIndex:
     """Compile every ruleset in ``{file name: YAML text}``; raises RulesetError listing
     every problem in every file. ``shipped``: where parents missing from ``sources``
-    are looked up (module docstring).
+    are looked up (module docstring). ``vocabulary``: the fields rules may read (the
+    service's: ``firekeeper.area_registry.VOCABULARY``, the core's and every area's);
+    each compiled ruleset keeps it.
 
     ``previous`` (a hot reload: the index serving now): a ruleset whose version
     (its text and its parents') is unchanged shares the previous one's engine
@@ -193,7 +199,7 @@ def compile_sources(
     problems: list[Diagnostic] = []
     at = [min(sources, default="<rulesets>")]  # the file being compiled
     try:
-        return _compile(sources, shipped, previous, problems, at)
+        return _compile(sources, shipped, previous, problems, at, vocabulary)
     except RulesetError:
         raise
     except Exception as exc:  # a bug: report it where it happened, never crash
@@ -215,16 +221,17 @@ def _compile(
     previous: RulesetIndex | None,
     problems: list[Diagnostic],
     at: list[str],
+    vocabulary: Vocabulary,
 ) -> RulesetIndex:
     specs = _read_specs(sources, problems, at)
-    fallback = _ShippedParents(shipped, problems, at) if shipped else None
-    built = _Linker(specs, problems, at, fallback).link_all()
+    fallback = _ShippedParents(shipped, problems, at, vocabulary) if shipped else None
+    built = _Linker(specs, problems, at, vocabulary, fallback).link_all()
     rulesets: dict[str, CompiledRuleset] = {}
     if not problems:  # register in the engine only when everything compiled
         for name, b in built.items():
             if b is not None:
                 at[0] = b.spec.doc.file
-                rulesets[name] = _finish(b, problems, previous)
+                rulesets[name] = _finish(b, problems, previous, vocabulary)
     if problems:
         raise RulesetError(list(dict.fromkeys(problems)))
     return RulesetIndex(rulesets)
@@ -261,18 +268,23 @@ class _ShippedParents:
     """The shipped rulesets, parsed and linked among themselves only when first needed."""
 
     def __init__(
-        self, sources: Mapping[str, str], problems: list[Diagnostic], at: list[str]
+        self,
+        sources: Mapping[str, str],
+        problems: list[Diagnostic],
+        at: list[str],
+        vocabulary: Vocabulary,
     ) -> None:
         self._sources = sources
         self._problems = problems
         self._at = at
+        self._vocabulary = vocabulary
         self._linker: _Linker | None = None
 
     @property
     def linker(self) -> _Linker:
         if self._linker is None:
             specs = _read_specs(self._sources, self._problems, self._at)
-            self._linker = _Linker(specs, self._problems, self._at)
+            self._linker = _Linker(specs, self._problems, self._at, self._vocabulary)
         return self._linker
 
     def names(self) -> list[str]:
@@ -291,11 +303,13 @@ class _Linker:
         specs: dict[str, spec.RulesetSpec],
         problems: list[Diagnostic],
         at: list[str],
+        vocabulary: Vocabulary,
         shipped: _ShippedParents | None = None,
     ) -> None:
         self.specs = specs
         self.problems = problems
         self.at = at
+        self.vocabulary = vocabulary
         self.shipped = shipped
         self.done: dict[str, _Built | None] = {}
 
@@ -358,14 +372,19 @@ class _Linker:
                 self.done[name] = None
                 return None
         self.at[0] = current.doc.file
-        result = _build(current, parent, self.problems)
+        result = _build(current, parent, self.problems, self.vocabulary)
         if borrowed and parent is not None:
             result.parent_source = parent.spec.doc.file
         self.done[name] = result
         return result
 
 
-def _build(current: spec.RulesetSpec, parent: _Built | None, problems: list[Diagnostic]) -> _Built:
+def _build(
+    current: spec.RulesetSpec,
+    parent: _Built | None,
+    problems: list[Diagnostic],
+    vocabulary: Vocabulary,
+) -> _Built:
     before = len(problems)
     doc, header = current.doc, current.header
     params = dict(parent.params) if parent else {}
@@ -412,6 +431,7 @@ def _build(current: spec.RulesetSpec, parent: _Built | None, problems: list[Diag
             lenient=not entry.valid,
             unknown=frozenset(broken_params),
             languages=languages,
+            vocabulary=vocabulary,
         )
         if built is None or not entry.valid:
             continue
@@ -606,7 +626,10 @@ def _plan(built: _Built, problems: list[Diagnostic]) -> None:
 
 
 def _finish(
-    built: _Built, problems: list[Diagnostic], previous: RulesetIndex | None
+    built: _Built,
+    problems: list[Diagnostic],
+    previous: RulesetIndex | None,
+    vocabulary: Vocabulary,
 ) -> CompiledRuleset:
     header = built.spec.header
     digest = hashlib.sha256("\0".join(built.texts).encode()).hexdigest()[:12]
@@ -633,6 +656,7 @@ def _finish(
         theme=built.theme,
         parent_source=built.parent_source,
         languages=built.languages,
+        vocabulary=vocabulary,
         _plans=MappingProxyType(built.plans),
         _matcher=matcher,
     )

@@ -39,6 +39,7 @@ from firekeeper.rules.conditions import (
 )
 from firekeeper.rules.decide import trace_values
 from firekeeper.rules.oracle import holds
+from firekeeper.rules.vocabulary import Vocabulary
 
 
 class _Rule(Protocol):
@@ -58,7 +59,8 @@ def explained(ruleset: CompiledRuleset, decision: Decision, fact: Mapping[str, A
     """``decision`` with its explanation, from the fact it was made on."""
     kind = fact.get("event", {}).get("kind", "")
     types = {name: p.type for name, p in ruleset.params.items()}
-    checks = explain(ruleset.rules, kind, fact, (m.rule_id for m in decision.trace), types)
+    matched = (m.rule_id for m in decision.trace)
+    checks = explain(ruleset.rules, kind, fact, matched, types, ruleset.vocabulary)
     return dataclasses.replace(decision, explanation=checks)
 
 
@@ -68,11 +70,13 @@ def explain(
     fact: Mapping[str, Any],
     matched: Iterable[str],
     param_types: Mapping[str, str],
+    vocabulary: Vocabulary,
 ) -> tuple[RuleCheck, ...]:
     """A RuleCheck per rule on ``kind`` (not off), in ruleset order.
 
     ``matched``: the ids the engine matched (authoritative for ``matched``);
-    ``param_types``: ``{name: type}`` of the ruleset's parameters.
+    ``param_types``: ``{name: type}`` of the ruleset's parameters; ``vocabulary``: the
+    fields' types (the one the rules were compiled against).
     """
     fired = set(matched)
     out = []
@@ -85,22 +89,24 @@ def explain(
             continue
         failed = tuple(
             FailedCondition(unparse(node), trace_values(fields_of(node), fact))
-            for node in _false_parts(rule.condition, fact, param_types)
+            for node in _false_parts(rule.condition, fact, param_types, vocabulary)
         )
         out.append(RuleCheck(rule.id, rule.mode, False, failed, values))
     return tuple(out)
 
 
 def _false_parts(
-    node: Condition, fact: Mapping[str, Any], params: Mapping[str, str]
+    node: Condition, fact: Mapping[str, Any], params: Mapping[str, str], vocabulary: Vocabulary
 ) -> list[Condition]:
     if isinstance(node, And):
         for part in node.operands:
-            if not holds(part, fact, params):
-                return _false_parts(part, fact, params)
+            if not holds(part, fact, vocabulary, params):
+                return _false_parts(part, fact, params, vocabulary)
         return []  # the oracle disagrees with the engine: nothing to point at
     if isinstance(node, Or):
-        return [p for branch in node.operands for p in _false_parts(branch, fact, params)]
+        return [
+            p for branch in node.operands for p in _false_parts(branch, fact, params, vocabulary)
+        ]
     return [node]
 
 

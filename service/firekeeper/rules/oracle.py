@@ -13,7 +13,6 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from firekeeper.rules import vocabulary
 from firekeeper.rules.conditions import (
     And,
     Compare,
@@ -29,6 +28,7 @@ from firekeeper.rules.conditions import (
     Or,
 )
 from firekeeper.rules.textmatch import MISSING, NUMERIC_TYPES, TextTest, Value, fold, raw, typed
+from firekeeper.rules.vocabulary import PARAMS_PREFIX, Vocabulary
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
@@ -41,29 +41,36 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 
 
 def holds(
-    node: Condition, fact: Mapping[str, object], params: Mapping[str, str] | None = None
+    node: Condition,
+    fact: Mapping[str, object],
+    vocabulary: Vocabulary,
+    params: Mapping[str, str] | None = None,
 ) -> bool:
-    """Whether ``node`` holds for ``fact``; ``params`` gives declared parameter types
-    (``{name: type}``); an undeclared parameter takes the type of its value."""
-    return _Eval(fact, params or {}).truth(node)
+    """Whether ``node`` holds for ``fact``; ``vocabulary`` gives the fields' types,
+    ``params`` declared parameter types (``{name: type}``); an undeclared parameter takes
+    the type of its value."""
+    return _Eval(fact, params or {}, vocabulary).truth(node)
 
 
 class _Eval:
-    def __init__(self, fact: Mapping[str, object], params: Mapping[str, str]) -> None:
+    def __init__(
+        self, fact: Mapping[str, object], params: Mapping[str, str], vocabulary: Vocabulary
+    ) -> None:
         self.fact = fact
         self.params = params
+        self.vocabulary = vocabulary
 
     def value(self, ref: FieldRef) -> Value | object:
         value = raw(self.fact, ref.path)
         return typed(value, self.type_of(ref.path, value))
 
     def type_of(self, path: str, value: object) -> str:
-        if path.startswith(vocabulary.PARAMS_PREFIX):
-            declared = self.params.get(path[len(vocabulary.PARAMS_PREFIX) :])
+        if path.startswith(PARAMS_PREFIX):
+            declared = self.params.get(path[len(PARAMS_PREFIX) :])
             if declared is not None:
                 return declared
             return _natural(value)
-        field = vocabulary.lookup(path)
+        field = self.vocabulary.lookup(path)
         return field.type if field else _natural(value)
 
     def truth(self, node: Condition) -> bool:

@@ -22,7 +22,7 @@ from firekeeper.rules.params import ParamDef, parse_duration
 from firekeeper.rules.source import Document, Path
 from firekeeper.rules.spec import ActionSpec, RuleEntry
 from firekeeper.rules.templates import MENTION, placeholders
-from firekeeper.rules.vocabulary import PARAMS_PREFIX
+from firekeeper.rules.vocabulary import PARAMS_PREFIX, Vocabulary
 
 NEEDS_TEXT = frozenset(
     {
@@ -138,8 +138,10 @@ def build_rule(
     lenient: bool,
     unknown: frozenset[str] = frozenset(),
     languages: Sequence[str] = DEFAULT_LANGUAGES,
+    vocabulary: Vocabulary,
 ) -> BuiltRule | None:
-    """The compiled rule, or None after adding its problems. ``lenient``: the rule was already
+    """The compiled rule, or None after adding its problems, its condition and texts typed
+    against ``vocabulary``. ``lenient``: the rule was already
     rejected while reading it; report what else is wrong but not what follows from that.
     ``unknown``: parameters declared where their definition failed (reported there): a
     rule reading one is not checked on it. ``languages``: those the ruleset ships; every
@@ -195,13 +197,16 @@ def build_rule(
             lambda m, h, o, sub=sub: reason_problem(m, h, o, sub),  # type: ignore[misc]
             durations,
             mention=False,
+            vocabulary=vocabulary,
         )
-    condition, types = _condition(src, kind, param_types, problems)
+    condition, types = _condition(src, kind, param_types, problems, vocabulary)
     # "an enforced rule needs an action" follows from a rejected rule only when its actions
     # or its mode were what was wrong, or a key the format does not know (`actoins:`)
     doubtful = {k for k in src.rejected if k in ("actions", "mode") or k not in _KEYS}
     shadowed = RuleMode.SHADOW if lenient and doubtful else mode
-    actions = _actions(src, kind, shadowed, param_types, problems, languages, durations)
+    actions = _actions(
+        src, kind, shadowed, param_types, problems, languages, durations, vocabulary=vocabulary
+    )
     if len(problems) > before or not isinstance(on, EventKind) or reasons is None:
         return None
     if condition is not None and any(
@@ -293,7 +298,11 @@ def missing_translations(
 
 
 def _condition(
-    src: RuleSource, on: EventKind | None, params: Mapping[str, str], problems: list[Diagnostic]
+    src: RuleSource,
+    on: EventKind | None,
+    params: Mapping[str, str],
+    problems: list[Diagnostic],
+    vocabulary: Vocabulary,
 ) -> tuple[Condition | None, dict[str, str]]:
     text = src.values.get("when")
     if not isinstance(text, str):
@@ -303,7 +312,7 @@ def _condition(
     except ConditionError as exc:
         problems.append(src.at("when", exc.message, exc.hint, offset=exc.pos))
         return None, {}
-    errors, checked = check_all(node, on, params)
+    errors, checked = check_all(node, on, params, vocabulary)
     for error in errors:
         problems.append(src.at("when", error.message, error.hint, offset=error.pos))
     return node, dict(checked.types)
@@ -317,6 +326,8 @@ def _actions(
     problems: list[Diagnostic],
     languages: Sequence[str] = DEFAULT_LANGUAGES,
     durations: set[str] | None = None,
+    *,
+    vocabulary: Vocabulary,
 ) -> tuple[ActionTemplate, ...]:
     raw = src.values.get("actions") or ()
     assert isinstance(raw, tuple)
@@ -332,7 +343,9 @@ def _actions(
     out: list[ActionTemplate] = []
     for j, action in enumerate(raw):
         assert isinstance(action, ActionSpec)
-        built = _action(src, j, action, on, params, problems, languages, durations)
+        built = _action(
+            src, j, action, on, params, problems, languages, durations, vocabulary=vocabulary
+        )
         if built is not None:
             out.append(built)
     return tuple(out)
@@ -347,6 +360,8 @@ def _action(
     problems: list[Diagnostic],
     languages: Sequence[str] = DEFAULT_LANGUAGES,
     durations: set[str] | None = None,
+    *,
+    vocabulary: Vocabulary,
 ) -> ActionTemplate | None:
     before = len(problems)
     kind = action.type
@@ -376,6 +391,7 @@ def _action(
                 lambda m, h, o, more=more: fail("text", m, h, o, more),  # type: ignore[misc]
                 durations,
                 mention=kind is ActionType.WARN_USER,
+                vocabulary=vocabulary,
             )
     seconds = 0
     if kind in NEEDS_DURATION:
@@ -412,6 +428,7 @@ def _template(
     durations: set[str] | None = None,
     *,
     mention: bool,
+    vocabulary: Vocabulary,
 ) -> None:
     found, error = placeholders(text)
     if error is not None:
@@ -427,7 +444,7 @@ def _template(
                 )
             continue
         try:
-            if field_type(path, on, params) == "duration" and durations is not None:
+            if field_type(path, on, params, vocabulary) == "duration" and durations is not None:
                 durations.add(path)
         except ConditionError as exc:
             unknown = exc.message.startswith("unknown")

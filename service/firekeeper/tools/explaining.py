@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from firekeeper.area_registry import VOCABULARY
 from firekeeper.domain.decisions import Decision, RuleCheck
 from firekeeper.domain.events import Event
 from firekeeper.rules.compiler import RulesetIndex
 from firekeeper.rules.explain import duration_text
-from firekeeper.rules.vocabulary import lookup
 from firekeeper.tools.inputs import ChatSetup, Recorded, chat_key
 from firekeeper.tools.runner import describe_action
 from firekeeper.tools.sandbox import Sandbox
@@ -88,7 +88,7 @@ def _value(path: str, text: str, params: dict[str, str]) -> str:
     if path.startswith("params."):
         type_ = params.get(path.removeprefix("params."), "")
     else:
-        field = lookup(path)
+        field = VOCABULARY.lookup(path)
         type_ = field.type if field else ""
     if type_ == "duration" and re.fullmatch(r"\d+", text):
         return f"{text} ({duration_text(int(text))})"

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from firekeeper.rules import vocabulary
+from firekeeper.area_registry import VOCABULARY
 from firekeeper.rules.rulebuild import NEEDS_DURATION, NEEDS_TEXT
 from firekeeper.rules.spec import PARAM_NAME, ActionSpec, HeaderSpec, ParamSpec, RuleSpec
 from firekeeper.tools.events import BUILDERS
@@ -145,7 +145,7 @@ def ruleset_test_schema() -> Schema:
 
 
 def _vocabulary() -> str:
-    fields = ", ".join(f"{f.path} ({f.type})" for f in vocabulary.FIELDS)
+    fields = ", ".join(f"{f.path} ({f.type})" for f in VOCABULARY.fields)
     return f"Fields (rulesets/README.md has their meaning): {fields}; and params.NAME."
 
 

@@ -12,14 +12,16 @@ from firekeeper.domain.events import Event, MessagePosted
 from firekeeper.rules.evaluate import Evaluation
 from firekeeper.rules.textchecks import Check
 from firekeeper.store import ChatTx
+from tests.areas.extra.metrics import ExtraMetrics
 from tests.areas.extra.tables import seen
 
 
 class ExtraArea:
     name = "extra"
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, metrics: ExtraMetrics | None = None) -> None:
         self.label = label  # from the context it was built with
+        self.metrics = metrics  # its own, when the context has metrics (the service)
 
     def load(self, tx: ChatTx, event: Event, ctx: ChatContext) -> int | None:
         if not isinstance(event.payload, MessagePosted):
@@ -43,6 +45,8 @@ class ExtraArea:
                 before=result.fact["extra"]["before"],  # read back from the fact: enrich ran
             )
         )
+        if self.metrics is not None:
+            tx.after_commit(self.metrics.messages_seen.inc)
 
 
 def shouting(text: str) -> bool:

@@ -57,7 +57,7 @@ _NEUTRAL = frozenset({ActionType.APPROVE_JOIN, ActionType.POST_MESSAGE, ActionTy
 
 
 class CorrectionObserver(Protocol):
-    """Metrics (``firekeeper.metrics.Metrics`` implements it)."""
+    """Metrics (``metrics.CorrectionsMetrics`` implements it)."""
 
     def observe_correction(self, kind: str, ruleset: str, rule_ids: Sequence[str]) -> None: ...
 

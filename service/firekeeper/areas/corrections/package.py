@@ -8,7 +8,9 @@ from firekeeper.area_package import AdminApi, AreaContext, AreaPackage, ServiceC
 from firekeeper.areas.corrections import queries
 from firekeeper.areas.corrections.admin import CorrectionsAdmin
 from firekeeper.areas.corrections.area import CorrectionsArea, SampleCache
+from firekeeper.areas.corrections.metrics import CorrectionsMetrics
 from firekeeper.areas.corrections.pure.features import TEXT_CHECKS
+from firekeeper.areas.corrections.pure.vocabulary import FIELDS
 
 FALSE_POSITIVE_DAYS = 30  # the window of firekeeper_rule_false_positive_ratio
 
@@ -22,13 +24,22 @@ def area(context: AreaContext) -> CorrectionsArea:
 def admin(context: ServiceContext, area: CorrectionsArea) -> AdminApi:
     """The Corrections API over ``CorrectionsAdmin``, which shares the area's sample
     cache (a report is seen at the next message); the false-positive ratios a gauge."""
-    port = CorrectionsAdmin(context.store, area.cache, observer=context.metrics)
+    observed = context.metrics.of(CorrectionsMetrics)
+    port = CorrectionsAdmin(context.store, area.cache, observer=observed)
 
     def last_days() -> datetime:
         return datetime.now(UTC) - timedelta(days=FALSE_POSITIVE_DAYS)
 
-    context.metrics.track_false_positives(lambda: port.rule_report(since=last_days()))
+    observed.track_false_positives(lambda: port.rule_report(since=last_days()))
     return AdminApi(port, "firekeeper.api.corrections_servicer:CorrectionsServices")
 
 
-PACKAGE = AreaPackage("corrections", (queries,), area, text_checks=TEXT_CHECKS, admin=admin)
+PACKAGE = AreaPackage(
+    "corrections",
+    (queries,),
+    area,
+    text_checks=TEXT_CHECKS,
+    admin=admin,
+    metrics=CorrectionsMetrics,
+    vocabulary=FIELDS,
+)

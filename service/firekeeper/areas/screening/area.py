@@ -48,7 +48,7 @@ _REFUSING = frozenset({ActionType.DENY_JOIN, ActionType.REMOVE, ActionType.BAN})
 
 
 class ScreeningObserver(Protocol):
-    """Metrics the area reports (``firekeeper.metrics.Metrics`` implements it)."""
+    """Metrics the area reports (``metrics.ScreeningMetrics`` implements it)."""
 
     def observe_promo_signals(self, signals: Sequence[str]) -> None: ...
 

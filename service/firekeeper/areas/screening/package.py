@@ -6,13 +6,15 @@ from firekeeper.area_package import AdminApi, AreaContext, AreaPackage, ServiceC
 from firekeeper.areas.screening import tables
 from firekeeper.areas.screening.admin import ScreeningAdmin
 from firekeeper.areas.screening.area import ScreeningArea
+from firekeeper.areas.screening.metrics import ScreeningMetrics
+from firekeeper.areas.screening.pure.vocabulary import FIELDS
 from firekeeper.areas.screening.retention import RETENTION
 
 
 def area(context: AreaContext) -> ScreeningArea:
     return ScreeningArea(
         phishing_domains=context.phishing_domains,
-        observer=context.metrics,
+        observer=context.metrics_of(ScreeningMetrics),
         spam_model=context.spam_model,
     )
 
@@ -20,8 +22,16 @@ def area(context: AreaContext) -> ScreeningArea:
 def admin(context: ServiceContext, area: ScreeningArea) -> AdminApi:
     """The Screening API over ``ScreeningAdmin``; the review queue's depth a gauge."""
     port = ScreeningAdmin(context.store)
-    context.metrics.track_review_queue(port.queue_depth)
+    context.metrics.of(ScreeningMetrics).track_review_queue(port.queue_depth)
     return AdminApi(port, "firekeeper.api.screening_servicer:ScreeningServices")
 
 
-PACKAGE = AreaPackage("screening", (tables,), area, retention=RETENTION, admin=admin)
+PACKAGE = AreaPackage(
+    "screening",
+    (tables,),
+    area,
+    retention=RETENTION,
+    admin=admin,
+    metrics=ScreeningMetrics,
+    vocabulary=FIELDS,
+)

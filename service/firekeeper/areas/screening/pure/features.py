@@ -2,8 +2,8 @@
 
 The area (``firekeeper.areas.screening.area``) loads a :class:`TrustContext` under the
 chat lock; :func:`sections` turns it and the event into fact fields (see the
-"invite screening and monetization timing" part of
-``firekeeper.rules.vocabulary``). Ratios are absent (not zero) while there is
+fields declared beside it, in
+``firekeeper.areas.screening.pure.vocabulary``). Ratios are absent (not zero) while there is
 nothing to measure them on, so ``inviter.invitees_removed_ratio >= 0.5`` is
 false for an inviter nobody has judged yet.
 """
