@@ -112,6 +112,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from firekeeper.bench import run
     from firekeeper.rulesets_dir import default_dir
 
+    if args.soak:
+        from firekeeper import soak_bench
+
+        return soak_bench.run(
+            args.soak,
+            args.chats,
+            Path(args.rulesets) if args.rulesets else default_dir(),
+            args.store,
+            batch=max(args.batch),
+        )
     if args.reloads:
         from firekeeper import reload_bench
 
@@ -542,6 +552,13 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         help="instead: memory and latency across N hot reloads per phase (firekeeper.reload_bench)",
+    )
+    b.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        help="instead: RSS and store size over N events across --chats chats, in batches of"
+        " the largest --batch (firekeeper.soak_bench)",
     )
     b.add_argument("--seconds", type=float, default=20.0, help="length of each --reloads phase")
     b.add_argument("--threads", type=int, default=1, help="worker threads for --reloads")
