@@ -23,7 +23,7 @@ from firekeeper.config import Settings
 from firekeeper.errors import Diagnostic, FirekeeperError
 from firekeeper.learned.artefact import SHIPPED, SpamModelFileError
 from firekeeper.learned.artefact import load as load_spam_model
-from firekeeper.lifecycle_runtime import LifecycleRuntime
+from firekeeper.lifecycle_runtime import LifecycleRuntime, QueuedTicks
 from firekeeper.metrics import Metrics
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.reload import Reloader, fingerprint
@@ -142,7 +142,8 @@ async def run_service(
             watching = asyncio.create_task(
                 reloader.watch(settings.reload_seconds), name="firekeeper-reload"
             )
-        lifecycle = LifecycleRuntime(settings, store, pipeline.evaluate, holder, metrics)
+        ticks = QueuedTicks()  # ticks through the server's batcher: one writer on SQLite
+        lifecycle = LifecycleRuntime(settings, store, ticks.evaluate, holder, metrics)
         console = None
         if settings.console_port is not None:  # the read-only web console, beside gRPC
             console = _console(settings)(
@@ -165,6 +166,7 @@ async def run_service(
                     audit=AuditLog(store.engine),
                     console=console,
                     corrections=corrected,
+                    on_batcher=ticks.attach,
                 )
         finally:
             if watching is not None:

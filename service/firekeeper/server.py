@@ -334,11 +334,13 @@ async def serve(
     audit: AuditLog | None = None,
     console: WebConsole | None = None,
     corrections: CorrectionsPort | None = None,
+    on_batcher: Callable[[Batcher], None] | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT (or ``stop_event``), then shut down gracefully.
 
     ``ready_event`` is set, and ``on_ready`` called with the bound ports, once
-    both the gRPC server and the metrics endpoint listen.
+    both the gRPC server and the metrics endpoint listen. ``on_batcher`` gets the
+    server's batcher once it runs (the scheduler's ticks go through it).
     """
     stop = stop_event if stop_event is not None else asyncio.Event()
     signalled = asyncio.Event()
@@ -361,6 +363,8 @@ async def serve(
                 metrics.registry, settings.metrics_port, settings.metrics_host
             )
         grpc_port = await server.start()
+        if on_batcher is not None:
+            on_batcher(server.batcher)
         console_port = await console.start() if console is not None else None
         bound = Bound(
             grpc_address=f"{settings.grpc_host}:{grpc_port}",
