@@ -88,8 +88,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     configure(settings.log_format, settings.log_level, libraries=settings.library_log_level)
     if settings.workers > 1:  # N processes on one port, each a whole server
         from firekeeper.app import migrate
-        from firekeeper.workers import supervise
+        from firekeeper.workers import refuse_sqlite, supervise
 
+        try:
+            refuse_sqlite(loaded)  # several processes need PostgreSQL
+        except ValueError as exc:
+            print(f"firekeeper: {exc}", file=sys.stderr)
+            return 2
         try:
             migrate(settings)  # once, before the processes start (they would race on it)
         except FirekeeperError as exc:
@@ -112,6 +117,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from firekeeper.bench import run
     from firekeeper.rulesets_dir import default_dir
 
+    if args.workers > 1 and not args.target and not (args.store or "").startswith("postgresql"):
+        print(
+            f"firekeeper: bench --workers {args.workers} starts `serve --workers"
+            f" {args.workers}`, which needs PostgreSQL: give --store postgresql+psycopg://...",
+            file=sys.stderr,
+        )
+        return 2
     if args.soak:
         from firekeeper import soak_bench
 
