@@ -378,3 +378,93 @@ def test_batches_over_the_same_chats_in_any_order_all_commit(store: Store) -> No
     for k in keys:
         chat = store.get_chat(k)
         assert chat is not None and chat.message_count == 30
+
+
+def _one_by_one_and_batched(store: Store, events: Sequence[Event]) -> None:
+    """``events`` one by one as tenant ``one`` and in one batch as tenant ``many``: the same
+    decisions (event ids aside), chats and area rows."""
+    p = _pipeline(store)
+    for tenant in ("one", "many"):
+        for key in {replace(_chat_key(e), tenant=tenant) for e in events}:
+            p.register_chat(ChatRegistration(key=key, created_at=T0 - timedelta(days=400)))
+    singly = [p.evaluate(_as_tenant(e, "one")) for e in events]
+    batched = p.evaluate_batch([_as_tenant(e, "many") for e in events])
+    assert [replace(d, event_id="") for d in singly] == [
+        replace(d, event_id="") if isinstance(d, Decision) else d for d in batched
+    ]
+    for table, columns in AREA_ROWS.items():
+        one, many = (_area_rows(store, table, columns, t) for t in ("one", "many"))
+        assert one == many, table.name
+    for key in {_chat_key(e) for e in events}:
+        one_chat = p.get_chat(replace(key, tenant="one")).chat
+        many_chat = p.get_chat(replace(key, tenant="many")).chat
+        assert many_chat == replace(one_chat, key=many_chat.key)
+
+
+def _chat_key(e: Event) -> ChatKey:
+    return ChatKey(e.envelope.platform, e.envelope.tenant, e.envelope.chat_id)
+
+
+def _said(second: int, who: str, message_id: str, text: str, eid: str, reply_to: str = "") -> Event:
+    return Event(
+        Envelope(
+            eid,
+            KEY.platform,
+            KEY.tenant,
+            KEY.chat_id,
+            T0 + timedelta(seconds=second),
+            Actor(id=who, display_name=who.upper()),
+        ),
+        MessagePosted(message_id=message_id, text=text, reply_to_message_id=reply_to),
+    )
+
+
+def test_a_message_id_asked_again_after_its_answer_stays_answered_in_a_batch(
+    store: Store,
+) -> None:
+    """A question, its answer, the same message asked again (a redelivery under a new
+    event id), and another reply to it: the second reply answers nothing, in a batch as
+    one by one (the answer's counter counts one answer, and the question stays answered)."""
+    question = "Where do we meet on Saturday?"
+    events = [
+        _said(0, "p0", "q1", question, "e-q1"),
+        _said(20, "p1", "a1", "At the library, the big room upstairs", "e-a1", reply_to="q1"),
+        _said(40, "p0", "q1", question, "e-q1-again"),
+        _said(60, "p2", "a2", "At the library, from six in the evening", "e-a2", reply_to="q1"),
+        _said(80, "p0", "q2", "And who brings the projector?", "e-q2"),
+        _said(100, "p0", "q2", "And who brings the projector?", "e-q2-again"),
+        _said(120, "p1", "a3", "I will bring mine, it is in my car", "e-a3", reply_to="q2"),
+    ]
+    _one_by_one_and_batched(store, events)
+    rows = _area_rows(store, value, AREA_ROWS[value], "many")
+    assert [r[2] for r in rows] == [2]  # two questions answered, each once
+
+
+def test_events_more_than_30_days_out_of_order_in_one_batch_match_one_by_one(
+    store: Store,
+) -> None:
+    """The workload's events over two chats, the first half moved 40 days later, so the
+    batch goes back more than the 30 days the open questions and strikes are kept: the
+    same decisions and rows as one by one."""
+    work = build(160, n_chats=2)
+    start, key = work.events[0].envelope.occurred_at, work.chats[0].key
+    later = timedelta(days=40)
+
+    def moved(e: Event, by: timedelta) -> Event:
+        env = e.envelope
+        return replace(e, envelope=replace(env, occurred_at=env.occurred_at + by))
+
+    def in_chat(e: Event, at: datetime) -> Event:
+        env = replace(e.envelope, platform=key.platform, chat_id=key.chat_id, occurred_at=at)
+        return replace(e, envelope=env)
+
+    question = "Can someone share the spreadsheet template from yesterday's call?"
+    reply = "Here it is: the shared folder, second tab"
+    old_q = in_chat(_said(0, "u0-5", "old-q", question, "old-q"), start)
+    late_q = in_chat(_said(0, "u0-6", "late-q", question, "late-q"), start + later)
+    replies = [  # at the late end, to both questions
+        in_chat(_said(0, "u0-7", f"r{n}", reply, f"r{n}", q), start + later + timedelta(hours=1))
+        for n, q in enumerate(("old-q", "late-q"))
+    ]
+    events = [late_q, *(moved(e, later) for e in work.events[:80]), old_q]
+    _one_by_one_and_batched(store, [*events, *work.events[80:], *replies])
