@@ -6,6 +6,7 @@ area (``firekeeper.wiring``).
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from firekeeper.areas.corrections.queries import rule_action_counts
 from firekeeper.areas.registry import retention_policies
@@ -29,12 +31,14 @@ from firekeeper.domain.events import (
     MemberJoined,
     MemberLeft,
     MessagePosted,
+    Platform,
 )
 from firekeeper.errors import InvalidEvent, StoreUnavailable
 from firekeeper.pipeline import Pipeline, RulesetHolder
 from firekeeper.rules.evaluate import Evaluation
 from firekeeper.rulesets_dir import load
 from firekeeper.store import Store
+from firekeeper.store import batch as batch_store
 from firekeeper.store.models import chats, decisions, members
 from firekeeper.store.retention import Retention
 from firekeeper.wiring import build_pipeline, governance_areas
@@ -342,9 +346,57 @@ def test_an_event_whose_own_writes_fail_fails_alone_and_the_others_are_decided(
     assert [isinstance(o, Decision) and o.replayed for o in again] == [True, False, True]
 
 
-def test_batches_over_the_same_chats_in_any_order_all_commit(store: Store) -> None:
-    """Two threads send batches naming the same chats in opposite orders: the chats are
-    locked in one fixed order, so neither waits on the other forever."""
+def test_the_chats_are_locked_in_one_order_whatever_the_batchs_order(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keys handed to the lock are sorted (platform, tenant, chat id) for every
+    shuffle of a batch's chats, and PostgreSQL's lock statement takes the rows in that
+    order (ORDER BY .. FOR UPDATE): without either, this fails."""
+    keys = [
+        ChatKey(platform, tenant, f"-100{n}")
+        for n in (3, 1, 2)
+        for platform in (Platform.TELEGRAM, Platform.DISCORD)
+        for tenant in ("b", "a")
+    ]
+    handed: list[list[ChatKey]] = []
+    real_lock = batch_store._lock
+
+    def recording(conn: Any, wanted: Sequence[ChatKey]) -> Any:
+        handed.append(list(wanted))
+        return real_lock(conn, wanted)
+
+    monkeypatch.setattr(batch_store, "_lock", recording)
+    p = _pipeline(store)
+    rng = random.Random(3)
+    expected = sorted(keys, key=lambda k: (k.platform.value, k.tenant, k.chat_id))
+    for round_ in range(6):
+        order = keys[:]
+        rng.shuffle(order)
+        events = [
+            replace(
+                message(eid=f"r{round_}-{n}"),
+                envelope=replace(
+                    message().envelope,
+                    platform=k.platform,
+                    tenant=k.tenant,
+                    chat_id=k.chat_id,
+                    event_id=f"r{round_}-{n}",
+                ),
+            )
+            for n, k in enumerate(order)
+        ]
+        handed.clear()
+        assert all(isinstance(o, Decision) for o in p.evaluate_batch(events))
+        assert handed and handed[0] == expected, order  # the lock of every chat, in order
+    lock_sql = str(batch_store._CHATS_FOR_UPDATE.compile(dialect=postgresql.dialect()))
+    assert " ".join(lock_sql.split()).endswith(
+        "ORDER BY chats.platform, chats.tenant, chats.chat_id FOR UPDATE"
+    )
+
+
+def test_batches_over_the_same_chats_in_opposite_orders_all_commit(store: Store) -> None:
+    """Two threads send batches naming the same chats in opposite orders, 15 times each:
+    every batch commits (no deadlock, no lock time-out) and every message is counted."""
     keys = [replace(KEY, chat_id=f"-100{n}") for n in range(4)]
 
     def batch(thread: int, round_: int) -> list[Event]:
