@@ -748,7 +748,8 @@ class ScreeningBatch:
             conn.execute(_PRUNE_QUESTIONS, [{"b_pk": pk, "b_before": b} for pk, b in before])
             self._questions_before.clear()
         if self._asked:
-            kept, later = [], {}  # later: the latest prune after each ask, per chat
+            kept: list[dict[str, Any]] = []
+            later: dict[int, datetime] = {}  # the latest prune after each ask, per chat
             for row in reversed(self._asked):
                 pk, at = row["chat_pk"], row["asked_at"]
                 if pk not in later or at >= later[pk]:
