@@ -261,10 +261,11 @@ class Server:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._probe.shutdown(wait=False, cancel_futures=True)
         # A readiness probe still running would take a connection from a store that is
-        # about to close (and leak it): give it a moment to finish, bounded.
+        # about to close (and leak it): give it a moment to finish, bounded; so too the
+        # batch running (a scheduler's tick may still be in one after the calls drained).
         loop = asyncio.get_running_loop()
         until = loop.time() + PROBE_FINISH_SECONDS
-        while self._probe.busy and loop.time() < until:
+        while (self._probe.busy or self.batcher.busy) and loop.time() < until:
             await asyncio.sleep(0.01)
         log.info("grpc server stopped")
 
