@@ -24,7 +24,7 @@ from firekeeper.config import Settings
 from firekeeper.errors import Diagnostic, FirekeeperError
 from firekeeper.learned.artefact import SHIPPED, SpamModelFileError
 from firekeeper.learned.artefact import load as load_spam_model
-from firekeeper.lifecycle_runtime import LifecycleRuntime
+from firekeeper.lifecycle_runtime import LifecycleRuntime, QueuedTicks
 from firekeeper.metrics import Metrics
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.reload import Reloader, fingerprint
@@ -145,8 +145,9 @@ async def run_service(
             watching = asyncio.create_task(
                 reloader.watch(settings.reload_seconds), name="firekeeper-reload"
             )
+        ticks = QueuedTicks()  # ticks through the server's batcher: one writer on SQLite
         lifecycle = LifecycleRuntime(
-            settings, store, pipeline.evaluate, holder, observed.of(LifecycleMetrics)
+            settings, store, ticks.evaluate, holder, observed.of(LifecycleMetrics)
         )
         console = None
         if settings.console_port is not None:  # the read-only web console, beside gRPC
@@ -169,6 +170,7 @@ async def run_service(
                     services=[*services, lifecycle.api],
                     audit=AuditLog(store.engine),
                     console=console,
+                    on_batcher=ticks.attach,
                 )
         finally:
             if watching is not None:

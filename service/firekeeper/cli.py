@@ -88,8 +88,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     configure(settings.log_format, settings.log_level, libraries=settings.library_log_level)
     if settings.workers > 1:  # N processes on one port, each a whole server
         from firekeeper.app import migrate
-        from firekeeper.workers import supervise
+        from firekeeper.workers import refuse_sqlite, supervise
 
+        try:
+            refuse_sqlite(loaded)  # several processes need PostgreSQL
+        except ValueError as exc:
+            print(f"firekeeper: {exc}", file=sys.stderr)
+            return 2
         try:
             migrate(settings)  # once, before the processes start (they would race on it)
         except FirekeeperError as exc:
@@ -112,6 +117,23 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from firekeeper.bench import run
     from firekeeper.rulesets_dir import default_dir
 
+    if args.workers > 1 and not args.target and not (args.store or "").startswith("postgresql"):
+        print(
+            f"firekeeper: bench --workers {args.workers} starts `serve --workers"
+            f" {args.workers}`, which needs PostgreSQL: give --store postgresql+psycopg://...",
+            file=sys.stderr,
+        )
+        return 2
+    if args.soak:
+        from firekeeper import soak_bench
+
+        return soak_bench.run(
+            args.soak,
+            args.chats,
+            Path(args.rulesets) if args.rulesets else default_dir(),
+            args.store,
+            batch=max(args.batch),
+        )
     if args.reloads:
         from firekeeper import reload_bench
 
@@ -542,6 +564,13 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         help="instead: memory and latency across N hot reloads per phase (firekeeper.reload_bench)",
+    )
+    b.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        help="instead: RSS and store size over N events across --chats chats, in batches of"
+        " the largest --batch (firekeeper.soak_bench)",
     )
     b.add_argument("--seconds", type=float, default=20.0, help="length of each --reloads phase")
     b.add_argument("--threads", type=int, default=1, help="worker threads for --reloads")

@@ -464,6 +464,13 @@ def load(
     return Loaded(settings, every, path, file_source if path else "default")
 
 
+def origin(loaded: Loaded, name: str) -> str:
+    """Where setting ``name``'s value came from, as a person sets it: its environment
+    variable, its flag, ``<file>: <name>``, or ``default``."""
+    source = loaded.sources.get(name, "default")
+    return "default" if source == "default" else _where(name, source, loaded.config_file)
+
+
 def _where(name: str, source: Source, path: str) -> str:
     if source == "env":
         return env_name(name)

@@ -3,6 +3,12 @@
 ``firekeeper.app`` builds one :class:`LifecycleRuntime` and runs the server inside
 ``async with runtime.running():``; the scheduler task starts before the server
 listens and stops (giving up its lock) after the server has drained.
+
+Ticks (the scheduler's and the Scheduler.RunTicks RPC's) are evaluated through the
+server's batcher (:class:`QueuedTicks`), the queue every Evaluate and EvaluateBatch
+call goes through: on SQLite its one evaluation thread is the one writer, so a tick
+never runs beside an Evaluate call. Until the server hands its batcher over, and once
+it has closed it, a tick round is put off to the next check.
 """
 
 from __future__ import annotations
@@ -10,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from firekeeper.api.batcher import Batcher, Closed, NotReached
 from firekeeper.api.lifecycle_servicer import LifecycleServices
 from firekeeper.area_registry import retention_policies
 from firekeeper.areas.lifecycle.admin import LifecycleService, Wakeups
@@ -22,7 +30,13 @@ from firekeeper.config import Settings
 from firekeeper.domain.decisions import Decision
 from firekeeper.domain.events import Event
 from firekeeper.pipeline import RulesetHolder
-from firekeeper.scheduler import ChatSelection, ManualRound, TickScheduler, run_ticks
+from firekeeper.scheduler import (
+    ChatSelection,
+    ManualRound,
+    QueueNotRunning,
+    TickScheduler,
+    run_ticks,
+)
 from firekeeper.store import Store
 from firekeeper.store.leader import Leadership, leadership_for
 from firekeeper.store.retention import Retention
@@ -32,6 +46,39 @@ log = logging.getLogger("firekeeper.scheduler")
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class QueuedTicks:
+    """Ticks evaluated through the server's batcher (``evaluate``, handed to the
+    scheduler and to RunTicks), once the server has handed it over (``attach``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._batcher: Batcher | None = None
+
+    def attach(self, batcher: Batcher) -> None:
+        """The server's batcher, started: ticks go through it from now on."""
+        with self._lock:
+            self._batcher = batcher
+
+    def evaluate(self, event: Event) -> Decision:
+        """The tick's decision, evaluated in a batch of the server's queue (waiting for
+        it like any caller); ``QueueNotRunning`` before ``attach`` or once the batcher
+        is closed, the event's own error as the pipeline raised it."""
+        with self._lock:
+            batcher = self._batcher
+        if batcher is None:
+            raise QueueNotRunning("the server's evaluation queue has not started yet")
+        try:
+            (answer,) = batcher.submit([event]).future.result()
+        except Closed as exc:
+            raise QueueNotRunning("the server's evaluation queue is closed") from exc
+        outcome = answer.outcome
+        if isinstance(outcome, Exception):
+            raise outcome
+        if isinstance(outcome, NotReached):  # only a call with a deadline; ticks have none
+            raise QueueNotRunning("the tick was not reached before the queue stopped")
+        return outcome
 
 
 class _Observer:

@@ -1,7 +1,9 @@
 """The tick scheduler: time-driven rules without engine timers.
 
 Every period (``FIREKEEPER_TICK_SECONDS``) the leading replica evaluates one
-``chat.tick`` event per chat through the same pipeline as every other event:
+``chat.tick`` event per chat through the same pipeline as every other event, and
+in the service through the same queue (``firekeeper.lifecycle_runtime.QueuedTicks``:
+the server's batcher, so on SQLite ticks and Evaluate calls have one writer):
 the chat is locked, the decision is logged, areas load and write state, and
 the lifecycle area puts the tick's actions in the outbox. After each completed
 round the leader runs the retention sweep (``firekeeper.store.retention``), so
@@ -57,6 +59,12 @@ log = logging.getLogger("firekeeper.scheduler")
 
 RUN_NAME = "ticks"
 RECHECK_EVERY = 200
+
+
+class QueueNotRunning(Exception):
+    """Ticks cannot be evaluated now: the server's evaluation queue (its batcher, the
+    one writer) is not running yet, or no longer (start-up, shutdown). A round that
+    meets it stops there and is run again at the next check."""
 
 
 class TickObserver(Protocol):
@@ -296,6 +304,9 @@ class TickScheduler:
             start = time.perf_counter()
             try:
                 decision = self._evaluate(event)
+            except QueueNotRunning as exc:
+                log.info("tick round put off", extra={"period": index, "reason": str(exc)})
+                return Round(index, len(keys), evaluated, replayed, failed + 1, complete=False)
             except Exception:
                 failed += 1
                 log.exception("tick failed", extra={"chat": str(key), "period": index})

@@ -245,10 +245,11 @@ class Server:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._probe.shutdown(wait=False, cancel_futures=True)
         # A readiness probe still running would take a connection from a store that is
-        # about to close (and leak it): give it a moment to finish, bounded.
+        # about to close (and leak it): give it a moment to finish, bounded; so too the
+        # batch running (a scheduler's tick may still be in one after the calls drained).
         loop = asyncio.get_running_loop()
         until = loop.time() + PROBE_FINISH_SECONDS
-        while self._probe.busy and loop.time() < until:
+        while (self._probe.busy or self.batcher.busy) and loop.time() < until:
             await asyncio.sleep(0.01)
         log.info("grpc server stopped")
 
@@ -316,11 +317,13 @@ async def serve(
     services: Sequence[AreaServices] = (),
     audit: AuditLog | None = None,
     console: WebConsole | None = None,
+    on_batcher: Callable[[Batcher], None] | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT (or ``stop_event``), then shut down gracefully.
 
     ``ready_event`` is set, and ``on_ready`` called with the bound ports, once
-    both the gRPC server and the metrics endpoint listen.
+    both the gRPC server and the metrics endpoint listen. ``on_batcher`` gets the
+    server's batcher once it runs (the scheduler's ticks go through it).
     """
     stop = stop_event if stop_event is not None else asyncio.Event()
     signalled = asyncio.Event()
@@ -341,6 +344,8 @@ async def serve(
                 metrics.registry, settings.metrics_port, settings.metrics_host
             )
         grpc_port = await server.start()
+        if on_batcher is not None:
+            on_batcher(server.batcher)
         console_port = await console.start() if console is not None else None
         bound = Bound(
             grpc_address=f"{settings.grpc_host}:{grpc_port}",

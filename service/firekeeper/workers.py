@@ -19,6 +19,11 @@ What differs between the children:
   registry; scrape every port, each is an ``instance``); port 0 stays "any free
   port" for each; off stays off;
 - the web console, if on, is served by child 0 only.
+
+More than one process needs PostgreSQL: on SQLite the processes would only queue on
+its one write lock (each process's evaluation thread is already the one writer), so
+``serve --workers N`` with N > 1 on an SQLite store is refused before anything starts
+(:func:`refuse_sqlite`), naming the setting and where it was set.
 """
 
 from __future__ import annotations
@@ -33,11 +38,28 @@ import time
 from collections.abc import Callable, Sequence
 from types import FrameType
 
-from firekeeper.config import Settings
+from firekeeper.config import ConfigError, Loaded, Settings, origin
 
 log = logging.getLogger("firekeeper.workers")
 
 POLL_SECONDS = 0.2
+
+
+def refuse_sqlite(loaded: Loaded) -> None:
+    """``ConfigError`` when more than one process is asked for on an SQLite store."""
+    settings = loaded.settings
+    if settings.workers <= 1 or not settings.store_url.startswith("sqlite"):
+        return
+    store = origin(loaded, "store_url")
+    raise ConfigError(
+        "workers",
+        settings.workers,
+        f"{settings.workers} server processes on an SQLite store (store_url: {store})"
+        " would only queue on its one write lock: run one process (workers 1; its"
+        " evaluation thread is the one writer), or use PostgreSQL for more processes"
+        " (FIREKEEPER_STORE_URL=postgresql+psycopg://...)",
+        where=origin(loaded, "workers"),
+    )
 
 
 def child_flags(settings: Settings, index: int, port: int) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -33,6 +33,7 @@ from firekeeper.domain.events import (
     Role,
 )
 
+START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 KINDS = ("work", "hobby", "growth", "family", "entertainment", "goal")
 PLATFORMS = (Platform.TELEGRAM, Platform.DISCORD, Platform.WECOM)
 TEXTS = (
@@ -59,7 +60,12 @@ def build(
     n_events: int, n_chats: int = 200, members_per_chat: int = 150, seed: int = 7
 ) -> Workload:
     rng = random.Random(seed)
-    start = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+    chats = registrations(n_chats, rng)
+    return Workload(chats, tuple(stream(chats, n_events, rng, members_per_chat)))
+
+
+def registrations(n_chats: int, rng: random.Random) -> tuple[ChatRegistration, ...]:
+    """The workload's chats (the first draws of ``rng``)."""
     chats = []
     for i in range(n_chats):
         platform = PLATFORMS[i % len(PLATFORMS)]
@@ -67,13 +73,25 @@ def build(
             ChatRegistration(
                 key=ChatKey(platform, "bench", f"chat-{i}"),
                 kind=KINDS[i % len(KINDS)],
-                created_at=start - timedelta(days=rng.randint(1, 400)),
+                created_at=START - timedelta(days=rng.randint(1, 400)),
                 member_count=rng.randint(10, 190),
                 title=f"Bench group {i}",
                 owner_id=f"u{i}-0",
             )
         )
-    events = []
+    return tuple(chats)
+
+
+def stream(
+    chats: Sequence[ChatRegistration],
+    n_events: int,
+    rng: random.Random,
+    members_per_chat: int = 150,
+) -> Iterator[Event]:
+    """The workload's events over ``chats``, made one at a time (the soak bench
+    streams a million without holding them)."""
+    n_chats = len(chats)
+    start = START
     next_member = [members_per_chat] * n_chats
     for n in range(n_events):
         c = rng.randrange(n_chats)
@@ -123,7 +141,7 @@ def build(
                 platform_member_count=(reg.member_count or 0) + rng.randint(-3, 3)
             )
             actor = Actor(id=reg.owner_id, role=Role.OWNER)
-        events.append(
+        yield (
             Event(
                 Envelope(
                     event_id=f"bench-{n}",
@@ -136,7 +154,6 @@ def build(
                 payload,
             )
         )
-    return Workload(tuple(chats), tuple(events))
 
 
 def p50_p99_ms(latencies: Sequence[float]) -> tuple[float, float]:

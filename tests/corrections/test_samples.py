@@ -18,9 +18,10 @@ from firekeeper.areas.corrections.pure.features import (
 )
 from tests.core.builders import join, message
 
-from .support import REPO, TG_SPAM, lines
+from .support import SHARED_FIXTURES, TG_SPAM, lines, require_shared
 
-QQ = REPO.parent / "shared" / "fixtures" / "datasets" / "siuank_qq_group" / "mc_qq_group.txt"
+QQ = SHARED_FIXTURES / "datasets" / "siuank_qq_group" / "mc_qq_group.txt"
+require_shared(QQ)
 
 
 def _qq(label: str) -> list[str]:

@@ -1,5 +1,6 @@
 """``firekeeper serve --workers 2``: two processes serve one port, each with its own
-metrics port, only the first runs the scheduler, and SIGTERM stops them all."""
+metrics port, only the first runs the scheduler, and SIGTERM stops them all; on
+PostgreSQL only (on SQLite it is refused, naming the setting and where it was set)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ import pytest
 from firekeeper.api import convert
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2 as pb
 from firekeeper.api.gen.firekeeper.v1 import firekeeper_pb2_grpc as pb_grpc
-from firekeeper.config import Settings
-from firekeeper.workers import child_flags
+from firekeeper.cli import main
+from firekeeper.config import Settings, load
+from firekeeper.workers import child_flags, refuse_sqlite
 from tests.api.support import event
 from tests.conftest import RULESETS
 
@@ -82,11 +84,11 @@ def test_child_flags_split_the_scheduler_metrics_and_console() -> None:
     assert "--metrics-port" not in child_flags(s.replace(metrics_port=None), 1, 5000)
 
 
-def test_two_processes_serve_one_port_and_stop_together(tmp_path: Path) -> None:
+def test_two_processes_serve_one_port_and_stop_together(postgres_url: str) -> None:
     metrics = _free_pair()
     command = [
         *(sys.executable, "-m", "firekeeper.cli", "serve", "--workers", "2"),
-        *("--store", f"sqlite:///{tmp_path / 'w.db'}", "--rulesets", str(RULESETS)),
+        *("--store", postgres_url, "--rulesets", str(RULESETS)),
         *("--address", "127.0.0.1:0", "--metrics-port", str(metrics)),
         *("--log-format", "json", "--reload-seconds", "0", "--grace-seconds", "2"),
         *("--drain-seconds", "0"),
@@ -138,3 +140,46 @@ def test_two_processes_serve_one_port_and_stop_together(tmp_path: Path) -> None:
             parent.wait()
         if parent.stderr is not None:
             parent.stderr.close()
+
+
+@pytest.mark.parametrize(
+    ("env", "flags", "where"),
+    [
+        ({"FIREKEEPER_WORKERS": "2"}, {}, "FIREKEEPER_WORKERS=2"),
+        ({}, {"workers": 3}, "--workers=3"),
+        ({"FIREKEEPER_CONFIG": "{file}"}, {}, "{file}: workers=2"),
+    ],
+)
+def test_several_processes_on_sqlite_are_refused_naming_the_setting(
+    tmp_path: Path, env: dict[str, str], flags: dict[str, int], where: str
+) -> None:
+    config = tmp_path / "firekeeper.yaml"
+    config.write_text("workers: 2\n")
+    env = {k: v.format(file=config) for k, v in env.items()}
+    loaded = load(env, flags)
+    with pytest.raises(ValueError) as refused:
+        refuse_sqlite(loaded)
+    message = str(refused.value)
+    assert message.startswith(where.format(file=config) + ":")
+    assert "SQLite" in message and "(store_url: default)" in message
+    assert "PostgreSQL" in message and "workers 1" in message
+
+
+def test_one_process_on_sqlite_and_several_on_postgresql_are_allowed() -> None:
+    refuse_sqlite(load({}, {}))  # the default: one process
+    pg = {"FIREKEEPER_STORE_URL": "postgresql+psycopg://fk@db/fk", "FIREKEEPER_WORKERS": "4"}
+    refuse_sqlite(load(pg, {}))
+
+
+def test_serve_refuses_before_starting_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "never.db"
+    status = main(
+        ["serve", "--workers", "2", "--store", f"sqlite:///{db}", "--rulesets", str(RULESETS)]
+    )
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err.startswith("firekeeper: --workers=2: 2 server processes on an SQLite store")
+    assert "(store_url: --store)" in err
+    assert not db.exists()  # not even migrated

@@ -6,6 +6,7 @@ area (``firekeeper.wiring``).
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from firekeeper.area_registry import retention_policies
 from firekeeper.areas.corrections.queries import rule_action_counts
@@ -29,12 +31,14 @@ from firekeeper.domain.events import (
     MemberJoined,
     MemberLeft,
     MessagePosted,
+    Platform,
 )
 from firekeeper.errors import InvalidEvent, StoreUnavailable
 from firekeeper.pipeline import Pipeline, RulesetHolder
 from firekeeper.rules.evaluate import Evaluation
 from firekeeper.rulesets_dir import load
 from firekeeper.store import Store
+from firekeeper.store import batch as batch_store
 from firekeeper.store.models import chats, decisions, members
 from firekeeper.store.retention import Retention
 from firekeeper.wiring import build_pipeline, governance_areas
@@ -342,9 +346,57 @@ def test_an_event_whose_own_writes_fail_fails_alone_and_the_others_are_decided(
     assert [isinstance(o, Decision) and o.replayed for o in again] == [True, False, True]
 
 
-def test_batches_over_the_same_chats_in_any_order_all_commit(store: Store) -> None:
-    """Two threads send batches naming the same chats in opposite orders: the chats are
-    locked in one fixed order, so neither waits on the other forever."""
+def test_the_chats_are_locked_in_one_order_whatever_the_batchs_order(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keys handed to the lock are sorted (platform, tenant, chat id) for every
+    shuffle of a batch's chats, and PostgreSQL's lock statement takes the rows in that
+    order (ORDER BY .. FOR UPDATE): without either, this fails."""
+    keys = [
+        ChatKey(platform, tenant, f"-100{n}")
+        for n in (3, 1, 2)
+        for platform in (Platform.TELEGRAM, Platform.DISCORD)
+        for tenant in ("b", "a")
+    ]
+    handed: list[list[ChatKey]] = []
+    real_lock = batch_store._lock
+
+    def recording(conn: Any, wanted: Sequence[ChatKey]) -> Any:
+        handed.append(list(wanted))
+        return real_lock(conn, wanted)
+
+    monkeypatch.setattr(batch_store, "_lock", recording)
+    p = _pipeline(store)
+    rng = random.Random(3)
+    expected = sorted(keys, key=lambda k: (k.platform.value, k.tenant, k.chat_id))
+    for round_ in range(6):
+        order = keys[:]
+        rng.shuffle(order)
+        events = [
+            replace(
+                message(eid=f"r{round_}-{n}"),
+                envelope=replace(
+                    message().envelope,
+                    platform=k.platform,
+                    tenant=k.tenant,
+                    chat_id=k.chat_id,
+                    event_id=f"r{round_}-{n}",
+                ),
+            )
+            for n, k in enumerate(order)
+        ]
+        handed.clear()
+        assert all(isinstance(o, Decision) for o in p.evaluate_batch(events))
+        assert handed and handed[0] == expected, order  # the lock of every chat, in order
+    lock_sql = str(batch_store._CHATS_FOR_UPDATE.compile(dialect=postgresql.dialect()))
+    assert " ".join(lock_sql.split()).endswith(
+        "ORDER BY chats.platform, chats.tenant, chats.chat_id FOR UPDATE"
+    )
+
+
+def test_batches_over_the_same_chats_in_opposite_orders_all_commit(store: Store) -> None:
+    """Two threads send batches naming the same chats in opposite orders, 15 times each:
+    every batch commits (no deadlock, no lock time-out) and every message is counted."""
     keys = [replace(KEY, chat_id=f"-100{n}") for n in range(4)]
 
     def batch(thread: int, round_: int) -> list[Event]:
@@ -378,3 +430,93 @@ def test_batches_over_the_same_chats_in_any_order_all_commit(store: Store) -> No
     for k in keys:
         chat = store.get_chat(k)
         assert chat is not None and chat.message_count == 30
+
+
+def _one_by_one_and_batched(store: Store, events: Sequence[Event]) -> None:
+    """``events`` one by one as tenant ``one`` and in one batch as tenant ``many``: the same
+    decisions (event ids aside), chats and area rows."""
+    p = _pipeline(store)
+    for tenant in ("one", "many"):
+        for key in {replace(_chat_key(e), tenant=tenant) for e in events}:
+            p.register_chat(ChatRegistration(key=key, created_at=T0 - timedelta(days=400)))
+    singly = [p.evaluate(_as_tenant(e, "one")) for e in events]
+    batched = p.evaluate_batch([_as_tenant(e, "many") for e in events])
+    assert [replace(d, event_id="") for d in singly] == [
+        replace(d, event_id="") if isinstance(d, Decision) else d for d in batched
+    ]
+    for table, columns in AREA_ROWS.items():
+        one, many = (_area_rows(store, table, columns, t) for t in ("one", "many"))
+        assert one == many, table.name
+    for key in {_chat_key(e) for e in events}:
+        one_chat = p.get_chat(replace(key, tenant="one")).chat
+        many_chat = p.get_chat(replace(key, tenant="many")).chat
+        assert many_chat == replace(one_chat, key=many_chat.key)
+
+
+def _chat_key(e: Event) -> ChatKey:
+    return ChatKey(e.envelope.platform, e.envelope.tenant, e.envelope.chat_id)
+
+
+def _said(second: int, who: str, message_id: str, text: str, eid: str, reply_to: str = "") -> Event:
+    return Event(
+        Envelope(
+            eid,
+            KEY.platform,
+            KEY.tenant,
+            KEY.chat_id,
+            T0 + timedelta(seconds=second),
+            Actor(id=who, display_name=who.upper()),
+        ),
+        MessagePosted(message_id=message_id, text=text, reply_to_message_id=reply_to),
+    )
+
+
+def test_a_message_id_asked_again_after_its_answer_stays_answered_in_a_batch(
+    store: Store,
+) -> None:
+    """A question, its answer, the same message asked again (a redelivery under a new
+    event id), and another reply to it: the second reply answers nothing, in a batch as
+    one by one (the answer's counter counts one answer, and the question stays answered)."""
+    question = "Where do we meet on Saturday?"
+    events = [
+        _said(0, "p0", "q1", question, "e-q1"),
+        _said(20, "p1", "a1", "At the library, the big room upstairs", "e-a1", reply_to="q1"),
+        _said(40, "p0", "q1", question, "e-q1-again"),
+        _said(60, "p2", "a2", "At the library, from six in the evening", "e-a2", reply_to="q1"),
+        _said(80, "p0", "q2", "And who brings the projector?", "e-q2"),
+        _said(100, "p0", "q2", "And who brings the projector?", "e-q2-again"),
+        _said(120, "p1", "a3", "I will bring mine, it is in my car", "e-a3", reply_to="q2"),
+    ]
+    _one_by_one_and_batched(store, events)
+    rows = _area_rows(store, value, AREA_ROWS[value], "many")
+    assert [r[2] for r in rows] == [2]  # two questions answered, each once
+
+
+def test_events_more_than_30_days_out_of_order_in_one_batch_match_one_by_one(
+    store: Store,
+) -> None:
+    """The workload's events over two chats, the first half moved 40 days later, so the
+    batch goes back more than the 30 days the open questions and strikes are kept: the
+    same decisions and rows as one by one."""
+    work = build(160, n_chats=2)
+    start, key = work.events[0].envelope.occurred_at, work.chats[0].key
+    later = timedelta(days=40)
+
+    def moved(e: Event, by: timedelta) -> Event:
+        env = e.envelope
+        return replace(e, envelope=replace(env, occurred_at=env.occurred_at + by))
+
+    def in_chat(e: Event, at: datetime) -> Event:
+        env = replace(e.envelope, platform=key.platform, chat_id=key.chat_id, occurred_at=at)
+        return replace(e, envelope=env)
+
+    question = "Can someone share the spreadsheet template from yesterday's call?"
+    reply = "Here it is: the shared folder, second tab"
+    old_q = in_chat(_said(0, "u0-5", "old-q", question, "old-q"), start)
+    late_q = in_chat(_said(0, "u0-6", "late-q", question, "late-q"), start + later)
+    replies = [  # at the late end, to both questions
+        in_chat(_said(0, "u0-7", f"r{n}", reply, f"r{n}", q), start + later + timedelta(hours=1))
+        for n, q in enumerate(("old-q", "late-q"))
+    ]
+    events = [late_q, *(moved(e, later) for e in work.events[:80]), old_q]
+    _one_by_one_and_batched(store, [*events, *work.events[80:], *replies])

@@ -12,13 +12,17 @@ The cache keeps one immutable ``ReportedSamples`` per tenant. A correction store
 through this process invalidates its tenant at once (``SampleCache.invalidate``);
 corrections stored by another replica are seen within ``ttl_seconds``: after that,
 the next message of the tenant reads the tenant's newest correction id (one indexed
-query) and reloads the samples only when it changed.
+query) and reloads the samples only when it changed. It holds at most
+``max_tenants`` tenants (``MAX_TENANTS``), the least recently asked for leaving first
+(read again from the store when asked for again), so its memory is bounded however
+many tenants a credential with ``tenants: "*"`` sends.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,6 +37,7 @@ from firekeeper.store import ChatTx
 
 NAME = "corrections"
 DEFAULT_TTL_SECONDS = 5.0
+MAX_TENANTS = 256  # tenants whose samples the cache holds (each up to MAX_SAMPLES)
 
 
 class SampleCache:
@@ -43,19 +48,25 @@ class SampleCache:
         *,
         ttl_seconds: float = DEFAULT_TTL_SECONDS,
         limit: int = MAX_SAMPLES,
+        max_tenants: int = MAX_TENANTS,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        if max_tenants < 1:
+            raise ValueError(f"max_tenants must be at least 1, not {max_tenants}")
         self._ttl = ttl_seconds
         self._limit = limit
+        self._max_tenants = max_tenants
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        # tenant -> (checked at, revision, samples)
-        self._entries: dict[str, tuple[float, int, ReportedSamples]] = {}
+        # tenant -> (checked at, revision, samples), the least recently asked for first
+        self._entries: OrderedDict[str, tuple[float, int, ReportedSamples]] = OrderedDict()
 
     def get(self, conn: Connection, tenant: str) -> ReportedSamples:
         now = self._monotonic()
         with self._lock:
             entry = self._entries.get(tenant)
+            if entry is not None:
+                self._entries.move_to_end(tenant)
         if entry is not None and now - entry[0] < self._ttl:
             return entry[2]
         current = q.revision(conn, tenant)
@@ -65,7 +76,15 @@ class SampleCache:
             samples = ReportedSamples.of(q.samples(conn, tenant, self._limit)) if current else _NONE
         with self._lock:
             self._entries[tenant] = (now, current, samples)
+            self._entries.move_to_end(tenant)
+            while len(self._entries) > self._max_tenants:
+                self._entries.popitem(last=False)
         return samples
+
+    def size(self) -> int:
+        """How many tenants' samples the cache holds now (at most ``max_tenants``)."""
+        with self._lock:
+            return len(self._entries)
 
     def invalidate(self, tenant: str) -> None:
         with self._lock:

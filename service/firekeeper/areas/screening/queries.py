@@ -636,6 +636,7 @@ class ScreeningBatch:
     _asked: list[dict[str, Any]] = field(default_factory=list)
     _answers: list[dict[str, Any]] = field(default_factory=list)
     _questions_before: dict[int, datetime] = field(default_factory=dict)  # prune, per chat
+    _answered: set[tuple[int, str]] = field(default_factory=set)  # answered since the read
     # the join log from _joins_since on: {chat: [(user, at)]}
     _joins_since: datetime | None = None
     _joins: dict[int, list[tuple[str, datetime]]] = field(default_factory=dict)
@@ -717,11 +718,14 @@ class ScreeningBatch:
             return
         if at is None:
             held.pop((chat_pk, message_id), None)
+            self._answered.add((chat_pk, message_id))
             return
         before = at - QUESTIONS_KEEP  # the prune that goes with each ask
         for key in [k for k, (_, t) in held.items() if k[0] == chat_pk and t < before]:
             del held[key]
-        held.setdefault((chat_pk, message_id), (author_id, at))
+            self._answered.discard(key)  # its row is gone: asked again, it is new
+        if (chat_pk, message_id) not in self._answered:  # its stored row stays answered
+            held.setdefault((chat_pk, message_id), (author_id, at))
 
     def ask(self, chat_pk: int, message_id: str, author_id: str, at: datetime) -> None:
         """As :func:`ask`, held until ``flush``."""
@@ -740,17 +744,28 @@ class ScreeningBatch:
         self._answers.append({"b_pk": chat_pk, "b_msg": message_id, "b_at": at})
 
     def _flush_questions(self, conn: Connection) -> None:
+        """As the asks, answers and prunes one by one: the stored rows pruned first (by
+        the latest prune of their chat), then the asks no later ask's prune removes (an
+        ask older than a prune that comes before it in the log is kept, as one by one)."""
         self._question_log.clear()  # what is read from now on has them
-        if self._asked:
-            conn.execute(_question_insert(conn.dialect.name), self._asked)
-            self._asked.clear()
-        if self._answers:
-            conn.execute(_ANSWERED, self._answers)
-            self._answers.clear()
         if self._questions_before:
             before = self._questions_before.items()
             conn.execute(_PRUNE_QUESTIONS, [{"b_pk": pk, "b_before": b} for pk, b in before])
             self._questions_before.clear()
+        if self._asked:
+            kept: list[dict[str, Any]] = []
+            later: dict[int, datetime] = {}  # the latest prune after each ask, per chat
+            for row in reversed(self._asked):
+                pk, at = row["chat_pk"], row["asked_at"]
+                if pk not in later or at >= later[pk]:
+                    kept.append(row)
+                later[pk] = max(later.get(pk, at - QUESTIONS_KEEP), at - QUESTIONS_KEEP)
+            if kept:
+                conn.execute(_question_insert(conn.dialect.name), kept[::-1])
+            self._asked.clear()
+        if self._answers:
+            conn.execute(_ANSWERED, self._answers)
+            self._answers.clear()
 
     # -- the join log: read for every chat once (its last 24 hours), added to in memory
     def join_counts(self, chat_pk: int, now: datetime) -> tuple[int, int, int]:
