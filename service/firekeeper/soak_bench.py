@@ -28,14 +28,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from firekeeper.areas.corrections.area import CorrectionsArea
-from firekeeper.areas.lifecycle import topic
+from firekeeper.areas.corrections.package import PACKAGE as CORRECTIONS
+from firekeeper.areas.lifecycle.pure import topic
 from firekeeper.domain.events import Event
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.rules import features, templates, textmatch
 from firekeeper.rules.compiler import RulesetIndex
 from firekeeper.rulesets_dir import load
 from firekeeper.store import Store, create_store
-from firekeeper.wiring import build_pipeline
+from firekeeper.wiring import area_set, build_pipeline, cached_areas
 from firekeeper.workload import registrations, stream
 
 # within this share of the RSS after warm-up, the run's RSS is called flat
@@ -138,8 +139,10 @@ def soak(
 ) -> list[Sample]:
     """Evaluate ``events`` events over ``chats`` chats on ``store`` in batches of
     ``batch``, printing and returning a sample every ``events / samples`` events."""
-    corrections = CorrectionsArea()  # the service's: its sample cache checks every 5 s
-    pipeline = build_pipeline(store, RulesetHolder(index), corrections=corrections)
+    holder = RulesetHolder(index)
+    areas = area_set(holder, cached_areas())  # as the service keeps them: caches on
+    corrections = areas.of(CORRECTIONS)  # its sample cache checks every 5 s
+    pipeline = build_pipeline(store, holder, areas=areas)
     tenant = f"soak{time.time_ns()}"  # a run of its own on a reused store
     rng = random.Random(SEED)
     regs = tuple(replace(r, key=replace(r.key, tenant=tenant)) for r in registrations(chats, rng))
