@@ -118,8 +118,9 @@ class Settings(BaseSettings):
     grace_seconds: float = _setting(10.0, "how long shutdown waits for calls in flight", ge=0)
     workers: int = _setting(
         1,
-        "server processes sharing the gRPC port, each with its own evaluation thread (until"
-        " 0.1 this counted threads: see threads)",
+        "server processes sharing the gRPC port, each with its own evaluation thread; more"
+        " than 1 needs a PostgreSQL store (refused on SQLite, whose one writer they would"
+        " queue on); until 0.1 this counted threads: see threads",
         ge=1,
         le=256,
     )
