@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from firekeeper.areas.corrections.area import CorrectionsArea
-from firekeeper.areas.lifecycle import topic
+from firekeeper.areas.lifecycle.pure import topic
 from firekeeper.domain.events import Event
 from firekeeper.pipeline import RulesetHolder
 from firekeeper.rules import features, templates, textmatch
