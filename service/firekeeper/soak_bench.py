@@ -35,7 +35,7 @@ from firekeeper.rules import features, templates, textmatch
 from firekeeper.rules.compiler import RulesetIndex
 from firekeeper.rulesets_dir import load
 from firekeeper.store import Store, create_store
-from firekeeper.wiring import build_pipeline
+from firekeeper.wiring import area_set, build_pipeline, cached_areas
 from firekeeper.workload import registrations, stream
 
 # within this share of the RSS after warm-up, the run's RSS is called flat
@@ -138,8 +138,12 @@ def soak(
 ) -> list[Sample]:
     """Evaluate ``events`` events over ``chats`` chats on ``store`` in batches of
     ``batch``, printing and returning a sample every ``events / samples`` events."""
-    corrections = CorrectionsArea()  # the service's: its sample cache checks every 5 s
-    pipeline = build_pipeline(store, RulesetHolder(index), corrections=corrections)
+    holder = RulesetHolder(index)
+    # the registry's areas as the service builds them (the corrections sample cache
+    # checks every 5 s); the corrections area is kept to read its cache's size
+    built = area_set(holder, cached_areas())
+    corrections = next(a for a in built.areas if isinstance(a, CorrectionsArea))
+    pipeline = build_pipeline(store, holder, areas=built)
     tenant = f"soak{time.time_ns()}"  # a run of its own on a reused store
     rng = random.Random(SEED)
     regs = tuple(replace(r, key=replace(r.key, tenant=tenant)) for r in registrations(chats, rng))
