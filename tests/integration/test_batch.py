@@ -390,7 +390,7 @@ def test_the_chats_are_locked_in_one_order_whatever_the_batchs_order(
         assert handed and handed[0] == expected, order  # the lock of every chat, in order
     lock_sql = str(batch_store._CHATS_FOR_UPDATE.compile(dialect=postgresql.dialect()))
     assert " ".join(lock_sql.split()).endswith(
-        "ORDER BY chats.platform, chats.tenant, chats.chat_id FOR UPDATE"
+        "ORDER BY chats.platform, chats.tenant, chats.chat_id FOR UPDATE OF chats"
     )
 
 
