@@ -6,8 +6,16 @@ emits ``BEGIN`` itself (the documented recipe), so a write transaction can ask
 for ``BEGIN IMMEDIATE``: it takes the database's write lock up front, and two
 concurrent writers queue for it instead of failing at their first write.
 
-PostgreSQL runs through psycopg 3 with ``pool_pre_ping`` and a ``lock_timeout``
-on every connection, so a transaction never waits forever on a locked chat row.
+PostgreSQL runs through psycopg 3 with a ``lock_timeout`` on every connection, so
+a transaction never waits forever on a locked chat row. A pooled connection that
+sat idle for ``ping_idle_seconds`` (30 s by default) is pinged (``SELECT 1``)
+when checked out and replaced if it is gone (a database restarted, a connection
+cut while idle); one used more recently is not: ``pool_pre_ping`` sent that
+round trip before every transaction, one of a unary call's ~20. A connection lost
+while the service is busy fails the batch that meets it as a whole
+(``StoreUnavailable``, nothing written; the caller sends it again), and SQLAlchemy
+then discards every pooled connection made before the loss, so the next batch
+connects afresh.
 
 Schema changes happen only through the alembic scripts in ``migrations/``, run
 in code by :func:`run_migrations`; no ``alembic.ini`` is needed at runtime.
@@ -15,6 +23,7 @@ in code by :func:`run_migrations`; no ``alembic.ini`` is needed at runtime.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,16 +47,29 @@ _MIGRATION_LOCK_KEY: Final = 0x666B6D6967726174
 
 _CONNECTIVITY_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
+# A pooled PostgreSQL connection idle longer than this is pinged when checked out.
+PING_IDLE_SECONDS: Final = 30.0
+_IDLE_SINCE: Final = "firekeeper_idle_since"  # the pool entry's info: monotonic check-in time
+
 URL_HINT: Final = "use sqlite:///path/to/firekeeper.db or postgresql+psycopg://user@host:5432/db"
 
 
-def make_engine(url: str, *, pool_size: int = 10, lock_timeout_ms: int = 30_000) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    lock_timeout_ms: int = 30_000,
+    ping_idle_seconds: float = PING_IDLE_SECONDS,
+) -> Engine:
     """An engine for a ``sqlite:///file`` or ``postgresql[+psycopg]://`` URL.
 
     ``lock_timeout_ms`` bounds how long a transaction waits for a lock (SQLite's
     busy timeout, PostgreSQL's ``lock_timeout``); past it the store reports
-    :class:`StoreUnavailable`.
+    :class:`StoreUnavailable`. ``ping_idle_seconds``: a PostgreSQL connection idle
+    in the pool longer than this is pinged before use (see the module's docstring).
     """
+    if ping_idle_seconds < 0:
+        raise ValueError(f"ping_idle_seconds must be 0 or more, not {ping_idle_seconds}")
     try:
         parsed = make_url(url)
     except sa.exc.ArgumentError as e:
@@ -56,7 +78,12 @@ def make_engine(url: str, *, pool_size: int = 10, lock_timeout_ms: int = 30_000)
     if backend == "sqlite":
         return _sqlite_engine(parsed, pool_size=pool_size, lock_timeout_ms=lock_timeout_ms)
     if backend == "postgresql":
-        return _postgres_engine(parsed, pool_size=pool_size, lock_timeout_ms=lock_timeout_ms)
+        return _postgres_engine(
+            parsed,
+            pool_size=pool_size,
+            lock_timeout_ms=lock_timeout_ms,
+            ping_idle_seconds=ping_idle_seconds,
+        )
     raise ValueError(f"unsupported database {backend!r} in URL {_safe(parsed)}: {URL_HINT}")
 
 
@@ -95,14 +122,15 @@ def _sqlite_engine(url: URL, *, pool_size: int, lock_timeout_ms: int) -> Engine:
     return engine
 
 
-def _postgres_engine(url: URL, *, pool_size: int, lock_timeout_ms: int) -> Engine:
+def _postgres_engine(
+    url: URL, *, pool_size: int, lock_timeout_ms: int, ping_idle_seconds: float
+) -> Engine:
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     if url.get_driver_name() != "psycopg":
         raise ValueError(f"unsupported PostgreSQL driver in {_safe(url)}: {URL_HINT}")
     engine = sa.create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         hide_parameters=True,  # SQL parameters (message text, bios) never reach a log
@@ -117,7 +145,21 @@ def _postgres_engine(url: URL, *, pool_size: int, lock_timeout_ms: int) -> Engin
         finally:
             dbapi_connection.autocommit = autocommit
 
+    def on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)  # None: connected just now
+        if since is None or time.monotonic() - since < ping_idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # gone: the pool replaces it with a new connection
+            raise sa.exc.InvalidatePoolError(f"an idle pooled connection is gone: {exc}") from exc
+
     sa.event.listen(engine, "connect", on_connect)
+    sa.event.listen(engine, "checkin", on_checkin)
+    sa.event.listen(engine, "checkout", on_checkout)
     return engine
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
 
 from firekeeper.domain.events import Platform
 from firekeeper.store.batch import _DECISIONS_OF
@@ -33,17 +36,22 @@ def measure(store: Store, rounds: int = 2000, repeats: int = 5) -> Overhead:
     """Best of ``repeats`` runs of ``rounds`` statements each, in µs per statement."""
     ids = {"b_tenants": ["nobody"], "b_platforms": [Platform.TELEGRAM.value], "b_event_ids": ["x"]}
     with store.engine.connect() as conn, conn.begin():
-        expanded = _DECISIONS_OF.compile(dialect=conn.dialect).construct_expanded_state(ids)
-        raw_sql = expanded.statement
-        raw_args: object = (
-            expanded.parameters
-            if conn.dialect.paramstyle in ("pyformat", "format", "named")
-            else expanded.positional_parameters  # qmark (sqlite3)
-        )
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
         def core() -> None:
             conn.execute(_DECISIONS_OF, ids).all()
+
+        # the raw driver is handed exactly what SQLAlchemy sends it: the statement's
+        # text and its parameters once bound (e.g. SQLite's key lists as JSON text)
+        sent: list[tuple[str, Any]] = []
+
+        def record(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
+            sent.append((statement, parameters))
+
+        sa.event.listen(conn, "before_cursor_execute", record)
+        core()
+        sa.event.remove(conn, "before_cursor_execute", record)
+        raw_sql, raw_args = sent[0]
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
         def raw() -> None:
             cursor.execute(raw_sql, raw_args)
