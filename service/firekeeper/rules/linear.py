@@ -199,6 +199,18 @@ _NOT_FOUND: Final = (-1, -1)
 _last: tuple[str, bytes] = ("", b"")  # the text searched last, and its UTF-8
 
 
+def _utf8(text: str) -> bytes:
+    """``text`` in UTF-8, encoded once however many patterns search it in a row (the
+    text searched last is kept; the swap of one tuple is safe across threads)."""
+    global _last
+    last = _last
+    if last[0] is text:
+        return last[1]
+    data = text.encode("utf-8")
+    _last = (text, data)
+    return data
+
+
 class _Searched:
     """An RE2 pattern whose :meth:`search` tells "not found" with one call into RE2.
 
@@ -219,13 +231,7 @@ class _Searched:
         self.match = regexp.match
 
     def _found(self, text: str) -> bool:
-        global _last
-        last = _last
-        if last[0] is text:
-            data = last[1]
-        else:
-            data = text.encode("utf-8")
-            _last = (text, data)
+        data = _utf8(text)
         return bool(self._program.Match(_UNANCHORED, data, 0, len(data))[0] != _NOT_FOUND)
 
     def search(self, text: str) -> Match | None:
@@ -304,14 +310,7 @@ class PatternSet:
 
     def found(self, text: str) -> frozenset[int]:
         """The positions in :attr:`members` of the patterns found in ``text``."""
-        global _last
-        last = _last
-        if last[0] is text:
-            data = last[1]
-        else:
-            data = text.encode("utf-8")
-            _last = (text, data)
-        return frozenset(self._match(data))
+        return frozenset(self._match(_utf8(text)))
 
 
 _SETS: list[PatternSet] = []

@@ -8,12 +8,13 @@
         batch.flush()                              # chats and members written so far
     # on exit: chats, members, then the decisions, each one multi-row statement; commit
 
-Locking: PostgreSQL ``SELECT ... ORDER BY platform, tenant, chat_id FOR UPDATE`` on
-every chat of the batch in one statement, so two batches sharing chats take their
-locks in the same order and never deadlock. A chat seen for the first time is
-created in a short transaction of its own (``INSERT ... ON CONFLICT DO NOTHING``)
-after the locks taken so far are released, and the locking starts again: creating
-a row while holding other rows' locks could deadlock with a replica doing the same.
+Locking: PostgreSQL ``SELECT ... ORDER BY platform, tenant, chat_id FOR UPDATE OF chats``
+on every chat of the batch in one statement (the keys bound as three arrays), so two
+batches sharing chats take their locks in the same order and never deadlock. A chat
+seen for the first time is created in a short transaction of its own (``INSERT ... ON
+CONFLICT DO NOTHING``) after the locks taken so far are released, and the locking
+starts again: creating a row while holding other rows' locks could deadlock with a
+replica doing the same.
 SQLite: ``BEGIN IMMEDIATE`` takes the database's one write lock; new chats are
 inserted in the same transaction.
 

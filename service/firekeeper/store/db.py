@@ -152,9 +152,13 @@ def _postgres_engine(
         since = record.info.get(_IDLE_SINCE)  # None: connected just now
         if since is None or time.monotonic() - since < ping_idle_seconds:
             return
+        dialect = engine.dialect
         try:
-            engine.dialect.do_ping(dbapi_connection)
-        except Exception as exc:  # gone: the pool replaces it with a new connection
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if not dialect.is_disconnect(exc, dbapi_connection, None):
+                raise  # not a lost connection: the caller gets the error as it is
+            # gone: the pool drops it and every connection older, and connects afresh
             raise sa.exc.InvalidatePoolError(f"an idle pooled connection is gone: {exc}") from exc
 
     sa.event.listen(engine, "connect", on_connect)
