@@ -105,8 +105,8 @@ def hot_queries() -> tuple[HotQuery, ...]:
         HotQuery("batch: screening settings", sq._SETTINGS_OF, pks, "pk_screening_settings"),
         HotQuery("batch: value counts", sq._VALUE_COUNTS_OF, pks, "pk_promo_value"),
         HotQuery(
-            "batch: open questions",
-            sq._OPEN_QUESTIONS_OF,
+            "batch: questions (open and answered)",
+            sq._QUESTIONS_OF,
             pks,
             "pk_promo_questions",
             also=("ix_promo_questions_chat_pk_asked_at",),

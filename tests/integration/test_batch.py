@@ -11,6 +11,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -432,15 +433,23 @@ def test_batches_over_the_same_chats_in_opposite_orders_all_commit(store: Store)
         assert chat is not None and chat.message_count == 30
 
 
-def _one_by_one_and_batched(store: Store, events: Sequence[Event]) -> None:
-    """``events`` one by one as tenant ``one`` and in one batch as tenant ``many``: the same
-    decisions (event ids aside), chats and area rows."""
+def _one_by_one_and_batched(
+    store: Store, events: Sequence[Event], starts: Sequence[int] = ()
+) -> None:
+    """``events`` one by one as tenant ``one`` and in batches as tenant ``many`` (one, or
+    a new one from each index of ``starts`` on): the same decisions (event ids aside),
+    chats and area rows."""
     p = _pipeline(store)
     for tenant in ("one", "many"):
         for key in {replace(_chat_key(e), tenant=tenant) for e in events}:
             p.register_chat(ChatRegistration(key=key, created_at=T0 - timedelta(days=400)))
     singly = [p.evaluate(_as_tenant(e, "one")) for e in events]
-    batched = p.evaluate_batch([_as_tenant(e, "many") for e in events])
+    bounds = [0, *starts, len(events)]
+    batched = [
+        d
+        for a, b in pairwise(bounds)
+        for d in p.evaluate_batch([_as_tenant(e, "many") for e in events[a:b]])
+    ]
     assert [replace(d, event_id="") for d in singly] == [
         replace(d, event_id="") if isinstance(d, Decision) else d for d in batched
     ]
@@ -490,6 +499,25 @@ def test_a_message_id_asked_again_after_its_answer_stays_answered_in_a_batch(
     _one_by_one_and_batched(store, events)
     rows = _area_rows(store, value, AREA_ROWS[value], "many")
     assert [r[2] for r in rows] == [2]  # two questions answered, each once
+
+
+def test_a_question_answered_in_an_earlier_batch_and_asked_again_stays_answered(
+    store: Store,
+) -> None:
+    """A question and its answer in one batch; in the next, the same message asked again
+    (a redelivery under a new event id) and another reply to it: the stored row is
+    answered, so the second reply answers nothing, batched as one by one (the counter
+    counts one answer, and the question keeps its first answer's time)."""
+    question = "Where do we meet on Saturday?"
+    events = [
+        _said(0, "p0", "q1", question, "e-q1"),
+        _said(20, "p1", "a1", "At the library, the big room upstairs", "e-a1", reply_to="q1"),
+        _said(40, "p0", "q1", question, "e-q1-again"),
+        _said(60, "p2", "a2", "At the library, from six in the evening", "e-a2", reply_to="q1"),
+    ]
+    _one_by_one_and_batched(store, events, starts=[2])
+    rows = _area_rows(store, value, AREA_ROWS[value], "many")
+    assert [r[2] for r in rows] == [1]  # one question answered, once
 
 
 def test_events_more_than_30_days_out_of_order_in_one_batch_match_one_by_one(

@@ -526,12 +526,15 @@ _SETTINGS_OF = sa.select(
 _VALUE_COUNTS_OF = sa.select(
     value.c.chat_pk, value.c.substantive_posts, value.c.answered_questions
 ).where(any_of(value.c.chat_pk, "b_pks"))
-_OPEN_QUESTIONS_OF = sa.select(
-    questions.c.chat_pk, questions.c.message_id, questions.c.author_id, questions.c.asked_at
-).where(
-    any_of(questions.c.chat_pk, "b_pks"),
-    questions.c.answered_at.is_(None),
-)
+# every stored question of the chats, answered or not: an answered one asked again stays
+# answered (its insert does nothing), so the batch must know it too
+_QUESTIONS_OF = sa.select(
+    questions.c.chat_pk,
+    questions.c.message_id,
+    questions.c.author_id,
+    questions.c.asked_at,
+    questions.c.answered_at.is_not(None),
+).where(any_of(questions.c.chat_pk, "b_pks"))
 _JOINS_OF = sa.select(joins.c.chat_pk, joins.c.user_id, joins.c.at).where(
     any_of(joins.c.chat_pk, "b_pks"), joins.c.at > sa.bindparam("b_keep")
 )
@@ -628,15 +631,14 @@ class ScreeningBatch:
     _strikes_since: datetime | None = None
     _strikes: dict[tuple[int, str], list[datetime]] = field(default_factory=dict)
     _new_strikes: list[tuple[int, str, datetime, str]] = field(default_factory=list)
-    # open (unanswered) questions by (chat, message id): (author, asked at), read on the
-    # first reply; the asks and answers held since the last flush, in order, to replay
-    # on what is read
-    _open: dict[tuple[int, str], tuple[str, datetime]] | None = None
+    # the questions by (chat, message id), open or answered: (author, asked at,
+    # answered), read on the first reply; the asks and answers held since the last
+    # flush, in order, to replay on what is read
+    _questions: dict[tuple[int, str], tuple[str, datetime, bool]] | None = None
     _question_log: list[tuple[int, str, str, datetime | None]] = field(default_factory=list)
     _asked: list[dict[str, Any]] = field(default_factory=list)
     _answers: list[dict[str, Any]] = field(default_factory=list)
     _questions_before: dict[int, datetime] = field(default_factory=dict)  # prune, per chat
-    _answered: set[tuple[int, str]] = field(default_factory=set)  # answered since the read
     # the join log from _joins_since on: {chat: [(user, at)]}
     _joins_since: datetime | None = None
     _joins: dict[int, list[tuple[str, datetime]]] = field(default_factory=dict)
@@ -697,35 +699,39 @@ class ScreeningBatch:
         )
         self._new_strikes.clear()
 
-    # -- open questions: read for every chat once (on the first reply), asked and
-    # answered in memory
+    # -- questions: read for every chat once (on the first reply), open and answered
+    # alike, asked and answered in memory
     def open_question(self, chat_pk: int, message_id: str, replier_id: str) -> bool:
         """As :func:`open_question`, from memory."""
         if not message_id:
             return False
-        if self._open is None:
-            rows = self.conn.execute(_OPEN_QUESTIONS_OF, {"b_pks": list(self.pks)})
-            self._open = {(int(r[0]), r[1]): (r[2], r[3]) for r in rows}
+        if self._questions is None:
+            rows = self.conn.execute(_QUESTIONS_OF, {"b_pks": list(self.pks)})
+            self._questions = {(int(r[0]), r[1]): (r[2], r[3], bool(r[4])) for r in rows}
             for pk, message, author, at in self._question_log:
                 self._note(pk, message, author, at)
-        found = self._open.get((chat_pk, message_id))
-        return found is not None and found[0] != replier_id
+        found = self._questions.get((chat_pk, message_id))
+        return found is not None and not found[2] and found[0] != replier_id
 
     def _note(self, chat_pk: int, message_id: str, author_id: str, at: datetime | None) -> None:
-        """An ask (``at``) or an answer (no ``at``) on the open questions read."""
-        held = self._open
+        """An ask (``at``) or an answer (no ``at``) on the questions read: an answer
+        marks its row answered (if it has one); an ask prunes its chat's rows asked more
+        than QUESTIONS_KEEP before it, then adds its own unless its message id still has
+        a row, open or answered (the insert does nothing on conflict). The prune comes
+        first, as ``_flush_questions`` writes them; :func:`ask` inserts first."""
+        held = self._questions
         if held is None:
             return
+        key = (chat_pk, message_id)
         if at is None:
-            held.pop((chat_pk, message_id), None)
-            self._answered.add((chat_pk, message_id))
+            if key in held:
+                author, asked_at, _ = held[key]
+                held[key] = (author, asked_at, True)
             return
         before = at - QUESTIONS_KEEP  # the prune that goes with each ask
-        for key in [k for k, (_, t) in held.items() if k[0] == chat_pk and t < before]:
-            del held[key]
-            self._answered.discard(key)  # its row is gone: asked again, it is new
-        if (chat_pk, message_id) not in self._answered:  # its stored row stays answered
-            held.setdefault((chat_pk, message_id), (author_id, at))
+        for old in [k for k, (_, t, _) in held.items() if k[0] == chat_pk and t < before]:
+            del held[old]
+        held.setdefault(key, (author_id, at, False))
 
     def ask(self, chat_pk: int, message_id: str, author_id: str, at: datetime) -> None:
         """As :func:`ask`, held until ``flush``."""
