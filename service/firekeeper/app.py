@@ -145,7 +145,7 @@ async def run_service(
             watching = asyncio.create_task(
                 reloader.watch(settings.reload_seconds), name="firekeeper-reload"
             )
-        ticks = QueuedTicks()  # ticks through the server's batcher: one writer on SQLite
+        ticks = QueuedTicks()  # through the server's batcher: never beside an evaluation on SQLite
         lifecycle = LifecycleRuntime(
             settings, store, ticks.evaluate, holder, observed.of(LifecycleMetrics)
         )

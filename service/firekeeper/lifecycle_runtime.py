@@ -6,9 +6,12 @@ listens and stops (giving up its lock) after the server has drained.
 
 Ticks (the scheduler's and the Scheduler.RunTicks RPC's) are evaluated through the
 server's batcher (:class:`QueuedTicks`), the queue every Evaluate and EvaluateBatch
-call goes through: on SQLite its one evaluation thread is the one writer, so a tick
-never runs beside an Evaluate call. Until the server hands its batcher over, and once
-it has closed it, a tick round is put off to the next check.
+call goes through: on SQLite, with its one evaluation thread, a tick never runs
+beside an Evaluate call. That thread is not SQLite's only writer: the retention sweep,
+RegisterChat, history import and admin writes still write from other threads, and
+queue on SQLite's write lock (``BEGIN IMMEDIATE``), which is safe. Until the server
+hands its batcher over, once it has closed it, and when it does not answer a tick
+within ``TICK_WAIT_SECONDS``, a tick round is put off to the next check.
 """
 
 from __future__ import annotations
@@ -44,15 +47,26 @@ from firekeeper.store.retention import Retention
 log = logging.getLogger("firekeeper.scheduler")
 
 
+# How long a tick waits for the server's queue to answer before its round is put off.
+# A tick waits for at most the batch running and its own (the batcher's fairness), which
+# take milliseconds to a few seconds; a queue silent for this long has a stalled or dead
+# evaluation thread. It also bounds how long shutdown waits for the scheduler's thread.
+TICK_WAIT_SECONDS = 30.0
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
 class QueuedTicks:
     """Ticks evaluated through the server's batcher (``evaluate``, handed to the
-    scheduler and to RunTicks), once the server has handed it over (``attach``)."""
+    scheduler and to RunTicks), once the server has handed it over (``attach``).
+    ``wait_seconds``: how long a tick waits for its answer (``TICK_WAIT_SECONDS``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, wait_seconds: float = TICK_WAIT_SECONDS) -> None:
+        if wait_seconds <= 0:
+            raise ValueError("a tick's wait for the queue must be positive")
+        self.wait_seconds = wait_seconds
         self._lock = threading.Lock()
         self._batcher: Batcher | None = None
 
@@ -63,16 +77,28 @@ class QueuedTicks:
 
     def evaluate(self, event: Event) -> Decision:
         """The tick's decision, evaluated in a batch of the server's queue (waiting for
-        it like any caller); ``QueueNotRunning`` before ``attach`` or once the batcher
-        is closed, the event's own error as the pipeline raised it."""
+        it like any caller); ``QueueNotRunning`` before ``attach``, once the batcher
+        is closed, or when it has not answered within ``wait_seconds`` (the tick is then
+        withdrawn if not yet taken into a batch; if it was, its decision stands and the
+        next round replays it); the event's own error as the pipeline raised it."""
         with self._lock:
             batcher = self._batcher
         if batcher is None:
             raise QueueNotRunning("the server's evaluation queue has not started yet")
+        call = batcher.submit([event])
         try:
-            (answer,) = batcher.submit([event]).future.result()
+            (answer,) = call.future.result(timeout=self.wait_seconds)
         except Closed as exc:
             raise QueueNotRunning("the server's evaluation queue is closed") from exc
+        except TimeoutError as exc:  # concurrent.futures.TimeoutError is TimeoutError
+            call.cancelled = True  # not evaluated later for nobody, if not yet taken
+            log.warning(
+                "the evaluation queue did not answer a tick in time",
+                extra={"event_id": event.envelope.event_id, "seconds": self.wait_seconds},
+            )
+            raise QueueNotRunning(
+                f"the server's evaluation queue did not answer within {self.wait_seconds:g} s"
+            ) from exc
         outcome = answer.outcome
         if isinstance(outcome, Exception):
             raise outcome

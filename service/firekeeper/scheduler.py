@@ -3,7 +3,8 @@
 Every period (``FIREKEEPER_TICK_SECONDS``) the leading replica evaluates one
 ``chat.tick`` event per chat through the same pipeline as every other event, and
 in the service through the same queue (``firekeeper.lifecycle_runtime.QueuedTicks``:
-the server's batcher, so on SQLite ticks and Evaluate calls have one writer):
+the server's batcher, so with SQLite's one evaluation thread a tick never runs
+beside an Evaluate call):
 the chat is locked, the decision is logged, areas load and write state, and
 the lifecycle area puts the tick's actions in the outbox. After each completed
 round the leader runs the retention sweep (``firekeeper.store.retention``), so
@@ -62,9 +63,11 @@ RECHECK_EVERY = 200
 
 
 class QueueNotRunning(Exception):
-    """Ticks cannot be evaluated now: the server's evaluation queue (its batcher, the
-    one writer) is not running yet, or no longer (start-up, shutdown). A round that
-    meets it stops there and is run again at the next check."""
+    """Ticks cannot be evaluated now: the server's evaluation queue (its batcher) is
+    not running yet, or no longer (start-up, shutdown), or did not answer in time (a
+    stalled evaluation thread). A round that meets it stops there, is put off (not
+    failed: no tick is counted as failed) and is run again at the next check; a manual
+    round (``run_ticks``) stops and raises it."""
 
 
 class TickObserver(Protocol):
@@ -100,7 +103,8 @@ class Round:
     evaluated: int  # new decisions
     replayed: int  # already decided (an earlier, interrupted round)
     failed: int
-    complete: bool  # False: leadership was lost part way
+    complete: bool  # False: leadership was lost part way, a tick failed, or put off
+    put_off: bool = False  # the queue was not running (``QueueNotRunning``): run again later
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +181,12 @@ def run_ticks(
     No leadership is needed: the events are the scheduler's own (same ids), so a
     chat already ticked for that period, by the scheduler or an earlier call,
     answers with its stored decision and nothing is sent twice. A chat whose
-    evaluation fails is reported and the others go on."""
+    evaluation fails is reported and the others go on.
+
+    ``QueueNotRunning`` (the server's evaluation queue not running, or not answering)
+    stops the round: it is logged once, at INFO, counted as no tick, and raised to the
+    caller (RunTicks answers UNAVAILABLE); the chats done before it stand, and running
+    the round again replays them."""
     if at.tzinfo is None:
         raise ValueError("the time of a tick round must carry a time zone")
     index = int(at.timestamp()) // period_seconds
@@ -188,6 +197,13 @@ def run_ticks(
         start = time.perf_counter()
         try:
             decision = evaluate(event)
+        except QueueNotRunning as exc:
+            watcher.after_round()  # the chats done before it may have put items in the outbox
+            log.info(
+                "manual tick round put off",
+                extra={"period": index, "done": len(outcomes), "reason": str(exc)},
+            )
+            raise
         except Exception as exc:
             log.warning(
                 "manual tick failed",
@@ -304,9 +320,11 @@ class TickScheduler:
             start = time.perf_counter()
             try:
                 decision = self._evaluate(event)
-            except QueueNotRunning as exc:
+            except QueueNotRunning as exc:  # not a failure: the round is run again later
                 log.info("tick round put off", extra={"period": index, "reason": str(exc)})
-                return Round(index, len(keys), evaluated, replayed, failed + 1, complete=False)
+                return Round(
+                    index, len(keys), evaluated, replayed, failed, complete=False, put_off=True
+                )
             except Exception:
                 failed += 1
                 log.exception("tick failed", extra={"chat": str(key), "period": index})

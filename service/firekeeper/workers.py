@@ -12,16 +12,16 @@ parent stops the others and exits with that child's status, so a supervisor
 What differs between the children:
 - the port: with port 0 the parent picks a free one first (a bound, not listening
   ``SO_REUSEPORT`` socket it keeps open), so every child gets the same;
-- the scheduler runs in child 0 only (``--no-scheduler`` for the others): on SQLite
-  the one process that runs it is that child; on PostgreSQL child 0 of each replica
-  also competes for the advisory lock, as a single server does;
+- the scheduler runs in child 0 only (``--no-scheduler`` for the others); child 0 of
+  each replica competes for the advisory lock, as a single server does (children
+  run only on PostgreSQL: on SQLite more than one process is refused, below);
 - metrics: child ``i`` serves on ``metrics_port + i`` (each process its own
   registry; scrape every port, each is an ``instance``); port 0 stays "any free
   port" for each; off stays off;
 - the web console, if on, is served by child 0 only.
 
 More than one process needs PostgreSQL: on SQLite the processes would only queue on
-its one write lock (each process's evaluation thread is already the one writer), so
+its one write lock (a writer at a time, whichever process or thread it is), so
 ``serve --workers N`` with N > 1 on an SQLite store is refused before anything starts
 (:func:`refuse_sqlite`), naming the setting and where it was set.
 """

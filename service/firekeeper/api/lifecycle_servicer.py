@@ -8,9 +8,13 @@ it again. Between claims it sleeps until the scheduler says there may be new
 items, or ``poll_seconds`` pass (another replica may have made them).
 
 Scheduler.RunTicks runs the scheduler's round for a period the caller names
-(``firekeeper.scheduler.run_ticks``), now.
+(``firekeeper.scheduler.run_ticks``), now. When the server's evaluation queue is not
+running (start-up, shutdown) or does not answer, the round is put off and the call
+answers UNAVAILABLE (reason ``EVALUATION_QUEUE_NOT_RUNNING``, with RetryInfo): the
+ticks made before stand, and calling again replays them.
 
-Errors go through ``firekeeper.api.status``, the one error-to-status mapping.
+Errors go through ``firekeeper.api.status``, the one error-to-status mapping (and
+``QueueNotRunning``, the scheduler's own, through :func:`queue_not_running_status`).
 """
 
 from __future__ import annotations
@@ -29,20 +33,22 @@ from firekeeper.api import convert
 from firekeeper.api import lifecycle_convert as lconvert
 from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2 as lpb
 from firekeeper.api.gen.firekeeper.v1 import lifecycle_pb2_grpc as lpb_grpc
-from firekeeper.api.status import abort, status_for
+from firekeeper.api.status import ErrorStatus, abort, retry_info, status_for
 from firekeeper.domain.chats import ChatKey
 from firekeeper.domain.events import Platform
 from firekeeper.domain.health import ChatHealth
 from firekeeper.domain.outbox import OutboxItem
 from firekeeper.errors import InvalidEvent
 from firekeeper.metrics import Metrics
-from firekeeper.scheduler import ChatSelection, ManualRound
+from firekeeper.scheduler import ChatSelection, ManualRound, QueueNotRunning
 
 log = logging.getLogger(__name__)
 
 OUTBOX_SERVICE_NAME = lpb.DESCRIPTOR.services_by_name["Outbox"].full_name
 HEALTH_SERVICE_NAME = lpb.DESCRIPTOR.services_by_name["Health"].full_name
 SCHEDULER_SERVICE_NAME = lpb.DESCRIPTOR.services_by_name["Scheduler"].full_name
+
+QUEUE_RETRY_SECONDS = 1.0  # RetryInfo of a put-off RunTicks: the queue starts in about that
 
 _T = TypeVar("_T")
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -103,11 +109,24 @@ class _Base:
         return await asyncio.get_running_loop().run_in_executor(self._executor, job)
 
     async def _fail(self, context: Context, exc: Exception, rpc: str) -> NoReturn:
-        status = status_for(exc, context=rpc)
+        if isinstance(exc, QueueNotRunning):
+            status = queue_not_running_status(exc)
+        else:
+            status = status_for(exc, context=rpc)
         self._metrics.observe_error(status.code_name)
         if status.code != grpc.StatusCode.INTERNAL:
             log.info("call failed", extra={"rpc": rpc, "code": status.code_name})
         await abort(context, status)
+
+
+def queue_not_running_status(exc: QueueNotRunning) -> ErrorStatus:
+    """RunTicks' answer when its round was put off: UNAVAILABLE, safe to call again."""
+    return ErrorStatus(
+        grpc.StatusCode.UNAVAILABLE,
+        f"the tick round was put off ({exc}); ticks already made stand, call again",
+        reason="EVALUATION_QUEUE_NOT_RUNNING",
+        details=(retry_info(QUEUE_RETRY_SECONDS),),
+    )
 
 
 class OutboxServicer(_Base, lpb_grpc.OutboxServicer):
