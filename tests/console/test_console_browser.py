@@ -216,6 +216,7 @@ def _shadow_flood_repeat(rulesets: Path) -> None:
 
 def test_the_console_pages_show_what_the_api_answers(fed: Fed) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     out = artifacts()
     base = f"http://127.0.0.1:{fed.bound.console_port}"
@@ -231,7 +232,11 @@ def test_the_console_pages_show_what_the_api_answers(fed: Fed) -> None:
         driver.find_element(By.ID, "token").send_keys(ADMIN)
         driver.save_screenshot(str(out / "login.png"))
         driver.find_element(By.ID, "sign-in").click()
-        assert driver.current_url.split("?")[0] != f"{base}/login", driver.page_source[-1500:]
+        # the click submits the form and returns; the browser follows the redirect after
+        WebDriverWait(driver, 30).until(
+            lambda d: d.current_url.split("?")[0] != f"{base}/login",
+            message="still on the login page after signing in",
+        )
         assert driver.current_url == f"{base}/rules?tenant={TENANT}&bucket=hour&last=24"
         assert driver.find_element(By.ID, "viewer").text == "console-admin"
         driver.get(f"{base}/")
