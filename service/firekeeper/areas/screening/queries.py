@@ -557,15 +557,6 @@ _INVITES_BY = sa.select(*_INVITE_COLUMNS).where(
     any_of(_i.c.inviter_id, "b_ids"),
 )
 _INVITES_OF = sa.union_all(_INVITES_TO, _INVITES_BY)  # one statement, each side by its index
-_UPDATE_INVITE = (
-    sa.update(_i)
-    .where(_i.c.id == sa.bindparam("b_id"))
-    .values(
-        outcome=sa.bindparam("b_outcome"),
-        outcome_at=sa.bindparam("b_at"),
-        joined_at=sa.bindparam("b_joined_at"),
-    )
-)
 
 
 @dataclass
@@ -1053,7 +1044,7 @@ class ScreeningBatch:
         if added:
             conn.execute(_INSERT_INVITE, added)
         if updated:
-            conn.execute(_UPDATE_INVITE, updated)
+            conn.execute(_SETTLE_INVITE, updated)  # executemany
         if changed:
             self._invites = None  # read again if needed: the new rows have their ids now
 
