@@ -178,6 +178,20 @@ def event_to_json(event: Event) -> JsonObject:
     }
 
 
+def action_to_json(a: Action) -> JsonObject:
+    """One action, as the decision log and the outbox store it."""
+    return {
+        "type": a.type.value,
+        "rule_id": a.rule_id,
+        "target_user_id": a.target_user_id,
+        "target_message_id": a.target_message_id,
+        "text": a.text,
+        "duration_seconds": a.duration_seconds,
+        "chat_id": a.chat_id,
+        "channel_id": a.channel_id,
+    } | ({"mention_user_id": a.mention_user_id} if a.mention_user_id else {})
+
+
 def decision_to_json(decision: Decision) -> JsonObject:
     """Everything but ``replayed``, which describes how a decision is returned, not what it is."""
     return (
@@ -187,20 +201,7 @@ def decision_to_json(decision: Decision) -> JsonObject:
             "ruleset": decision.ruleset,
             "ruleset_version": decision.ruleset_version,
             "decided_at": _time(decision.decided_at, "decided_at"),
-            "actions": [
-                {
-                    "type": a.type.value,
-                    "rule_id": a.rule_id,
-                    "target_user_id": a.target_user_id,
-                    "target_message_id": a.target_message_id,
-                    "text": a.text,
-                    "duration_seconds": a.duration_seconds,
-                    "chat_id": a.chat_id,
-                    "channel_id": a.channel_id,
-                }
-                | ({"mention_user_id": a.mention_user_id} if a.mention_user_id else {})
-                for a in decision.actions
-            ],
+            "actions": [action_to_json(a) for a in decision.actions],
             "trace": [
                 {
                     "rule_id": m.rule_id,
@@ -476,25 +477,31 @@ def event_from_json(data: object) -> Event:
     return Event(envelope=envelope, payload=_read_payload(kind, root.obj("payload")))
 
 
+def _read_action(a: _Obj) -> Action:
+    return Action(
+        type=a.choice("type", ActionType),
+        rule_id=a.text("rule_id"),
+        target_user_id=a.text("target_user_id"),
+        target_message_id=a.text("target_message_id"),
+        text=a.text("text"),
+        duration_seconds=a.number("duration_seconds"),
+        chat_id=a.text("chat_id"),
+        channel_id=a.text("channel_id"),
+        mention_user_id=a.text("mention_user_id"),
+    )
+
+
+def action_from_json(data: object) -> Action:
+    """One action stored by :func:`action_to_json`; ``CodecError`` when malformed."""
+    return _read_action(_Obj(data, "action"))
+
+
 def decision_from_json(data: object, *, replayed: bool = False) -> Decision:
     root = _Obj(data, "")
     root.check_version()
     return Decision(
         event_id=root.text("event_id"),
-        actions=tuple(
-            Action(
-                type=a.choice("type", ActionType),
-                rule_id=a.text("rule_id"),
-                target_user_id=a.text("target_user_id"),
-                target_message_id=a.text("target_message_id"),
-                text=a.text("text"),
-                duration_seconds=a.number("duration_seconds"),
-                chat_id=a.text("chat_id"),
-                channel_id=a.text("channel_id"),
-                mention_user_id=a.text("mention_user_id"),
-            )
-            for a in root.objs("actions")
-        ),
+        actions=tuple(_read_action(a) for a in root.objs("actions")),
         trace=tuple(
             RuleMatch(
                 rule_id=m.text("rule_id"),

@@ -26,36 +26,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from firekeeper.areas.lifecycle.queries import outbox
 from firekeeper.domain.chats import ChatKey
-from firekeeper.domain.decisions import Action, ActionType
+from firekeeper.domain.decisions import Action
 from firekeeper.domain.events import Platform
 from firekeeper.domain.outbox import OutboxItem
+from firekeeper.store.codec import action_from_json, action_to_json
 from firekeeper.store.db import SQLITE_BEGIN, unavailable_on_db_errors
-
-
-def action_to_json(a: Action) -> dict[str, Any]:
-    return {
-        "type": a.type.value,
-        "rule_id": a.rule_id,
-        "target_user_id": a.target_user_id,
-        "target_message_id": a.target_message_id,
-        "text": a.text,
-        "duration_seconds": a.duration_seconds,
-        "chat_id": a.chat_id,
-        "channel_id": a.channel_id,
-    }
-
-
-def action_from_json(data: dict[str, Any]) -> Action:
-    return Action(
-        type=ActionType(data["type"]),
-        rule_id=str(data.get("rule_id", "")),
-        target_user_id=str(data.get("target_user_id", "")),
-        target_message_id=str(data.get("target_message_id", "")),
-        text=str(data.get("text", "")),
-        duration_seconds=int(data.get("duration_seconds", 0)),
-        chat_id=str(data.get("chat_id", "")),
-        channel_id=str(data.get("channel_id", "")),
-    )
 
 
 def enqueue(
@@ -93,7 +68,7 @@ def _item(row: Any) -> OutboxItem:
         id=str(row.id),
         key=ChatKey(Platform(row.platform), row.tenant, row.chat_id),
         event_id=row.event_id,
-        action=action_from_json(dict(row.action)),
+        action=action_from_json(row.action),
         created_at=row.created_at,
         attempt=int(row.attempts),
     )
